@@ -1,0 +1,109 @@
+//! Rows of the five source tables, as files are imported and as the store writes them.
+//!
+//! These are plain data: no validation beyond their types happens here. The import crate turns
+//! CSV/XLSX into them (with row-level diagnostics), the data generator makes them, and the store
+//! writes and reads them. The analysis itself works on a [`crate::Snapshot`], which the store
+//! derives from these tables with set-based queries.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+/// One line of the order book (`carteira_principal`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CarteiraRow {
+    /// Line id; lines of one order are checked in ascending id. `None`: assigned on insert.
+    pub id: Option<i64>,
+    pub num_pedido: String,
+    pub cod_produto: String,
+    pub nome_produto: String,
+    /// Open (not yet invoiced) quantity, 3 decimal places.
+    pub qtd_saldo_produto_pedido: Decimal,
+    /// Unit price, 2 decimal places; `None` counts as 0.
+    pub preco_produto_pedido: Option<Decimal>,
+    pub ativo: bool,
+    pub raz_social_red: Option<String>,
+    pub cnpj_cpf: Option<String>,
+    pub nome_cidade: Option<String>,
+    pub cod_uf: Option<String>,
+    pub vendedor: Option<String>,
+    pub equipe_vendas: Option<String>,
+    pub data_pedido: Option<NaiveDate>,
+    pub expedicao: Option<NaiveDate>,
+    pub agendamento: Option<NaiveDate>,
+}
+
+/// A signed stock movement (`movimentacao_estoque`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MovimentacaoRow {
+    pub id: Option<i64>,
+    pub cod_produto: String,
+    pub nome_produto: Option<String>,
+    pub data_movimentacao: Option<NaiveDate>,
+    pub tipo_movimentacao: Option<String>,
+    /// Signed quantity: entries positive, exits negative.
+    pub qtd_movimentacao: Decimal,
+    pub ativo: bool,
+}
+
+/// A committed (picked) shipment (`separacao`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SeparacaoRow {
+    pub id: Option<i64>,
+    pub separacao_lote_id: Option<String>,
+    pub num_pedido: Option<String>,
+    pub cod_produto: String,
+    pub qtd_saldo: Decimal,
+    pub expedicao: Option<NaiveDate>,
+    /// True once the invoice exists: the outflow is then already in the movements.
+    pub sincronizado_nf: bool,
+}
+
+/// Scheduled production (`programacao_producao`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramacaoRow {
+    pub id: Option<i64>,
+    pub cod_produto: String,
+    pub nome_produto: Option<String>,
+    pub data_programacao: NaiveDate,
+    pub qtd_programada: Decimal,
+    pub linha_producao: Option<String>,
+}
+
+/// A link between two codes of the same product (`unificacao_codigos`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnificacaoRow {
+    pub id: Option<i64>,
+    pub codigo_origem: String,
+    pub codigo_destino: String,
+    pub ativo: bool,
+}
+
+/// The contents of some or all of the five tables. A `None` table is left as it is by an import.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dataset {
+    pub carteira_principal: Option<Vec<CarteiraRow>>,
+    pub movimentacao_estoque: Option<Vec<MovimentacaoRow>>,
+    pub separacao: Option<Vec<SeparacaoRow>>,
+    pub programacao_producao: Option<Vec<ProgramacaoRow>>,
+    pub unificacao_codigos: Option<Vec<UnificacaoRow>>,
+}
+
+impl Dataset {
+    /// Number of rows over all tables present.
+    pub fn row_count(&self) -> usize {
+        self.carteira_principal.as_ref().map_or(0, Vec::len)
+            + self.movimentacao_estoque.as_ref().map_or(0, Vec::len)
+            + self.separacao.as_ref().map_or(0, Vec::len)
+            + self.programacao_producao.as_ref().map_or(0, Vec::len)
+            + self.unificacao_codigos.as_ref().map_or(0, Vec::len)
+    }
+}
+
+/// The five table names, in the order an import writes them.
+pub const TABLES: [&str; 5] = [
+    "carteira_principal",
+    "movimentacao_estoque",
+    "separacao",
+    "programacao_producao",
+    "unificacao_codigos",
+];
