@@ -1,7 +1,27 @@
 //! The Ruptura analysis engine: pure functions of data.
 //!
 //! No IO, no clock, no async: "today" is a parameter, and every input arrives in a
-//! [`Snapshot`]. See SPEC.md section 2 for the rules implemented here.
+//! [`Snapshot`]. See SPEC.md section 2 for the rules implemented here, and ARCHITECTURE.md for
+//! where this crate sits.
+//!
+//! ```text
+//! Snapshot ──Analyzer::new(snapshot, params)──> Analyzer ──analyze(&orders)──> [(num, OrderOutcome)]
+//! ```
 #![forbid(unsafe_code)]
 
+pub mod analysis;
+pub mod criticality;
+pub mod groups;
+pub mod params;
+pub mod projection;
 pub mod records;
+pub mod snapshot;
+
+pub use analysis::{
+    analyze, Analyzer, LineResult, OrderOutcome, OrderResult, Summary, TotalAvailability,
+};
+pub use criticality::{Criticality, CriticalityRule, Thresholds};
+pub use groups::ProductGroups;
+pub use params::{round_half_away, Mode, Params};
+pub use projection::Projection;
+pub use snapshot::{CodeLink, DatedQty, OrderLine, Snapshot};

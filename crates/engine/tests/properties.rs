@@ -1,0 +1,271 @@
+//! Invariants of the analysis, checked on random books.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{Duration, NaiveDate};
+use proptest::prelude::*;
+use ruptura_engine::{
+    Analyzer, CodeLink, Criticality, DatedQty, Mode, OrderLine, OrderOutcome, Params,
+    ProductGroups, Snapshot, TotalAvailability,
+};
+use rust_decimal::Decimal;
+
+const CODES: [&str; 5] = ["A", "B", "C", "D", "E"];
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 2).expect("valid date")
+}
+
+/// Quantities with up to 3 decimal places.
+fn qty(max_units: i64) -> impl Strategy<Value = Decimal> {
+    (0..max_units * 1000).prop_map(|m| Decimal::new(m, 3))
+}
+
+fn day(lo: i64, hi: i64) -> impl Strategy<Value = Option<NaiveDate>> {
+    prop_oneof![1 => Just(None), 6 => (lo..=hi).prop_map(|d| Some(today() + Duration::days(d)))]
+}
+
+/// A random book whose outflow and inflow days lie in `lo..=hi` (offsets from today).
+fn book(lo: i64, hi: i64) -> impl Strategy<Value = Snapshot> {
+    let code = || prop::sample::select(&CODES[..]);
+    let stock = prop::collection::vec((code(), (-50i64..300).prop_map(Decimal::from)), 0..6);
+    let outflows =
+        prop::collection::vec((code(), day(lo.min(-3), hi), qty(80)), 0..8).prop_map(|v| {
+            v.into_iter()
+                .map(|(c, d, q)| DatedQty::new(c, d, q))
+                .collect::<Vec<_>>()
+        });
+    let inflows = prop::collection::vec((code(), (lo..=hi), qty(120)), 0..8).prop_map(|v| {
+        v.into_iter()
+            .map(|(c, d, q)| DatedQty::new(c, Some(today() + Duration::days(d)), q))
+            .collect::<Vec<_>>()
+    });
+    let links = prop::collection::vec((code(), code()), 0..3).prop_map(|v| {
+        v.into_iter()
+            .map(|(a, b)| CodeLink::new(a, b))
+            .collect::<Vec<_>>()
+    });
+    let line = (
+        code(),
+        qty(90),
+        prop::option::of((0i64..5000).prop_map(|c| Decimal::new(c, 2))),
+    );
+    let order = (prop::collection::vec(line, 1..5), day(-3, 10), day(-20, 0));
+    let orders = prop::collection::vec(order, 1..7);
+    (stock, outflows, inflows, links, orders).prop_map(
+        |(stock, outflows, inflows, links, orders)| {
+            let mut lines = Vec::new();
+            let mut id = 0;
+            for (o, (ls, exp, ped)) in orders.into_iter().enumerate() {
+                for (c, q, p) in ls {
+                    id += 1;
+                    lines.push(OrderLine {
+                        id,
+                        num_pedido: format!("P{o}"),
+                        cod_produto: c.to_string(),
+                        nome_produto: c.to_string(),
+                        qtd: q,
+                        preco: p,
+                        expedicao: exp,
+                        data_pedido: ped,
+                    });
+                }
+            }
+            Snapshot {
+                lines,
+                stock: stock.into_iter().map(|(c, q)| (c.to_string(), q)).collect(),
+                outflows,
+                inflows,
+                links,
+            }
+        },
+    )
+}
+
+fn order_numbers(s: &Snapshot) -> Vec<String> {
+    let set: BTreeSet<String> = s.lines.iter().map(|l| l.num_pedido.clone()).collect();
+    set.into_iter().collect()
+}
+
+/// Initial `saldo_final` per group key and day 0..=last, straight from the definition.
+fn initial_balances(s: &Snapshot, last: u32) -> HashMap<String, Vec<Decimal>> {
+    let groups = ProductGroups::from_links(&s.links);
+    let mut stock: HashMap<String, Decimal> = HashMap::new();
+    let mut net: HashMap<String, BTreeMap<u32, Decimal>> = HashMap::new();
+    for (c, q) in &s.stock {
+        *stock.entry(groups.key_of(c).to_string()).or_default() += *q;
+    }
+    for o in &s.outflows {
+        let d = o.date.map_or(0, |d| (d - today()).num_days().max(0) as u32);
+        *net.entry(groups.key_of(&o.cod_produto).to_string())
+            .or_default()
+            .entry(d)
+            .or_default() -= o.qty;
+    }
+    for i in &s.inflows {
+        let d = (i.date.expect("dated") - today()).num_days();
+        if d >= 0 {
+            *net.entry(groups.key_of(&i.cod_produto).to_string())
+                .or_default()
+                .entry(d as u32)
+                .or_default() += i.qty;
+        }
+    }
+    let keys: BTreeSet<String> = s
+        .lines
+        .iter()
+        .map(|l| groups.key_of(&l.cod_produto).to_string())
+        .collect();
+    keys.into_iter()
+        .map(|k| {
+            let mut bal = stock.get(&k).copied().unwrap_or_default();
+            let flows = net.get(&k);
+            let series = (0..=last)
+                .map(|d| {
+                    bal += flows.and_then(|f| f.get(&d)).copied().unwrap_or_default();
+                    bal
+                })
+                .collect();
+            (k, series)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn a_line_is_never_short_by_more_than_its_quantity(s in book(-3, 12)) {
+        let orders = order_numbers(&s);
+        for mode in [Mode::Independent, Mode::Sequential] {
+            let a = Analyzer::new(s.clone(), Params::new(today()).with_mode(mode));
+            for (_, outcome) in a.analyze(&orders) {
+                let r = outcome.found().expect("every generated order has lines").clone();
+                for l in &r.lines {
+                    prop_assert!(l.ruptura_qtd >= Decimal::ZERO && l.ruptura_qtd <= l.qtd);
+                    prop_assert_eq!(l.disponivel + l.ruptura_qtd, l.qtd);
+                    if let Some(d) = l.data_disponivel {
+                        prop_assert!(d >= today());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_order_without_short_lines_is_ok_now(s in book(-3, 12)) {
+        let a = Analyzer::new(s.clone(), Params::new(today()));
+        for (_, outcome) in a.analyze(&order_numbers(&s)) {
+            let r = outcome.found().expect("found").clone();
+            let short = r.lines.iter().any(|l| l.ruptura_qtd > Decimal::ZERO);
+            prop_assert_eq!(short, !r.is_ok());
+            if !short {
+                prop_assert_eq!(r.summary.criticidade, Criticality::Ok);
+                prop_assert_eq!(r.summary.disponibilidade_total, TotalAvailability::Now);
+                prop_assert_eq!(r.summary.percentual_disponibilidade, Decimal::ONE_HUNDRED);
+            } else {
+                prop_assert_ne!(r.summary.criticidade, Criticality::Ok);
+            }
+        }
+    }
+
+    #[test]
+    fn independent_results_do_not_depend_on_the_other_orders(s in book(-3, 12), pick in 0usize..7) {
+        let orders = order_numbers(&s);
+        let target = orders[pick % orders.len()].clone();
+        let all = Analyzer::new(s.clone(), Params::new(today())).analyze(&orders);
+        let together = all.into_iter().find(|(n, _)| *n == target).expect("asked").1;
+        // Alone, with only its own lines in the snapshot.
+        let mut alone = s.clone();
+        alone.lines.retain(|l| l.num_pedido == target);
+        let by_itself = Analyzer::new(alone, Params::new(today())).analyze(&[target.as_str()]);
+        prop_assert_eq!(&by_itself[0].1, &together);
+    }
+
+    #[test]
+    fn sequential_never_promises_more_than_the_window_holds(s in book(-3, 12)) {
+        let params = Params::new(today()).with_mode(Mode::Sequential);
+        let horizon = params.horizon_days;
+        let result = Analyzer::new(s.clone(), params).analyze(&order_numbers(&s));
+        let initial = initial_balances(&s, horizon);
+        let groups = ProductGroups::from_links(&s.links);
+        for d in 0..=horizon {
+            let mut promised: HashMap<String, Decimal> = HashMap::new();
+            for (_, outcome) in &result {
+                for l in &outcome.found().expect("found").lines {
+                    let by_d = l.disponivel
+                        + if l.dia_cobertura.is_some_and(|c| c <= d) { l.ruptura_qtd } else { Decimal::ZERO };
+                    *promised.entry(groups.key_of(&l.cod_produto).to_string()).or_default() += by_d;
+                }
+            }
+            for (g, p) in promised {
+                let supply = initial[&g][d as usize];
+                prop_assert!(p <= supply.max(Decimal::ZERO), "group {} day {}: promised {} > {}", g, d, p, supply);
+            }
+        }
+    }
+
+    #[test]
+    fn sequential_promises_fit_every_day_when_flows_lie_in_the_window(s in book(-3, 7)) {
+        // With every dated flow inside D0..=D_H the balance after D_H is constant, so the window
+        // bound holds on every day. (With flows after D_H it need not: SPEC 2.4 checks lines
+        // against the window minimum only, so a line may take stock that a commitment after the
+        // window needs; see ARCHITECTURE.md.)
+        let params = Params::new(today()).with_mode(Mode::Sequential);
+        let result = Analyzer::new(s.clone(), params).analyze(&order_numbers(&s));
+        let last = 40u32;
+        let initial = initial_balances(&s, last);
+        let groups = ProductGroups::from_links(&s.links);
+        for d in [0, 3, 7, 8, 20, last] {
+            let mut promised: HashMap<String, Decimal> = HashMap::new();
+            for (_, outcome) in &result {
+                for l in &outcome.found().expect("found").lines {
+                    let by_d = l.disponivel
+                        + if l.dia_cobertura.is_some_and(|c| c <= d) { l.ruptura_qtd } else { Decimal::ZERO };
+                    *promised.entry(groups.key_of(&l.cod_produto).to_string()).or_default() += by_d;
+                }
+            }
+            for (g, p) in promised {
+                prop_assert!(p <= initial[&g][d as usize].max(Decimal::ZERO));
+            }
+        }
+    }
+
+    #[test]
+    fn sequential_first_order_sees_what_independent_sees(s in book(-3, 12)) {
+        let orders = order_numbers(&s);
+        let seq = Analyzer::new(s.clone(), Params::new(today()).with_mode(Mode::Sequential));
+        let first = seq.rank(&orders.iter().map(String::as_str).collect::<Vec<_>>())[0].to_string();
+        let from_seq = seq.analyze(&orders).into_iter().find(|(n, _)| *n == first).expect("ranked").1;
+        let ind = Analyzer::new(s, Params::new(today())).analyze_order(&first);
+        prop_assert_eq!(from_seq, ind);
+    }
+
+    #[test]
+    fn groups_are_symmetric_and_transitive(pairs in prop::collection::vec((0u8..12, 0u8..12), 0..14)) {
+        let links: Vec<CodeLink> = pairs.iter().map(|(a, b)| CodeLink::new(a.to_string(), b.to_string())).collect();
+        let reversed: Vec<CodeLink> = pairs.iter().map(|(a, b)| CodeLink::new(b.to_string(), a.to_string())).collect();
+        let g = ProductGroups::from_links(&links);
+        let r = ProductGroups::from_links(&reversed);
+        // Reachability in the undirected graph, by repeated relaxation.
+        let n = 12usize;
+        let mut reach = vec![vec![false; n]; n];
+        for (i, row) in reach.iter_mut().enumerate() { row[i] = true; }
+        for (a, b) in &pairs { reach[*a as usize][*b as usize] = true; reach[*b as usize][*a as usize] = true; }
+        for k in 0..n { for i in 0..n { for j in 0..n { if reach[i][k] && reach[k][j] { reach[i][j] = true; } } } }
+        for i in 0..n {
+            for j in 0..n {
+                let (a, b) = (i.to_string(), j.to_string());
+                prop_assert_eq!(g.key_of(&a) == g.key_of(&b), reach[i][j]);
+                prop_assert_eq!(r.key_of(&a) == r.key_of(&b), reach[i][j]);
+                prop_assert_eq!(g.key_of(&a) == g.key_of(&b), g.key_of(&b) == g.key_of(&a));
+            }
+        }
+    }
+
+    #[test]
+    fn not_found_orders_stay_not_found(s in book(-3, 12)) {
+        let a = Analyzer::new(s, Params::new(today()));
+        prop_assert_eq!(a.analyze_order("NOPE"), OrderOutcome::NotFound);
+    }
+}
