@@ -1,1 +1,81 @@
+//! The `ruptura` command line: one module per subcommand, each with `run(opts)`.
 #![forbid(unsafe_code)]
+
+pub mod commands;
+pub mod settings;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use settings::{AnalysisArgs, DbArgs};
+
+/// Ruptura: for every open order, does projected stock cover it, how critical is the
+/// shortfall, and when will it be fully available.
+#[derive(Debug, Parser)]
+#[command(name = "ruptura", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load CSV/XLSX files (one per table, named after it) into the database.
+    Import(commands::import::ImportOpts),
+    /// Analyse the whole order book (or the named orders) and write the results.
+    Analyze(commands::analyze::AnalyzeOpts),
+    /// Create or update Ruptura's tables.
+    Migrate(commands::migrate::MigrateOpts),
+}
+
+/// Parses the command line, runs the command and turns errors into a message and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing("warn");
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("erro: não foi possível iniciar o runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("erro: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Import(opts) => commands::import::run(opts).await,
+        Command::Analyze(opts) => commands::analyze::run(opts).await,
+        Command::Migrate(opts) => commands::migrate::run(opts).await,
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` overrides `default`.
+pub fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,1 +1,6 @@
-fn main() {}
+//! The `ruptura` binary: see `ruptura --help`.
+#![forbid(unsafe_code)]
+
+fn main() -> std::process::ExitCode {
+    ruptura_cli::main()
+}

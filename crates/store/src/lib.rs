@@ -1,1 +1,205 @@
+//! Data access for Ruptura: SQLite (the embedded default) and PostgreSQL behind one small trait.
+//!
+//! The store loads what one analysis needs in a constant number of set-based queries from one
+//! read transaction ([`Store::load`]), and writes imported data in one transaction
+//! ([`Store::import`]). It knows the tables and their types; it knows nothing about projections,
+//! criticality or the wire format.
 #![forbid(unsafe_code)]
+
+mod error;
+pub mod postgres;
+pub mod sqlite;
+mod url;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use ruptura_engine::records::Dataset;
+use ruptura_engine::Snapshot;
+
+pub use error::StoreError;
+pub use url::{redact, DbUrl};
+
+/// Which orders an analysis reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// These orders (duplicates are read once).
+    Orders(Vec<String>),
+    /// Every order of the book that matches the filter (an empty filter: the whole book).
+    Book(OrderFilter),
+}
+
+/// Filters of the order book (`filtros` in the jobs API). Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub vendedor: Option<String>,
+    pub equipe_vendas: Option<String>,
+    /// UF (`cod_uf`, or `estado` in the old system's layout).
+    pub estado: Option<String>,
+    /// Free text: matched against the order number, client, CNPJ/CPF, city and product codes
+    /// and names, case-insensitively.
+    pub busca: Option<String>,
+}
+
+impl OrderFilter {
+    pub fn is_empty(&self) -> bool {
+        [
+            &self.vendedor,
+            &self.equipe_vendas,
+            &self.estado,
+            &self.busca,
+        ]
+        .iter()
+        .all(|f| f.as_deref().is_none_or(|s| s.trim().is_empty()))
+    }
+
+    /// The filter with blank fields dropped and the rest trimmed.
+    pub fn normalized(&self) -> Self {
+        let clean = |f: &Option<String>| {
+            f.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        Self {
+            vendedor: clean(&self.vendedor),
+            equipe_vendas: clean(&self.equipe_vendas),
+            estado: clean(&self.estado),
+            busca: clean(&self.busca),
+        }
+    }
+}
+
+/// What [`Store::load`] returns: the snapshot and the orders it was loaded for.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub snapshot: Snapshot,
+    /// For [`Selection::Orders`], the orders asked (first occurrence order, no duplicates); for
+    /// [`Selection::Book`], the matching orders of the book, sorted.
+    pub orders: Vec<String>,
+}
+
+/// How an import treats the tables it has files for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImportMode {
+    /// Replace their contents (the default).
+    #[default]
+    Replace,
+    /// Add to them.
+    Append,
+}
+
+/// Rows written per table by an import.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub tables: Vec<(&'static str, usize)>,
+}
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The data access of Ruptura. Methods are coarse: one call, one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    fn backend(&self) -> Backend;
+
+    /// Creates or updates Ruptura's tables. Refuses a database whose tables another system
+    /// created (the old system's PostgreSQL is read as it is, never migrated).
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Checks, read-only, that every table and column the analysis reads exists; the error names
+    /// each one missing.
+    async fn check_schema(&self) -> Result<(), StoreError>;
+
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Loads everything the analysis of `selection` needs, as seen on `today`, from one
+    /// consistent read: lines, links, stock sums, outflows and inflows per code and day, for
+    /// every code in the product groups involved. A constant number of queries whatever the
+    /// number of orders.
+    async fn load(&self, selection: &Selection, today: NaiveDate) -> Result<Loaded, StoreError>;
+
+    /// Writes the tables present in `data` in one transaction: all or nothing.
+    async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError>;
+}
+
+/// Opens the database named by `url` (see [`DbUrl`]). SQLite files are created when missing.
+/// Nothing is migrated here.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    match DbUrl::parse(url)? {
+        DbUrl::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(&path).await?)),
+        DbUrl::SqliteMemory => Ok(Arc::new(sqlite::SqliteStore::open_memory().await?)),
+        DbUrl::Postgres(url) => Ok(Arc::new(postgres::PgStore::connect(&url).await?)),
+    }
+}
+
+/// The columns the analysis and the page read, per table. `a|b` accepts either name (the old
+/// system's layout has `municipio` and `estado` beside `nome_cidade` and `cod_uf`).
+pub const READ_COLUMNS: [(&str, &[&str]); 5] = [
+    (
+        "carteira_principal",
+        &[
+            "id",
+            "num_pedido",
+            "cod_produto",
+            "nome_produto",
+            "qtd_saldo_produto_pedido",
+            "preco_produto_pedido",
+            "ativo",
+            "raz_social_red",
+            "cnpj_cpf",
+            "nome_cidade|municipio",
+            "cod_uf|estado",
+            "vendedor",
+            "equipe_vendas",
+            "data_pedido",
+            "expedicao",
+            "agendamento",
+        ],
+    ),
+    (
+        "movimentacao_estoque",
+        &["cod_produto", "qtd_movimentacao", "ativo"],
+    ),
+    (
+        "separacao",
+        &["cod_produto", "qtd_saldo", "expedicao", "sincronizado_nf"],
+    ),
+    (
+        "programacao_producao",
+        &["cod_produto", "data_programacao", "qtd_programada"],
+    ),
+    (
+        "unificacao_codigos",
+        &["codigo_origem", "codigo_destino", "ativo"],
+    ),
+];
+
+/// Compares the columns found per table with [`READ_COLUMNS`] and names what is missing.
+pub(crate) fn missing_columns(found: &dyn Fn(&str) -> Option<Vec<String>>) -> Vec<String> {
+    let mut missing = Vec::new();
+    for (table, columns) in READ_COLUMNS {
+        let Some(have) = found(table) else {
+            missing.push(format!("tabela {table}"));
+            continue;
+        };
+        for col in columns {
+            if !col
+                .split('|')
+                .any(|c| have.iter().any(|h| h.eq_ignore_ascii_case(c)))
+            {
+                missing.push(format!(
+                    "coluna {table}.{}",
+                    col.replace('|', " (ou ") + if col.contains('|') { ")" } else { "" }
+                ));
+            }
+        }
+    }
+    missing
+}

@@ -1,0 +1,11 @@
+//! The application layer of Ruptura: runs an analysis from a store snapshot through the engine
+//! to the wire results, in batches on worker threads, and holds the settings every entry point
+//! shares. It knows no HTTP and no command line: the server, the CLI and the workers call it.
+#![forbid(unsafe_code)]
+
+pub mod run;
+pub mod settings;
+pub mod wire;
+
+pub use run::{analyze, AnalysisError, Batch, Observer, RunOptions};
+pub use settings::{Settings, SettingsError};

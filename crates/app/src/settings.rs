@@ -1,0 +1,111 @@
+//! Settings shared by every entry point (SPEC 3.5): horizon, lead time, business time zone,
+//! criticality rule and thresholds, batch size and workers.
+
+use chrono::{NaiveDate, Utc};
+use chrono_tz::Tz;
+use ruptura_engine::{CriticalityRule, Mode, Params};
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum SettingsError {
+    #[error("fuso horário desconhecido {0:?} (exemplo: America/Sao_Paulo)")]
+    TimeZone(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// How analyses are run, whatever asks for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// `HORIZONTE_DIAS` (7).
+    pub horizon_days: u32,
+    /// `LEAD_TIME_DIAS` (0).
+    pub lead_time_days: u32,
+    /// `RUPTURA_TZ` (America/Sao_Paulo): "today" is the date there.
+    pub time_zone: Tz,
+    /// `CRITICIDADE_REGRA` (monotona) with its thresholds.
+    pub criticality: CriticalityRule,
+    /// `BATCH_SIZE` (20).
+    pub batch_size: usize,
+    /// `MAX_WORKERS` (5).
+    pub max_workers: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            horizon_days: 7,
+            lead_time_days: 0,
+            time_zone: chrono_tz::America::Sao_Paulo,
+            criticality: CriticalityRule::default(),
+            batch_size: 20,
+            max_workers: 5,
+        }
+    }
+}
+
+impl Settings {
+    /// Parses a time zone name.
+    pub fn parse_time_zone(name: &str) -> Result<Tz, SettingsError> {
+        name.trim()
+            .parse::<Tz>()
+            .map_err(|_| SettingsError::TimeZone(name.to_string()))
+    }
+
+    /// Today in the business time zone.
+    pub fn today(&self) -> NaiveDate {
+        Utc::now().with_timezone(&self.time_zone).date_naive()
+    }
+
+    /// The engine parameters for a reference date (`data_base`; today when `None`) and mode.
+    pub fn params(&self, data_base: Option<NaiveDate>, mode: Mode) -> Params {
+        Params::new(data_base.unwrap_or_else(|| self.today()))
+            .with_horizon(self.horizon_days)
+            .with_lead_time(self.lead_time_days)
+            .with_mode(mode)
+            .with_criticality(self.criticality)
+    }
+}
+
+/// Parses a reference date as `YYYY-MM-DD` (or `DD/MM/YYYY`).
+pub fn parse_date(s: &str) -> Result<NaiveDate, SettingsError> {
+    let t = s.trim();
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
+        .map_err(|_| SettingsError::Invalid(format!("data inválida {s:?}: use AAAA-MM-DD")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_zones() {
+        assert_eq!(
+            parse_date("2026-03-02").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+        );
+        assert_eq!(
+            parse_date("02/03/2026").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+        );
+        assert!(parse_date("2026-02-31").is_err());
+        assert!(Settings::parse_time_zone("America/Sao_Paulo").is_ok());
+        assert!(Settings::parse_time_zone("Mars/Base").is_err());
+    }
+
+    #[test]
+    fn params_carry_the_settings() {
+        let s = Settings {
+            horizon_days: 3,
+            lead_time_days: 2,
+            ..Settings::default()
+        };
+        let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let p = s.params(Some(d), Mode::Sequential);
+        assert_eq!(
+            (p.today, p.horizon_days, p.lead_time_days, p.mode),
+            (d, 3, 2, Mode::Sequential)
+        );
+    }
+}

@@ -1,0 +1,327 @@
+//! The JSON of SPEC 3.1, mapped from engine results. Wire names stay Portuguese. Quantities are
+//! rounded to 3 places, money and percentual_ruptura to 2, half away from zero (SPEC 2.10).
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+use ruptura_engine::{
+    round_half_away, Criticality, LineResult, OrderOutcome, OrderResult, TotalAvailability,
+};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+
+fn num(d: Decimal, places: u32) -> f64 {
+    round_half_away(d, places).to_f64().unwrap_or(0.0)
+}
+
+fn qty(d: Decimal) -> f64 {
+    num(d, 3)
+}
+
+fn money(d: Decimal) -> f64 {
+    num(d, 2)
+}
+
+fn iso(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// One day of a short line's projected stock, for the page's chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PontoProjecao {
+    pub data: String,
+    pub saldo: f64,
+}
+
+/// A short line (`itens`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemRuptura {
+    pub cod_produto: String,
+    pub nome_produto: String,
+    pub qtd_saldo: f64,
+    pub estoque_atual: f64,
+    pub estoque_min_d7: f64,
+    pub ruptura_qtd: f64,
+    pub data_producao: Option<String>,
+    pub qtd_producao: f64,
+    pub data_disponivel: Option<String>,
+    // Extras beyond SPEC 3.1:
+    /// Quantity of the line that the window covers.
+    pub qtd_disponivel: f64,
+    pub preco_unitario: f64,
+    pub valor_total: f64,
+    /// Codes pooled with this one (SPEC 2.2), when there are others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grupo: Option<String>,
+    /// `saldo_final` on D0..=D_H as this order saw it.
+    pub projecao: Vec<PontoProjecao>,
+}
+
+/// A line that is covered (`itens_disponiveis`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemDisponivel {
+    pub cod_produto: String,
+    pub nome_produto: String,
+    pub qtd_saldo: f64,
+    pub estoque_atual: f64,
+    pub estoque_min_d7: f64,
+    pub preco_unitario: f64,
+    pub valor_total: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resumo {
+    pub num_pedido: String,
+    pub percentual_ruptura: f64,
+    pub percentual_disponibilidade: f64,
+    pub percentual_itens_disponiveis: f64,
+    pub qtd_itens_ruptura: usize,
+    pub qtd_itens_disponiveis: usize,
+    pub total_itens: usize,
+    pub criticidade: String,
+    pub valor_total_pedido: f64,
+    pub valor_disponivel: f64,
+    pub valor_com_ruptura: f64,
+    pub data_disponibilidade_total: Option<String>,
+}
+
+/// RESULT of SPEC 3.1 for an order found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PedidoAnalisado {
+    pub success: bool,
+    pub num_pedido: String,
+    pub pedido_ok: bool,
+    pub percentual_disponibilidade: f64,
+    pub data_disponibilidade_total: Option<String>,
+    pub resumo: Resumo,
+    pub itens: Vec<ItemRuptura>,
+    pub itens_disponiveis: Vec<ItemDisponivel>,
+}
+
+/// RESULT for an order that could not be analysed: not found, or an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PedidoComErro {
+    pub success: bool,
+    pub num_pedido: String,
+    pub message: String,
+}
+
+/// One order's RESULT.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Resultado {
+    Analisado(Box<PedidoAnalisado>),
+    Erro(PedidoComErro),
+}
+
+pub const NOT_FOUND_MESSAGE: &str = "Pedido não encontrado";
+
+impl Resultado {
+    pub fn from_outcome(num_pedido: &str, outcome: &OrderOutcome, today: NaiveDate) -> Self {
+        match outcome {
+            OrderOutcome::Found(r) => {
+                Resultado::Analisado(Box::new(PedidoAnalisado::from_result(r, today)))
+            }
+            OrderOutcome::NotFound => Resultado::erro(num_pedido, NOT_FOUND_MESSAGE),
+        }
+    }
+
+    pub fn erro(num_pedido: &str, message: &str) -> Self {
+        Resultado::Erro(PedidoComErro {
+            success: false,
+            num_pedido: num_pedido.to_string(),
+            message: message.to_string(),
+        })
+    }
+
+    pub fn num_pedido(&self) -> &str {
+        match self {
+            Resultado::Analisado(p) => &p.num_pedido,
+            Resultado::Erro(e) => &e.num_pedido,
+        }
+    }
+
+    pub fn analisado(&self) -> Option<&PedidoAnalisado> {
+        match self {
+            Resultado::Analisado(p) => Some(p),
+            Resultado::Erro(_) => None,
+        }
+    }
+
+    /// The criticality label, or `ERRO` for an order not analysed.
+    pub fn criticidade(&self) -> &str {
+        match self {
+            Resultado::Analisado(p) => &p.resumo.criticidade,
+            Resultado::Erro(_) => "ERRO",
+        }
+    }
+}
+
+impl PedidoAnalisado {
+    pub fn from_result(r: &OrderResult, today: NaiveDate) -> Self {
+        let s = &r.summary;
+        let total = match s.disponibilidade_total {
+            TotalAvailability::Now => Some("agora".to_string()),
+            TotalAvailability::On(d) => Some(iso(d)),
+            TotalAvailability::NoForecast => None,
+        };
+        let resumo = Resumo {
+            num_pedido: r.num_pedido.clone(),
+            percentual_ruptura: money(s.percentual_ruptura),
+            percentual_disponibilidade: money(s.percentual_disponibilidade),
+            percentual_itens_disponiveis: money(s.percentual_itens_disponiveis),
+            qtd_itens_ruptura: s.qtd_itens_ruptura,
+            qtd_itens_disponiveis: s.qtd_itens_disponiveis,
+            total_itens: s.total_itens,
+            criticidade: s.criticidade.as_str().to_string(),
+            valor_total_pedido: money(s.valor_total_pedido),
+            valor_disponivel: money(s.valor_disponivel),
+            valor_com_ruptura: money(s.valor_com_ruptura),
+            data_disponibilidade_total: total.clone(),
+        };
+        PedidoAnalisado {
+            success: true,
+            num_pedido: r.num_pedido.clone(),
+            pedido_ok: r.is_ok(),
+            percentual_disponibilidade: resumo.percentual_disponibilidade,
+            data_disponibilidade_total: total,
+            resumo,
+            itens: r.short_lines().map(|l| item_ruptura(l, today)).collect(),
+            itens_disponiveis: r.available_lines().map(item_disponivel).collect(),
+        }
+    }
+}
+
+fn item_ruptura(l: &LineResult, today: NaiveDate) -> ItemRuptura {
+    ItemRuptura {
+        cod_produto: l.cod_produto.clone(),
+        nome_produto: l.nome_produto.clone(),
+        qtd_saldo: qty(l.qtd),
+        estoque_atual: qty(l.estoque_atual),
+        estoque_min_d7: qty(l.menor_estoque),
+        ruptura_qtd: qty(l.ruptura_qtd),
+        data_producao: l.data_producao.map(iso),
+        qtd_producao: qty(l.qtd_producao),
+        data_disponivel: l.data_disponivel.map(iso),
+        qtd_disponivel: qty(l.disponivel),
+        preco_unitario: money(l.preco.unwrap_or_default()),
+        valor_total: money(l.valor),
+        grupo: (l.grupo != l.cod_produto).then(|| l.grupo.clone()),
+        projecao: l
+            .projecao
+            .iter()
+            .enumerate()
+            .map(|(d, saldo)| PontoProjecao {
+                data: today
+                    .checked_add_days(Days::new(d as u64))
+                    .map(iso)
+                    .unwrap_or_default(),
+                saldo: qty(*saldo),
+            })
+            .collect(),
+    }
+}
+
+fn item_disponivel(l: &LineResult) -> ItemDisponivel {
+    ItemDisponivel {
+        cod_produto: l.cod_produto.clone(),
+        nome_produto: l.nome_produto.clone(),
+        qtd_saldo: qty(l.qtd),
+        estoque_atual: qty(l.estoque_atual),
+        estoque_min_d7: qty(l.menor_estoque),
+        preco_unitario: money(l.preco.unwrap_or_default()),
+        valor_total: money(l.valor),
+    }
+}
+
+/// `estatisticas` of SPEC 3.1, plus the count per criticality.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Estatisticas {
+    pub total_pedidos: usize,
+    pub processados: usize,
+    pub erros: usize,
+    pub pedidos_ok: usize,
+    pub pedidos_com_ruptura: usize,
+    pub tempo_total_segundos: f64,
+    pub tempo_medio_ms: f64,
+    /// Orders per criticality label (`OK`, `CRITICA`, ..., `ERRO`).
+    #[serde(default)]
+    pub por_criticidade: BTreeMap<String, usize>,
+}
+
+impl Estatisticas {
+    pub fn new(total_pedidos: usize) -> Self {
+        let mut por_criticidade = BTreeMap::new();
+        for c in Criticality::ALL {
+            por_criticidade.insert(c.as_str().to_string(), 0);
+        }
+        por_criticidade.insert("ERRO".to_string(), 0);
+        Self {
+            total_pedidos,
+            por_criticidade,
+            ..Self::default()
+        }
+    }
+
+    /// Counts one finished order.
+    pub fn count(&mut self, r: &Resultado) {
+        self.processados += 1;
+        match r {
+            Resultado::Analisado(p) if p.pedido_ok => self.pedidos_ok += 1,
+            Resultado::Analisado(_) => self.pedidos_com_ruptura += 1,
+            Resultado::Erro(_) => self.erros += 1,
+        }
+        *self
+            .por_criticidade
+            .entry(r.criticidade().to_string())
+            .or_default() += 1;
+    }
+
+    /// Records the elapsed time.
+    pub fn finish(&mut self, elapsed: std::time::Duration) {
+        self.tempo_total_segundos = (elapsed.as_secs_f64() * 1000.0).round() / 1000.0;
+        self.tempo_medio_ms = if self.processados == 0 {
+            0.0
+        } else {
+            (elapsed.as_secs_f64() * 1000.0 / self.processados as f64 * 1000.0).round() / 1000.0
+        };
+    }
+}
+
+/// Results keyed by order number, serialized as a JSON object in the order held.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resultados(pub Vec<Resultado>);
+
+impl Serialize for Resultados {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for r in &self.0 {
+            map.serialize_entry(r.num_pedido(), r)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Resultados {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map: BTreeMap<String, Resultado> = BTreeMap::deserialize(deserializer)?;
+        Ok(Resultados(map.into_values().collect()))
+    }
+}
+
+/// The body of the batch API (`success` is always true there: bad requests get an error body).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RespostaLote {
+    pub success: bool,
+    pub resultados: Resultados,
+    pub estatisticas: Estatisticas,
+}
+
+/// What `ruptura analyze --format json` writes: exactly these two keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Relatorio {
+    pub resultados: Resultados,
+    pub estatisticas: Estatisticas,
+}

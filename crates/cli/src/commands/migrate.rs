@@ -1,0 +1,16 @@
+use clap::Args;
+
+use crate::DbArgs;
+
+#[derive(Debug, Args)]
+pub struct MigrateOpts {
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+pub async fn run(opts: MigrateOpts) -> anyhow::Result<()> {
+    let store = opts.db.open().await?;
+    store.migrate().await?;
+    eprintln!("banco pronto: {}", ruptura_store::redact(&opts.db.db));
+    Ok(())
+}

@@ -1,0 +1,3 @@
+pub mod analyze;
+pub mod import;
+pub mod migrate;

@@ -1,0 +1,98 @@
+//! Options shared by several subcommands, each overridable by the environment (SPEC 3.5).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use ruptura_app::Settings;
+use ruptura_engine::{CriticalityRule, Thresholds};
+use ruptura_store::Store;
+use rust_decimal::Decimal;
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Database: sqlite://PATH, sqlite:PATH, a plain file path, or postgres://...
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://ruptura.db",
+        hide_env_values = true
+    )]
+    pub db: String,
+}
+
+impl DbArgs {
+    /// Opens the database (nothing is migrated).
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        ruptura_store::connect(&self.db)
+            .await
+            .with_context(|| format!("banco {}", ruptura_store::redact(&self.db)))
+    }
+}
+
+/// How analyses are computed.
+#[derive(Debug, Clone, Args)]
+pub struct AnalysisArgs {
+    /// Days in the window D0..=D_H whose minimum decides shortness.
+    #[arg(long = "horizonte", env = "HORIZONTE_DIAS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub horizon_days: u32,
+    /// Days added to a covering day to give the availability date.
+    #[arg(long = "lead-time", env = "LEAD_TIME_DIAS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub lead_time_days: u32,
+    /// Business time zone: "today" is the date there.
+    #[arg(long = "tz", env = "RUPTURA_TZ", default_value = "America/Sao_Paulo")]
+    pub time_zone: String,
+    /// Criticality rule: monotona or original.
+    #[arg(long = "regra", env = "CRITICIDADE_REGRA", default_value = "monotona")]
+    pub rule: String,
+    /// monotona: short lines from which an order is CRITICA.
+    #[arg(long, env = "CRITICIDADE_CRITICA_ITENS", default_value_t = 4)]
+    pub critica_itens: u32,
+    /// monotona: percent of value short above which an order is CRITICA.
+    #[arg(long, env = "CRITICIDADE_CRITICA_PCT", default_value = "10")]
+    pub critica_pct: Decimal,
+    /// monotona: short lines from which an order is ALTA.
+    #[arg(long, env = "CRITICIDADE_ALTA_ITENS", default_value_t = 3)]
+    pub alta_itens: u32,
+    /// monotona: percent of value short above which an order is ALTA.
+    #[arg(long, env = "CRITICIDADE_ALTA_PCT", default_value = "5")]
+    pub alta_pct: Decimal,
+    /// monotona: short lines from which an order is MEDIA.
+    #[arg(long, env = "CRITICIDADE_MEDIA_ITENS", default_value_t = 2)]
+    pub media_itens: u32,
+    /// monotona: percent of value short above which an order is MEDIA.
+    #[arg(long, env = "CRITICIDADE_MEDIA_PCT", default_value = "2")]
+    pub media_pct: Decimal,
+    /// Orders per batch.
+    #[arg(long = "batch-size", env = "BATCH_SIZE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub batch_size: u32,
+    /// Batches analysed at once.
+    #[arg(long = "max-workers", env = "MAX_WORKERS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub max_workers: u32,
+}
+
+impl AnalysisArgs {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let time_zone = Settings::parse_time_zone(&self.time_zone)?;
+        let criticality = match self.rule.parse::<CriticalityRule>()? {
+            CriticalityRule::Monotone(_) => CriticalityRule::Monotone(Thresholds {
+                critica_itens: self.critica_itens,
+                critica_pct: self.critica_pct,
+                alta_itens: self.alta_itens,
+                alta_pct: self.alta_pct,
+                media_itens: self.media_itens,
+                media_pct: self.media_pct,
+            }),
+            other => other,
+        };
+        Ok(Settings {
+            horizon_days: self.horizon_days,
+            lead_time_days: self.lead_time_days,
+            time_zone,
+            criticality,
+            batch_size: self.batch_size as usize,
+            max_workers: self.max_workers as usize,
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! Every golden scenario of ../shared/vectors through the real import path and the real
+//! analysis (the `ruptura` binary on a fresh SQLite file), compared field by field.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{compare, json_of, run_ok, vector_dirs};
+use serde_json::Value;
+
+struct Scenario {
+    name: String,
+    params: Value,
+    expected: Value,
+    /// Every order number in the scenario's carteira_principal file.
+    orders: BTreeSet<String>,
+}
+
+fn scenario(dir: &Path) -> Scenario {
+    let read = |f: &str| {
+        std::fs::read_to_string(dir.join(f))
+            .unwrap_or_else(|e| panic!("{}/{f}: {e}", dir.display()))
+    };
+    let params: Value = serde_json::from_str(&read("params.json")).expect("params.json");
+    let expected: Value = serde_json::from_str(&read("expected.json")).expect("expected.json");
+    // The order numbers, read with a plain CSV reader (not the import path under test).
+    let text = read("carteira_principal.csv");
+    let text = text.trim_start_matches('\u{feff}');
+    let delim = if text.lines().next().unwrap_or_default().contains(';') {
+        b';'
+    } else {
+        b','
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .from_reader(text.as_bytes());
+    let col = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|h| h == "num_pedido")
+        .expect("num_pedido column");
+    let orders = rdr
+        .records()
+        .map(|r| r.expect("record")[col].to_string())
+        .collect();
+    Scenario {
+        name: dir.file_name().unwrap().to_string_lossy().into(),
+        params,
+        expected,
+        orders,
+    }
+}
+
+fn analyze_args<'a>(s: &'a Scenario, db: &'a str, extra: &[&'a str]) -> Vec<String> {
+    let p = &s.params;
+    let mut args: Vec<String> = vec![
+        "analyze".into(),
+        "--db".into(),
+        db.into(),
+        "--format".into(),
+        "json".into(),
+        "--today".into(),
+        p["today"].as_str().expect("today").into(),
+        "--horizonte".into(),
+        p["horizon"].as_u64().expect("horizon").to_string(),
+        "--lead-time".into(),
+        p["lead"].as_u64().expect("lead").to_string(),
+        "--modo".into(),
+        p["mode"].as_str().expect("mode").into(),
+        "--regra".into(),
+        p["regra"].as_str().expect("regra").into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn check_results(s: &Scenario, results: &Value, diffs: &mut Vec<String>) {
+    let expected = s.expected["resultados"].as_object().expect("resultados");
+    for (num, exp) in expected {
+        match results.get(num) {
+            Some(actual) => compare(&format!("{}:{num}", s.name), num, exp, actual, diffs),
+            None => diffs.push(format!("{}:{num}: no result", s.name)),
+        }
+    }
+}
+
+#[test]
+fn every_golden_scenario_matches_field_by_field() {
+    let dirs = vector_dirs();
+    assert!(
+        dirs.len() >= 13,
+        "expected the 13 scenarios, found {}",
+        dirs.len()
+    );
+    let mut diffs = Vec::new();
+    for dir in dirs {
+        let s = scenario(&dir);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let db = format!("sqlite://{}", tmp.path().join("v.db").display());
+        run_ok(&["import", "--db", &db, dir.to_str().expect("utf-8 path")]);
+
+        // The whole book: exactly the orders the scenario expects to be analysed.
+        let book = json_of(&run_ok(
+            &analyze_args(&s, &db, &[])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        ));
+        check_results(&s, &book["resultados"], &mut diffs);
+        let found: BTreeSet<&String> = s.expected["resultados"]
+            .as_object()
+            .expect("resultados")
+            .iter()
+            .filter(|(_, v)| v["success"] == Value::Bool(true))
+            .map(|(k, _)| k)
+            .collect();
+        let analysed: BTreeSet<&String> = book["resultados"]
+            .as_object()
+            .expect("resultados")
+            .keys()
+            .collect();
+        if found != analysed {
+            diffs.push(format!(
+                "{}: whole book analysed {analysed:?}, expected {found:?}",
+                s.name
+            ));
+        }
+
+        // Every order of the file named explicitly: the same results, and the orders with no
+        // open active line are "not found".
+        let list = s.orders.iter().cloned().collect::<Vec<_>>().join(",");
+        let named = json_of(&run_ok(
+            &analyze_args(&s, &db, &["--pedidos", &list])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        ));
+        check_results(&s, &named["resultados"], &mut diffs);
+        for num in &s.orders {
+            if !found.contains(num) {
+                let r = &named["resultados"][num];
+                if r["success"] != Value::Bool(false) || r["message"] != "Pedido não encontrado" {
+                    diffs.push(format!("{}:{num}: expected not found, got {r}", s.name));
+                }
+            }
+        }
+        let stats = &named["estatisticas"];
+        if stats["total_pedidos"] != s.orders.len() || stats["processados"] != s.orders.len() {
+            diffs.push(format!("{}: estatisticas {stats}", s.name));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} difference(s):\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+}
+
+#[test]
+fn comparison_catches_a_wrong_value() {
+    // The comparison itself must be able to fail.
+    let mut diffs = Vec::new();
+    let exp = serde_json::json!({"a": {"ruptura_qtd": 20.0, "data": "2026-03-05", "l": [1, 2]}});
+    let bad = serde_json::json!({"a": {"ruptura_qtd": 20.002, "data": "2026-03-06", "l": [1]}});
+    compare("t", "t", &exp, &bad, &mut diffs);
+    assert_eq!(diffs.len(), 3, "{diffs:?}");
+    let mut none = Vec::new();
+    let ok = serde_json::json!({"a": {"ruptura_qtd": 20.0004, "data": "2026-03-05", "l": [1, 2], "extra": 1}});
+    compare("t", "t", &exp, &ok, &mut none);
+    assert!(none.is_empty(), "{none:?}");
+}

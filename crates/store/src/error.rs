@@ -1,0 +1,61 @@
+use thiserror::Error;
+
+/// Errors of the data layer. Messages are meant for the person running the service: they name
+/// the table, column or file, and never include a password.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database URL cannot be used.
+    #[error("URL de banco inválida: {0}")]
+    BadUrl(String),
+    /// The database does not answer (not started, restarting, network): try again later.
+    #[error("banco de dados indisponível: {0}")]
+    Unavailable(String),
+    /// Tables or columns the analysis reads are missing.
+    #[error("o banco não tem o que a análise lê: {}", .0.join(", "))]
+    Schema(Vec<String>),
+    /// The database belongs to another system; Ruptura reads it but never changes it.
+    #[error("{0}")]
+    Foreign(String),
+    /// The data cannot be written as it is (for example a repeated id); nothing was written.
+    #[error("importação recusada pelo banco, nada foi gravado: {0}")]
+    Rejected(String),
+    #[error("erro de migração: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("erro do banco de dados: {0}")]
+    Database(sqlx::Error),
+}
+
+impl StoreError {
+    /// True when the database could not be reached: the request may succeed later (HTTP 503).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+            sqlx::Error::Database(db) => {
+                // PostgreSQL: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
+                // 08xxx connection exceptions.
+                let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+                if code.starts_with("08") || code.starts_with("57P") {
+                    StoreError::Unavailable(e.to_string())
+                } else if matches!(code.as_str(), "42P01" | "42703")
+                    || db.message().starts_with("no such table")
+                    || db.message().starts_with("no such column")
+                {
+                    StoreError::Schema(vec![db.message().to_string()])
+                } else {
+                    StoreError::Database(e)
+                }
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
