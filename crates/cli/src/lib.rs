@@ -24,7 +24,7 @@ pub enum Command {
     /// Load CSV/XLSX files (one per table, named after it) into the database.
     Import(commands::import::ImportOpts),
     /// Analyse the whole order book (or the named orders) and write the results.
-    Analyze(commands::analyze::AnalyzeOpts),
+    Analyze(Box<commands::analyze::AnalyzeOpts>),
     /// Create or update Ruptura's tables.
     Migrate(commands::migrate::MigrateOpts),
 }
@@ -55,7 +55,7 @@ pub fn main() -> ExitCode {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Import(opts) => commands::import::run(opts).await,
-        Command::Analyze(opts) => commands::analyze::run(opts).await,
+        Command::Analyze(opts) => commands::analyze::run(*opts).await,
         Command::Migrate(opts) => commands::migrate::run(opts).await,
     }
 }
