@@ -59,6 +59,31 @@ impl<F: FnMut(Batch)> Observer for F {
     }
 }
 
+/// Collects the batches of a run in request order, whatever order they finish in.
+#[derive(Debug, Default)]
+pub struct InOrder {
+    slots: Vec<Option<Vec<Resultado>>>,
+}
+
+impl InOrder {
+    /// The results of every finished batch, in the order of the orders of the run.
+    pub fn into_results(self) -> Vec<Resultado> {
+        self.slots.into_iter().flatten().flatten().collect()
+    }
+}
+
+impl Observer for InOrder {
+    fn started(&mut self, _orders: &[String], batches: usize) {
+        self.slots = vec![None; batches];
+    }
+
+    fn batch(&mut self, batch: Batch) {
+        if let Some(slot) = self.slots.get_mut(batch.index) {
+            *slot = Some(batch.results);
+        }
+    }
+}
+
 /// Analyses `selection` as of `params.today`: loads one snapshot (a constant number of queries),
 /// then analyses the orders in batches of `opts.batch_size` on at most `opts.max_workers`
 /// threads, telling `observer` when it starts and as each batch finishes. Returns the

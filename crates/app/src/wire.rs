@@ -11,6 +11,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
+use utoipa::ToSchema;
 
 fn num(d: Decimal, places: u32) -> f64 {
     round_half_away(d, places).to_f64().unwrap_or(0.0)
@@ -29,14 +30,14 @@ fn iso(d: NaiveDate) -> String {
 }
 
 /// One day of a short line's projected stock, for the page's chart.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PontoProjecao {
     pub data: String,
     pub saldo: f64,
 }
 
 /// A short line (`itens`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ItemRuptura {
     pub cod_produto: String,
     pub nome_produto: String,
@@ -60,7 +61,7 @@ pub struct ItemRuptura {
 }
 
 /// A line that is covered (`itens_disponiveis`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ItemDisponivel {
     pub cod_produto: String,
     pub nome_produto: String,
@@ -71,7 +72,7 @@ pub struct ItemDisponivel {
     pub valor_total: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Resumo {
     pub num_pedido: String,
     pub percentual_ruptura: f64,
@@ -88,7 +89,7 @@ pub struct Resumo {
 }
 
 /// RESULT of SPEC 3.1 for an order found.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PedidoAnalisado {
     pub success: bool,
     pub num_pedido: String,
@@ -101,7 +102,7 @@ pub struct PedidoAnalisado {
 }
 
 /// RESULT for an order that could not be analysed: not found, or an error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PedidoComErro {
     pub success: bool,
     pub num_pedido: String,
@@ -109,7 +110,7 @@ pub struct PedidoComErro {
 }
 
 /// One order's RESULT.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum Resultado {
     Analisado(Box<PedidoAnalisado>),
@@ -237,7 +238,7 @@ fn item_disponivel(l: &LineResult) -> ItemDisponivel {
 }
 
 /// `estatisticas` of SPEC 3.1, plus the count per criticality.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Estatisticas {
     pub total_pedidos: usize,
     pub processados: usize,
@@ -312,16 +313,19 @@ impl<'de> Deserialize<'de> for Resultados {
 }
 
 /// The body of the batch API (`success` is always true there: bad requests get an error body).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RespostaLote {
     pub success: bool,
+    /// RESULT per order number.
+    #[schema(value_type = std::collections::HashMap<String, Resultado>)]
     pub resultados: Resultados,
     pub estatisticas: Estatisticas,
 }
 
 /// What `ruptura analyze --format json` writes: exactly these two keys.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Relatorio {
+    #[schema(value_type = std::collections::HashMap<String, Resultado>)]
     pub resultados: Resultados,
     pub estatisticas: Estatisticas,
 }

@@ -21,6 +21,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a demo database with generated data (when missing) and serve the page and API.
+    Demo(Box<commands::demo::DemoOpts>),
+    /// Serve the order-book page and the API.
+    Serve(Box<commands::serve::ServeOpts>),
     /// Load CSV/XLSX files (one per table, named after it) into the database.
     Import(commands::import::ImportOpts),
     /// Analyse the whole order book (or the named orders) and write the results.
@@ -32,7 +36,8 @@ pub enum Command {
 /// Parses the command line, runs the command and turns errors into a message and exit code 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing("warn");
+    let serving = matches!(cli.command, Command::Serve(_) | Command::Demo(_));
+    init_tracing(if serving { "info,sqlx=warn" } else { "warn" });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -54,6 +59,8 @@ pub fn main() -> ExitCode {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Demo(opts) => commands::demo::run(*opts).await,
+        Command::Serve(opts) => commands::serve::run(*opts).await,
         Command::Import(opts) => commands::import::run(opts).await,
         Command::Analyze(opts) => commands::analyze::run(*opts).await,
         Command::Migrate(opts) => commands::migrate::run(opts).await,

@@ -9,6 +9,8 @@
 mod error;
 pub mod postgres;
 pub mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod url;
 
 use std::sync::Arc;
@@ -96,6 +98,83 @@ pub struct ImportReport {
     pub tables: Vec<(&'static str, usize)>,
 }
 
+/// How the order list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderSort {
+    #[default]
+    NumPedido,
+    Cliente,
+    Cidade,
+    Vendedor,
+    Expedicao,
+    DataPedido,
+    Valor,
+    Linhas,
+}
+
+impl OrderSort {
+    /// Parses the wire name (`num_pedido`, `cliente`, `cidade`, `vendedor`, `expedicao`,
+    /// `data_pedido`, `valor`, `linhas`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "num_pedido" | "pedido" => OrderSort::NumPedido,
+            "cliente" => OrderSort::Cliente,
+            "cidade" => OrderSort::Cidade,
+            "vendedor" => OrderSort::Vendedor,
+            "expedicao" => OrderSort::Expedicao,
+            "data_pedido" => OrderSort::DataPedido,
+            "valor" => OrderSort::Valor,
+            "linhas" => OrderSort::Linhas,
+            _ => return None,
+        })
+    }
+}
+
+/// A page of the order book.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderQuery {
+    pub filter: OrderFilter,
+    pub sort: OrderSort,
+    pub descending: bool,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One order of the book, as the page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSummary {
+    pub num_pedido: String,
+    pub raz_social_red: Option<String>,
+    pub cnpj_cpf: Option<String>,
+    pub nome_cidade: Option<String>,
+    pub cod_uf: Option<String>,
+    pub vendedor: Option<String>,
+    pub equipe_vendas: Option<String>,
+    pub data_pedido: Option<NaiveDate>,
+    /// Earliest shipping date of its lines.
+    pub expedicao: Option<NaiveDate>,
+    pub agendamento: Option<NaiveDate>,
+    /// Sum of open quantity x price over its open lines.
+    pub valor_total: rust_decimal::Decimal,
+    /// Open lines.
+    pub linhas: usize,
+}
+
+/// A page of orders and how many match in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderPage {
+    pub total: usize,
+    pub orders: Vec<OrderSummary>,
+}
+
+/// Distinct values for the page's filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facets {
+    pub vendedores: Vec<String>,
+    pub equipes: Vec<String>,
+    pub estados: Vec<String>,
+}
+
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -124,6 +203,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// every code in the product groups involved. A constant number of queries whatever the
     /// number of orders.
     async fn load(&self, selection: &Selection, today: NaiveDate) -> Result<Loaded, StoreError>;
+
+    /// The orders of the book that match `filter` (those with an open active line), sorted.
+    async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
+        let today = chrono::NaiveDate::MIN;
+        Ok(self.load(&Selection::Book(filter.clone()), today).await?.orders)
+    }
+
+    /// A page of the open orders of the book (orders with an open active line).
+    async fn list_orders(&self, _query: &OrderQuery) -> Result<OrderPage, StoreError> {
+        Err(StoreError::Foreign(format!("{:?}: lista de pedidos não implementada", self.backend())))
+    }
+
+    /// Sellers, teams and UFs of the open orders, sorted.
+    async fn facets(&self) -> Result<Facets, StoreError> {
+        Err(StoreError::Foreign(format!("{:?}: filtros não implementados", self.backend())))
+    }
 
     /// Writes the tables present in `data` in one transaction: all or nothing.
     async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError>;

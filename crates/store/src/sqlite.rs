@@ -17,8 +17,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 use crate::{
-    missing_columns, Backend, ImportMode, ImportReport, Loaded, OrderFilter, Selection, Store,
-    StoreError,
+    missing_columns, Backend, Facets, ImportMode, ImportReport, Loaded, OrderFilter, OrderPage, OrderQuery, OrderSort,
+    OrderSummary, Selection, Store, StoreError,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -205,7 +205,7 @@ fn bind_filter<'q, O>(
         .bind(f.busca.as_deref().map(like_pattern))
 }
 
-fn dedup(orders: &[String]) -> Vec<String> {
+pub(crate) fn dedup(orders: &[String]) -> Vec<String> {
     let mut seen = std::collections::HashSet::with_capacity(orders.len());
     orders
         .iter()
@@ -335,6 +335,110 @@ impl Store for SqliteStore {
             links,
         };
         Ok(Loaded { snapshot, orders })
+    }
+
+    async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
+        let f = filter.normalized();
+        let open = "ativo = 1 AND qtd_saldo_produto_pedido >= 1";
+        let rows: Vec<(String,)> = if f.is_empty() {
+            let sql = format!("SELECT DISTINCT num_pedido FROM carteira_principal WHERE {open} ORDER BY num_pedido");
+            sqlx::query_as(&sql).fetch_all(&self.pool).await?
+        } else {
+            let sql = format!(
+                "SELECT DISTINCT num_pedido FROM carteira_principal WHERE {open} \
+                 AND num_pedido IN ({FILTERED_ORDERS}) ORDER BY num_pedido"
+            );
+            bind_filter(sqlx::query_as(&sql), &f).fetch_all(&self.pool).await?
+        };
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
+        let f = query.filter.normalized();
+        let open = "ativo = 1 AND qtd_saldo_produto_pedido >= 1";
+        let filter = if f.is_empty() { String::new() } else { format!("AND num_pedido IN ({FILTERED_ORDERS})") };
+        let order_by = match query.sort {
+            OrderSort::NumPedido => "num_pedido",
+            OrderSort::Cliente => "cliente",
+            OrderSort::Cidade => "cidade",
+            OrderSort::Vendedor => "vendedor",
+            OrderSort::Expedicao => "expedicao",
+            OrderSort::DataPedido => "data_pedido",
+            OrderSort::Valor => "valor",
+            OrderSort::Linhas => "linhas",
+        };
+        let dir = if query.descending { "DESC" } else { "ASC" };
+        // Value in 1e-5 units (thousandths x cents), summed exactly as integers.
+        let sql = format!(
+            "SELECT num_pedido, MAX(raz_social_red) AS cliente, MAX(cnpj_cpf), MAX(nome_cidade) AS cidade, MAX(cod_uf), \
+             MAX(vendedor) AS vendedor, MAX(equipe_vendas), MIN(data_pedido) AS data_pedido, \
+             MIN(expedicao) AS expedicao, MIN(agendamento), \
+             SUM(qtd_saldo_produto_pedido * COALESCE(preco_produto_pedido, 0)) AS valor, COUNT(*) AS linhas \
+             FROM carteira_principal WHERE {open} {filter} GROUP BY num_pedido \
+             ORDER BY {order_by} IS NULL, {order_by} {dir}, num_pedido {dir} LIMIT ?5 OFFSET ?6"
+        );
+        type Row = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<NaiveDate>,
+            Option<NaiveDate>,
+            Option<NaiveDate>,
+            i64,
+            i64,
+        );
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<Row> = bind_filter(sqlx::query_as(&sql), &f)
+            .bind(i64::try_from(query.limit).unwrap_or(i64::MAX))
+            .bind(i64::try_from(query.offset).unwrap_or(i64::MAX))
+            .fetch_all(&mut *tx)
+            .await?;
+        let count_sql =
+            format!("SELECT COUNT(DISTINCT num_pedido) FROM carteira_principal WHERE {open} {filter} AND ?1 IS ?1 AND ?2 IS ?2 AND ?3 IS ?3 AND ?4 IS ?4");
+        let (total,): (i64,) = bind_filter(sqlx::query_as(&count_sql), &f).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        let orders = rows
+            .into_iter()
+            .map(|r| OrderSummary {
+                num_pedido: r.0,
+                raz_social_red: r.1,
+                cnpj_cpf: r.2,
+                nome_cidade: r.3,
+                cod_uf: r.4,
+                vendedor: r.5,
+                equipe_vendas: r.6,
+                data_pedido: r.7,
+                expedicao: r.8,
+                agendamento: r.9,
+                valor_total: Decimal::new(r.10, 5),
+                linhas: usize::try_from(r.11).unwrap_or(0),
+            })
+            .collect();
+        Ok(OrderPage { total: usize::try_from(total).unwrap_or(0), orders })
+    }
+
+    async fn facets(&self) -> Result<Facets, StoreError> {
+        let distinct = |col: &str| {
+            format!(
+                "SELECT DISTINCT {col} FROM carteira_principal WHERE ativo = 1 AND qtd_saldo_produto_pedido >= 1 \
+                 AND {col} IS NOT NULL AND {col} <> '' ORDER BY {col}"
+            )
+        };
+        let mut tx = self.pool.begin().await?;
+        let mut lists = Vec::new();
+        for col in ["vendedor", "equipe_vendas", "cod_uf"] {
+            let rows: Vec<(String,)> = sqlx::query_as(&distinct(col)).fetch_all(&mut *tx).await?;
+            lists.push(rows.into_iter().map(|r| r.0).collect::<Vec<_>>());
+        }
+        tx.commit().await?;
+        let estados = lists.pop().unwrap_or_default();
+        let equipes = lists.pop().unwrap_or_default();
+        let vendedores = lists.pop().unwrap_or_default();
+        Ok(Facets { vendedores, equipes, estados })
     }
 
     async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError> {

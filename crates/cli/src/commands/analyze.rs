@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ruptura_app::wire::{Estatisticas, Relatorio, Resultado, Resultados};
-use ruptura_app::{Batch, Observer, RunOptions};
+use ruptura_app::{Batch, InOrder, Observer, RunOptions};
 use ruptura_engine::Mode;
 use ruptura_store::{OrderFilter, Selection};
 
@@ -108,7 +108,7 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
     if let Some(b) = &collector.bar {
         b.finish_and_clear();
     }
-    let results = Resultados(collector.slots.into_iter().flatten().flatten().collect());
+    let results = Resultados(collector.in_order.into_results());
     match opts.format {
         Format::Json => {
             serde_json::to_writer(
@@ -131,13 +131,13 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
 /// progress bar when stderr is a terminal.
 #[derive(Default)]
 struct Collector {
-    slots: Vec<Option<Vec<Resultado>>>,
+    in_order: InOrder,
     bar: Option<ProgressBar>,
 }
 
 impl Observer for Collector {
     fn started(&mut self, orders: &[String], batches: usize) {
-        self.slots = vec![None; batches];
+        self.in_order.started(orders, batches);
         if std::io::stderr().is_terminal() && orders.len() >= 200 {
             let bar = ProgressBar::new(orders.len() as u64);
             bar.set_style(
@@ -152,9 +152,7 @@ impl Observer for Collector {
         if let Some(bar) = &self.bar {
             bar.inc(batch.results.len() as u64);
         }
-        if let Some(slot) = self.slots.get_mut(batch.index) {
-            *slot = Some(batch.results);
-        }
+        self.in_order.batch(batch);
     }
 }
 

@@ -1,3 +1,5 @@
 pub mod analyze;
+pub mod demo;
 pub mod import;
 pub mod migrate;
+pub mod serve;

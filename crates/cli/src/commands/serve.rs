@@ -1,0 +1,111 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use ruptura_server::{AppState, Auth, LocalQueueConfig, ServerConfig};
+use ruptura_store::{Store, StoreError};
+
+use crate::{AnalysisArgs, DbArgs};
+
+/// Options of the HTTP service, shared by `serve` and `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// When set, every /api and /carteira/api request needs `Authorization: Bearer <token>`.
+    #[arg(long = "api-token", env = "API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+    /// Orders in one batch request, at most.
+    #[arg(
+        long = "max-pedidos",
+        env = "MAX_PEDIDOS_POR_REQUISICAO",
+        default_value_t = 5000
+    )]
+    pub max_orders: usize,
+    /// Seconds a finished job stays readable.
+    #[arg(long = "job-ttl", env = "JOB_TTL_SEGUNDOS", default_value_t = 3600)]
+    pub job_ttl_secs: u64,
+    /// Jobs analysing at once (later ones wait).
+    #[arg(long = "max-jobs", env = "MAX_JOBS_SIMULTANEOS", default_value_t = 2)]
+    pub max_jobs: usize,
+    /// Seconds before a request (other than an event stream) is cut with 408.
+    #[arg(
+        long = "timeout",
+        env = "REQUEST_TIMEOUT_SEGUNDOS",
+        default_value_t = 120
+    )]
+    pub request_timeout_secs: u64,
+    /// Largest request body, in bytes.
+    #[arg(long = "body-limit", env = "BODY_LIMIT_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub body_limit: usize,
+    /// Serve the page's files from this folder (development) instead of the embedded copies.
+    #[arg(long = "web-dir", env = "RUPTURA_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeOpts {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+pub async fn run(opts: ServeOpts) -> anyhow::Result<()> {
+    let store = opts.db.open().await?;
+    check_readable(store.as_ref(), &opts.db.db).await?;
+    serve(store, &opts.analysis, &opts.server).await
+}
+
+/// Checks that the database has what the analysis reads, with a hint for an empty SQLite file.
+pub async fn check_readable(store: &dyn Store, url: &str) -> anyhow::Result<()> {
+    match store.check_schema().await {
+        Ok(()) => Ok(()),
+        Err(StoreError::Schema(missing)) if missing.len() >= 5 => anyhow::bail!(
+            "o banco {} não tem as tabelas do Ruptura: crie-as com `ruptura migrate` e carregue dados com \
+             `ruptura import`, ou experimente `ruptura demo`",
+            ruptura_store::redact(url)
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Serves the page and the API on `store` until ctrl-c or SIGTERM.
+pub async fn serve(
+    store: Arc<dyn Store>,
+    analysis: &AnalysisArgs,
+    server: &ServerArgs,
+) -> anyhow::Result<()> {
+    let settings = analysis.settings()?;
+    let config = ServerConfig {
+        max_orders: server.max_orders,
+        body_limit: server.body_limit,
+        request_timeout: Duration::from_secs(server.request_timeout_secs.max(1)),
+        web_dir: server.web_dir.clone(),
+        ..ServerConfig::default()
+    };
+    let queue = LocalQueueConfig {
+        max_running: server.max_jobs.max(1),
+        ttl: Duration::from_secs(server.job_ttl_secs),
+        ..LocalQueueConfig::default()
+    };
+    let auth = Auth::new(server.api_token.clone());
+    let state = AppState::new(store, settings, config, auth.clone(), queue);
+    let listener = tokio::net::TcpListener::bind(server.bind)
+        .await
+        .with_context(|| format!("não foi possível escutar em {}", server.bind))?;
+    let addr = listener.local_addr()?;
+    eprintln!("Ruptura em http://{addr}/carteira  (API: http://{addr}/api/docs)");
+    if auth.enabled() {
+        eprintln!("API_TOKEN definido: a API exige o token (a página pede uma vez)");
+    }
+    ruptura_server::serve(listener, state, ruptura_server::shutdown_signal()).await?;
+    eprintln!("encerrado");
+    Ok(())
+}

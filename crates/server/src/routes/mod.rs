@@ -1,0 +1,3 @@
+pub mod analysis;
+pub mod jobs;
+pub mod system;

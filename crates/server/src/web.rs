@@ -1,0 +1,221 @@
+//! The order-book page (`/carteira`) with its assets embedded in the binary, and the JSON the
+//! page lists orders from. `ServerConfig::web_dir` serves the files from disk instead, for
+//! working on the page without rebuilding.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use ruptura_store::{OrderFilter, OrderQuery, OrderSort};
+use rust_decimal::prelude::ToPrimitive;
+use rust_embed::RustEmbed;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+use crate::{AppState, ServerConfig};
+
+#[derive(RustEmbed)]
+#[folder = "../../web/"]
+struct Assets;
+
+/// `/carteira` and its assets.
+pub fn page_routes(config: &ServerConfig) -> Router<AppState> {
+    let _ = config;
+    Router::new()
+        .route("/", get(|| async { Redirect::temporary("/carteira") }))
+        .route("/carteira", get(index))
+        .route("/carteira/", get(index))
+        .route("/static/{*path}", get(asset))
+}
+
+/// JSON the page reads.
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/carteira/pedidos", get(pedidos))
+        .route("/api/carteira/filtros", get(filtros))
+}
+
+async fn index(State(state): State<AppState>) -> Response {
+    serve_file(&state, "index.html")
+}
+
+async fn asset(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+    serve_file(&state, &path)
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or_default() {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "json" => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+fn serve_file(state: &AppState, path: &str) -> Response {
+    if path
+        .split('/')
+        .any(|part| part == ".." || part.starts_with('.'))
+    {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let bytes: Option<Vec<u8>> = match &state.config.web_dir {
+        Some(dir) => std::fs::read(dir.join(path)).ok(),
+        None => Assets::get(path).map(|f| f.data.into_owned()),
+    };
+    match bytes {
+        Some(body) => {
+            let mut r = body.into_response();
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
+            r.headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            r.headers_mut().insert(
+                "content-security-policy",
+                HeaderValue::from_static(
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+                ),
+            );
+            r
+        }
+        None => (StatusCode::NOT_FOUND, "não encontrado").into_response(),
+    }
+}
+
+/// Filters, sorting and paging of the order list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PedidosQuery {
+    vendedor: Option<String>,
+    equipe_vendas: Option<String>,
+    /// UF.
+    estado: Option<String>,
+    /// Free text: order, client, CNPJ, city, product.
+    busca: Option<String>,
+    /// num_pedido, cliente, cidade, vendedor, expedicao, data_pedido, valor, linhas.
+    ordem: Option<String>,
+    /// asc or desc.
+    direcao: Option<String>,
+    /// 1-based page.
+    pagina: Option<usize>,
+    /// Orders per page, 1..=20000 (default 100).
+    por_pagina: Option<usize>,
+}
+
+/// One order of the book.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PedidoCarteira {
+    pub num_pedido: String,
+    pub raz_social_red: Option<String>,
+    pub cnpj_cpf: Option<String>,
+    pub nome_cidade: Option<String>,
+    pub cod_uf: Option<String>,
+    pub vendedor: Option<String>,
+    pub equipe_vendas: Option<String>,
+    pub data_pedido: Option<NaiveDate>,
+    pub expedicao: Option<NaiveDate>,
+    pub agendamento: Option<NaiveDate>,
+    pub valor_total: f64,
+    pub linhas: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaginaCarteira {
+    pub total: usize,
+    pub pagina: usize,
+    pub por_pagina: usize,
+    pub pedidos: Vec<PedidoCarteira>,
+}
+
+/// The open orders of the book, filtered, sorted and paged.
+#[utoipa::path(get, path = "/api/carteira/pedidos", tag = "carteira", params(PedidosQuery),
+    responses((status = 200, body = PaginaCarteira), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn pedidos(
+    State(state): State<AppState>,
+    Query(q): Query<PedidosQuery>,
+) -> Result<Json<PaginaCarteira>, ApiError> {
+    let sort = match q.ordem.as_deref() {
+        None | Some("") => OrderSort::NumPedido,
+        Some(s) => OrderSort::parse(s)
+            .ok_or_else(|| ApiError::BadRequest(format!("ordem desconhecida {s:?}")))?,
+    };
+    let descending = match q.direcao.as_deref() {
+        None | Some("") | Some("asc") => false,
+        Some("desc") => true,
+        Some(d) => {
+            return Err(ApiError::BadRequest(format!(
+                "direção desconhecida {d:?}: use asc ou desc"
+            )))
+        }
+    };
+    let por_pagina = q.por_pagina.unwrap_or(100);
+    if !(1..=20_000).contains(&por_pagina) {
+        return Err(ApiError::BadRequest(
+            "por_pagina deve ser de 1 a 20000".into(),
+        ));
+    }
+    let pagina = q.pagina.unwrap_or(1).max(1);
+    let query = OrderQuery {
+        filter: OrderFilter {
+            vendedor: q.vendedor,
+            equipe_vendas: q.equipe_vendas,
+            estado: q.estado,
+            busca: q.busca,
+        }
+        .normalized(),
+        sort,
+        descending,
+        offset: (pagina - 1).saturating_mul(por_pagina),
+        limit: por_pagina,
+    };
+    let page = state.store.list_orders(&query).await?;
+    Ok(Json(PaginaCarteira {
+        total: page.total,
+        pagina,
+        por_pagina,
+        pedidos: page
+            .orders
+            .into_iter()
+            .map(|o| PedidoCarteira {
+                num_pedido: o.num_pedido,
+                raz_social_red: o.raz_social_red,
+                cnpj_cpf: o.cnpj_cpf,
+                nome_cidade: o.nome_cidade,
+                cod_uf: o.cod_uf,
+                vendedor: o.vendedor,
+                equipe_vendas: o.equipe_vendas,
+                data_pedido: o.data_pedido,
+                expedicao: o.expedicao,
+                agendamento: o.agendamento,
+                valor_total: ruptura_engine::round_half_away(o.valor_total, 2)
+                    .to_f64()
+                    .unwrap_or(0.0),
+                linhas: o.linhas,
+            })
+            .collect(),
+    }))
+}
+
+/// Values for the page's filter menus.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FiltrosCarteira {
+    pub vendedores: Vec<String>,
+    pub equipes: Vec<String>,
+    pub estados: Vec<String>,
+}
+
+pub async fn filtros(State(state): State<AppState>) -> Result<Json<FiltrosCarteira>, ApiError> {
+    let f = state.store.facets().await?;
+    Ok(Json(FiltrosCarteira {
+        vendedores: f.vendedores,
+        equipes: f.equipes,
+        estados: f.estados,
+    }))
+}
