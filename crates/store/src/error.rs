@@ -41,10 +41,13 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
             sqlx::Error::Database(db) => {
-                // PostgreSQL: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
-                // 08xxx connection exceptions.
+                // PostgreSQL: 57P01 admin_shutdown (a fast shutdown or pg_terminate_backend: the
+                // session is gone, the pool opens a new one), 57P02 crash_shutdown, 57P03
+                // cannot_connect_now (starting up or shutting down), 08xxx connection exceptions,
+                // 53300 too_many_connections. A closed socket comes as `Io` (EOF, reset, broken
+                // pipe), a server that does not come back in time as `PoolTimedOut`.
                 let code = db.code().map(|c| c.to_string()).unwrap_or_default();
-                if code.starts_with("08") || code.starts_with("57P") {
+                if code.starts_with("08") || code.starts_with("57P") || code == "53300" {
                     StoreError::Unavailable(e.to_string())
                 } else if matches!(code.as_str(), "42P01" | "42703")
                     || db.message().starts_with("no such table")

@@ -207,17 +207,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The orders of the book that match `filter` (those with an open active line), sorted.
     async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
         let today = chrono::NaiveDate::MIN;
-        Ok(self.load(&Selection::Book(filter.clone()), today).await?.orders)
+        Ok(self
+            .load(&Selection::Book(filter.clone()), today)
+            .await?
+            .orders)
     }
 
     /// A page of the open orders of the book (orders with an open active line).
     async fn list_orders(&self, _query: &OrderQuery) -> Result<OrderPage, StoreError> {
-        Err(StoreError::Foreign(format!("{:?}: lista de pedidos não implementada", self.backend())))
+        Err(StoreError::Foreign(format!(
+            "{:?}: lista de pedidos não implementada",
+            self.backend()
+        )))
     }
 
     /// Sellers, teams and UFs of the open orders, sorted.
     async fn facets(&self) -> Result<Facets, StoreError> {
-        Err(StoreError::Foreign(format!("{:?}: filtros não implementados", self.backend())))
+        Err(StoreError::Foreign(format!(
+            "{:?}: filtros não implementados",
+            self.backend()
+        )))
     }
 
     /// Writes the tables present in `data` in one transaction: all or nothing.

@@ -17,8 +17,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 use crate::{
-    missing_columns, Backend, Facets, ImportMode, ImportReport, Loaded, OrderFilter, OrderPage, OrderQuery, OrderSort,
-    OrderSummary, Selection, Store, StoreError,
+    missing_columns, Backend, Facets, ImportMode, ImportReport, Loaded, OrderFilter, OrderPage,
+    OrderQuery, OrderSort, OrderSummary, Selection, Store, StoreError,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -348,7 +348,9 @@ impl Store for SqliteStore {
                 "SELECT DISTINCT num_pedido FROM carteira_principal WHERE {open} \
                  AND num_pedido IN ({FILTERED_ORDERS}) ORDER BY num_pedido"
             );
-            bind_filter(sqlx::query_as(&sql), &f).fetch_all(&self.pool).await?
+            bind_filter(sqlx::query_as(&sql), &f)
+                .fetch_all(&self.pool)
+                .await?
         };
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
@@ -356,7 +358,11 @@ impl Store for SqliteStore {
     async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
         let f = query.filter.normalized();
         let open = "ativo = 1 AND qtd_saldo_produto_pedido >= 1";
-        let filter = if f.is_empty() { String::new() } else { format!("AND num_pedido IN ({FILTERED_ORDERS})") };
+        let filter = if f.is_empty() {
+            String::new()
+        } else {
+            format!("AND num_pedido IN ({FILTERED_ORDERS})")
+        };
         let order_by = match query.sort {
             OrderSort::NumPedido => "num_pedido",
             OrderSort::Cliente => "cliente",
@@ -399,7 +405,9 @@ impl Store for SqliteStore {
             .await?;
         let count_sql =
             format!("SELECT COUNT(DISTINCT num_pedido) FROM carteira_principal WHERE {open} {filter} AND ?1 IS ?1 AND ?2 IS ?2 AND ?3 IS ?3 AND ?4 IS ?4");
-        let (total,): (i64,) = bind_filter(sqlx::query_as(&count_sql), &f).fetch_one(&mut *tx).await?;
+        let (total,): (i64,) = bind_filter(sqlx::query_as(&count_sql), &f)
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
         let orders = rows
             .into_iter()
@@ -418,7 +426,10 @@ impl Store for SqliteStore {
                 linhas: usize::try_from(r.11).unwrap_or(0),
             })
             .collect();
-        Ok(OrderPage { total: usize::try_from(total).unwrap_or(0), orders })
+        Ok(OrderPage {
+            total: usize::try_from(total).unwrap_or(0),
+            orders,
+        })
     }
 
     async fn facets(&self) -> Result<Facets, StoreError> {
@@ -438,7 +449,11 @@ impl Store for SqliteStore {
         let estados = lists.pop().unwrap_or_default();
         let equipes = lists.pop().unwrap_or_default();
         let vendedores = lists.pop().unwrap_or_default();
-        Ok(Facets { vendedores, equipes, estados })
+        Ok(Facets {
+            vendedores,
+            equipes,
+            estados,
+        })
     }
 
     async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError> {
