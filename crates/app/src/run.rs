@@ -100,6 +100,11 @@ pub async fn analyze(
 ) -> Result<Estatisticas, AnalysisError> {
     let started = Instant::now();
     let loaded = store.load(selection, params.today).await?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        lines = loaded.snapshot.lines.len(),
+        "snapshot carregado"
+    );
     let orders = loaded.orders;
     let batch_size = opts.batch_size.max(1);
     let batches: Vec<Vec<String>> = orders.chunks(batch_size).map(<[String]>::to_vec).collect();
@@ -109,6 +114,10 @@ pub async fn analyze(
     let mode = params.mode;
     let snapshot = loaded.snapshot;
     let analyzer = Arc::new(blocking(move || Analyzer::new(snapshot, params)).await?);
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "projeções prontas"
+    );
 
     let mut emit = |batch: Batch, stats: &mut Estatisticas| {
         for r in &batch.results {
@@ -161,6 +170,11 @@ pub async fn analyze(
         }
     }
     stats.finish(started.elapsed());
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        orders = stats.processados,
+        "análise concluída"
+    );
     Ok(stats)
 }
 

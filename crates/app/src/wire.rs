@@ -25,8 +25,11 @@ fn money(d: Decimal) -> f64 {
     num(d, 2)
 }
 
+/// `YYYY-MM-DD`, without going through chrono's format-string parser (this runs for every
+/// date of every result).
 fn iso(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
 /// One day of a short line's projected stock, for the page's chart.

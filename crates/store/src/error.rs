@@ -23,12 +23,41 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("erro do banco de dados: {0}")]
     Database(sqlx::Error),
+    #[error("erro do banco SQLite: {0}")]
+    Sqlite(String),
 }
 
 impl StoreError {
     /// True when the database could not be reached: the request may succeed later (HTTP 503).
     pub fn is_unavailable(&self) -> bool {
         matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        let message = e.to_string();
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                    StoreError::Unavailable(format!("banco SQLite ocupado: {message}"))
+                }
+                ErrorCode::CannotOpen
+                | ErrorCode::NotADatabase
+                | ErrorCode::ReadOnly
+                | ErrorCode::DiskFull => StoreError::Unavailable(message),
+                ErrorCode::ConstraintViolation => StoreError::Rejected(message),
+                _ if message.contains("no such table") || message.contains("no such column") => {
+                    StoreError::Schema(vec![message])
+                }
+                _ => StoreError::Sqlite(message),
+            },
+            _ if message.contains("no such table") || message.contains("no such column") => {
+                StoreError::Schema(vec![message])
+            }
+            _ => StoreError::Sqlite(message),
+        }
     }
 }
 

@@ -1,34 +1,50 @@
-//! The embedded default: one SQLite file in WAL mode.
+//! The embedded default: one SQLite file in WAL mode, through rusqlite.
 //!
 //! SQLite has no decimal type: quantities are stored as integer thousandths and prices as
 //! integer cents, so `SUM` in SQL stays exact; they become `Decimal` on the way out.
+//!
+//! rusqlite is synchronous: every call runs on the blocking pool with a connection of its own
+//! (at most [`MAX_CONNECTIONS`] at once), so rows are read in process, with no per-row hop
+//! between threads. The schema version is SQLite's `user_version`.
 
-use std::path::Path;
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use ruptura_engine::records::Dataset;
 use ruptura_engine::{CodeLink, DatedQty, OrderLine, ProductGroups, Snapshot};
+use rusqlite::types::ToSql;
+use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use tokio::sync::Semaphore;
 
 use crate::{
     missing_columns, Backend, Facets, ImportMode, ImportReport, Loaded, OrderFilter, OrderPage,
     OrderQuery, OrderSort, OrderSummary, Selection, Store, StoreError,
 };
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// Connections open at once (readers run in parallel in WAL mode; writers wait their turn).
+pub const MAX_CONNECTIONS: usize = 8;
 
-/// SQLite's limit of bound parameters per statement is 32766; stay well below it.
-const MAX_PARAMS: usize = 30_000;
+/// Ruptura's schema, one script per version: `user_version` = how many have run.
+const MIGRATIONS: [&str; 1] = [include_str!("../migrations/sqlite/0001_init.sql")];
+
+/// Where the connections come from.
+#[derive(Debug, Clone)]
+enum Target {
+    File(PathBuf),
+    /// One shared in-memory database (a second connection would see another, empty one).
+    Memory,
+}
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    target: Target,
+    idle: Arc<Mutex<Vec<Connection>>>,
+    permits: Arc<Semaphore>,
 }
 
 impl SqliteStore {
@@ -42,51 +58,86 @@ impl SqliteStore {
                 )));
             }
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(30))
-            .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
-            .await
-            .map_err(|e| {
-                StoreError::BadUrl(format!("não foi possível abrir {}: {e}", path.display()))
-            })?;
-        Ok(Self { pool })
+        let store = Self {
+            target: Target::File(path.to_path_buf()),
+            idle: Arc::default(),
+            permits: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+        };
+        // Open one connection now, so a file that cannot be opened fails at start-up.
+        store.run(|_| Ok(())).await.map_err(|e| {
+            StoreError::BadUrl(format!("não foi possível abrir {}: {e}", path.display()))
+        })?;
+        Ok(store)
     }
 
-    /// An in-memory database on a single connection (a pooled `:memory:` would be one empty
-    /// database per connection).
+    /// An in-memory database on a single connection.
     pub async fn open_memory() -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await?;
-        Ok(Self { pool })
+        let store = Self {
+            target: Target::Memory,
+            idle: Arc::default(),
+            permits: Arc::new(Semaphore::new(1)),
+        };
+        store.run(|_| Ok(())).await?;
+        Ok(store)
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    fn connect(target: &Target) -> Result<Connection, StoreError> {
+        let conn = match target {
+            Target::File(path) => Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )?,
+            Target::Memory => Connection::open_in_memory()?,
+        };
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; \
+             PRAGMA temp_store = MEMORY;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
     }
 
-    async fn table_columns(&self, table: &str) -> Result<Option<Vec<String>>, StoreError> {
-        let cols: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info(?)")
-            .bind(table)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(if cols.is_empty() {
-            None
-        } else {
-            Some(cols.into_iter().map(|c| c.0).collect())
+    /// Runs `f` on a connection of the pool, on the blocking thread pool.
+    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let idle = Arc::clone(&self.idle);
+        let target = self.target.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let pooled = idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let mut conn = match pooled {
+                Some(c) => c,
+                None => Self::connect(&target)?,
+            };
+            let out = f(&mut conn);
+            // A connection left inside a transaction (a panic or an error mid-way) is dropped.
+            if conn.is_autocommit() {
+                idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+            }
+            out
         })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("tarefa do banco interrompida: {e}")))?
     }
+}
+
+fn table_columns(conn: &Connection, table: &str) -> Result<Option<Vec<String>>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM pragma_table_info(?1)")?;
+    let cols = stmt
+        .query_map([table], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(if cols.is_empty() { None } else { Some(cols) })
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern that matches `term` anywhere.
@@ -114,79 +165,11 @@ fn to_scaled(d: Decimal, places: u32, what: &str) -> Result<i64, StoreError> {
         .ok_or_else(|| StoreError::Rejected(format!("{what}: valor fora do intervalo ({d})")))
 }
 
+/// Open lines: active, with at least 0.001 open (1 thousandth).
+const OPEN: &str = "ativo = 1 AND qtd_saldo_produto_pedido >= 1";
+
 const LINE_COLUMNS: &str = "id, num_pedido, cod_produto, nome_produto, qtd_saldo_produto_pedido, \
                             preco_produto_pedido, expedicao, data_pedido";
-
-type LineRow = (
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
-);
-
-async fn load_lines(
-    tx: &mut Transaction<'_, Sqlite>,
-    selection: &Selection,
-) -> Result<(Vec<OrderLine>, Vec<String>), StoreError> {
-    let open = "ativo = 1 AND qtd_saldo_produto_pedido >= 1";
-    let rows: Vec<LineRow> = match selection {
-        Selection::Orders(orders) => {
-            let sql = format!(
-                "SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {open} \
-                 AND num_pedido IN (SELECT value FROM json_each(?))"
-            );
-            sqlx::query_as(&sql)
-                .bind(json_array(orders))
-                .fetch_all(&mut **tx)
-                .await?
-        }
-        Selection::Book(filter) if filter.is_empty() => {
-            let sql = format!("SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {open}");
-            sqlx::query_as(&sql).fetch_all(&mut **tx).await?
-        }
-        Selection::Book(filter) => {
-            let f = filter.normalized();
-            let sql = format!(
-                "SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {open} AND num_pedido IN ({})",
-                FILTERED_ORDERS
-            );
-            bind_filter(sqlx::query_as(&sql), &f)
-                .fetch_all(&mut **tx)
-                .await?
-        }
-    };
-    let lines: Vec<OrderLine> = rows
-        .into_iter()
-        .map(
-            |(id, num_pedido, cod_produto, nome_produto, qtd, preco, expedicao, data_pedido)| {
-                OrderLine {
-                    id,
-                    num_pedido,
-                    cod_produto,
-                    nome_produto,
-                    qtd: milli(qtd),
-                    preco: preco.map(|c| Decimal::new(c, 2)),
-                    expedicao,
-                    data_pedido,
-                }
-            },
-        )
-        .collect();
-    let orders = match selection {
-        Selection::Orders(orders) => dedup(orders),
-        Selection::Book(_) => {
-            let mut v: Vec<String> = lines.iter().map(|l| l.num_pedido.clone()).collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        }
-    };
-    Ok((lines, orders))
-}
 
 /// Orders with a line matching the filter; binds ?1 vendedor, ?2 equipe, ?3 UF, ?4 pattern.
 const FILTERED_ORDERS: &str = "SELECT num_pedido FROM carteira_principal WHERE \
@@ -195,14 +178,14 @@ const FILTERED_ORDERS: &str = "SELECT num_pedido FROM carteira_principal WHERE \
           OR cnpj_cpf LIKE ?4 ESCAPE '\\' OR nome_cidade LIKE ?4 ESCAPE '\\' \
           OR cod_produto LIKE ?4 ESCAPE '\\' OR nome_produto LIKE ?4 ESCAPE '\\')";
 
-fn bind_filter<'q, O>(
-    q: sqlx::query::QueryAs<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
-    f: &OrderFilter,
-) -> sqlx::query::QueryAs<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
-    q.bind(f.vendedor.clone())
-        .bind(f.equipe_vendas.clone())
-        .bind(f.estado.clone())
-        .bind(f.busca.as_deref().map(like_pattern))
+/// The four filter parameters (?1..?4) of [`FILTERED_ORDERS`].
+fn filter_params(f: &OrderFilter) -> [Option<String>; 4] {
+    [
+        f.vendedor.clone(),
+        f.equipe_vendas.clone(),
+        f.estado.clone(),
+        f.busca.as_deref().map(like_pattern),
+    ]
 }
 
 pub(crate) fn dedup(orders: &[String]) -> Vec<String> {
@@ -224,6 +207,463 @@ fn json_array(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
     .to_string()
 }
 
+fn load_lines(
+    tx: &Transaction<'_>,
+    selection: &Selection,
+) -> Result<(Vec<OrderLine>, Vec<String>), StoreError> {
+    let row_to_line = |r: &rusqlite::Row<'_>| -> rusqlite::Result<OrderLine> {
+        Ok(OrderLine {
+            id: r.get(0)?,
+            num_pedido: r.get(1)?,
+            cod_produto: r.get(2)?,
+            nome_produto: r.get(3)?,
+            qtd: milli(r.get(4)?),
+            preco: r.get::<_, Option<i64>>(5)?.map(|c| Decimal::new(c, 2)),
+            expedicao: r.get(6)?,
+            data_pedido: r.get(7)?,
+        })
+    };
+    let lines: Vec<OrderLine> = match selection {
+        Selection::Orders(orders) => {
+            let sql = format!(
+                "SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {OPEN} \
+                 AND num_pedido IN (SELECT value FROM json_each(?1))"
+            );
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map([json_array(orders)], row_to_line)?
+                .collect::<Result<_, _>>()?;
+            rows
+        }
+        Selection::Book(filter) if filter.is_empty() => {
+            let sql = format!("SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {OPEN}");
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let rows = stmt.query_map([], row_to_line)?.collect::<Result<_, _>>()?;
+            rows
+        }
+        Selection::Book(filter) => {
+            let sql =
+                format!("SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {OPEN} AND num_pedido IN ({FILTERED_ORDERS})");
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(filter_params(&filter.normalized()), row_to_line)?
+                .collect::<Result<_, _>>()?;
+            rows
+        }
+    };
+    let orders = match selection {
+        Selection::Orders(orders) => dedup(orders),
+        Selection::Book(_) => {
+            let mut v: Vec<String> = lines.iter().map(|l| l.num_pedido.clone()).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        }
+    };
+    Ok((lines, orders))
+}
+
+fn load_snapshot(
+    conn: &mut Connection,
+    selection: &Selection,
+    today: NaiveDate,
+) -> Result<Loaded, StoreError> {
+    // One read transaction: in WAL mode every read below sees the same snapshot.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let (lines, orders) = load_lines(&tx, selection)?;
+    let links: Vec<CodeLink> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT codigo_origem, codigo_destino FROM unificacao_codigos WHERE ativo = 1",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CodeLink::new(
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+            ))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+
+    // The whole book needs every code; a subset needs the codes of its product groups.
+    let codes = match selection {
+        Selection::Book(f) if f.is_empty() => None,
+        _ => {
+            let groups = ProductGroups::from_links(&links);
+            Some(json_array(
+                groups.expand(lines.iter().map(|l| l.cod_produto.as_str())),
+            ))
+        }
+    };
+    let code_filter = if codes.is_some() {
+        "AND cod_produto IN (SELECT value FROM json_each(?2))"
+    } else {
+        ""
+    };
+    let today_param = today.format("%Y-%m-%d").to_string();
+    let params: Vec<&dyn ToSql> = match &codes {
+        Some(c) => vec![&today_param, c],
+        None => vec![&today_param],
+    };
+
+    let stock_sql = format!(
+        "SELECT cod_produto, SUM(qtd_movimentacao) FROM movimentacao_estoque \
+         WHERE ativo = 1 AND ?1 IS NOT NULL {code_filter} GROUP BY cod_produto"
+    );
+    let stock: Vec<(String, Decimal)> = {
+        let mut stmt = tx.prepare_cached(&stock_sql)?;
+        let rows = stmt.query_map(params.as_slice(), |r| {
+            Ok((r.get::<_, String>(0)?, milli(r.get(1)?)))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let out_sql = format!(
+        "SELECT cod_produto, CASE WHEN expedicao IS NULL OR expedicao < ?1 THEN NULL ELSE expedicao END AS dia, \
+         SUM(qtd_saldo) FROM separacao WHERE sincronizado_nf = 0 {code_filter} GROUP BY cod_produto, dia"
+    );
+    let outflows: Vec<DatedQty> = {
+        let mut stmt = tx.prepare_cached(&out_sql)?;
+        let rows = stmt.query_map(params.as_slice(), |r| {
+            Ok(DatedQty::new(
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<NaiveDate>>(1)?,
+                milli(r.get(2)?),
+            ))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let in_sql = format!(
+        "SELECT cod_produto, data_programacao, SUM(qtd_programada) FROM programacao_producao \
+         WHERE data_programacao >= ?1 {code_filter} GROUP BY cod_produto, data_programacao"
+    );
+    let inflows: Vec<DatedQty> = {
+        let mut stmt = tx.prepare_cached(&in_sql)?;
+        let rows = stmt.query_map(params.as_slice(), |r| {
+            Ok(DatedQty::new(
+                r.get::<_, String>(0)?,
+                Some(r.get::<_, NaiveDate>(1)?),
+                milli(r.get(2)?),
+            ))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    tx.commit()?;
+    Ok(Loaded {
+        snapshot: Snapshot {
+            lines,
+            stock,
+            outflows,
+            inflows,
+            links,
+        },
+        orders,
+    })
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    // Databases made by earlier builds (sqlx migrations) hold version 1 in `_sqlx_migrations`.
+    let legacy_ours = table_columns(conn, "_sqlx_migrations")?.is_some();
+    if version == 0 && legacy_ours {
+        conn.execute_batch("PRAGMA user_version = 1")?;
+        return migrate(conn);
+    }
+    if version == 0 && table_columns(conn, "carteira_principal")?.is_some() {
+        return Err(StoreError::Foreign(
+            "este banco SQLite já tem tabelas criadas fora do Ruptura; ele não será migrado".into(),
+        ));
+    }
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Foreign(format!(
+            "este banco está na versão {version} do esquema, mais nova que a deste Ruptura ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, script) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(script)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn check_schema(conn: &Connection) -> Result<(), StoreError> {
+    let mut found = std::collections::HashMap::new();
+    for (table, _) in crate::READ_COLUMNS {
+        found.insert(table, table_columns(conn, table)?);
+    }
+    let missing = missing_columns(&|t| found.get(t).cloned().flatten());
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Schema(missing))
+    }
+}
+
+fn order_numbers(conn: &Connection, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
+    let f = filter.normalized();
+    let (sql, params) = if f.is_empty() {
+        (format!("SELECT DISTINCT num_pedido FROM carteira_principal WHERE {OPEN} ORDER BY num_pedido"), None)
+    } else {
+        (
+            format!(
+                "SELECT DISTINCT num_pedido FROM carteira_principal WHERE {OPEN} \
+                 AND num_pedido IN ({FILTERED_ORDERS}) ORDER BY num_pedido"
+            ),
+            Some(filter_params(&f)),
+        )
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = match params {
+        Some(p) => stmt
+            .query_map(p, |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?,
+        None => stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?,
+    };
+    Ok(rows)
+}
+
+fn list_orders(conn: &mut Connection, query: &OrderQuery) -> Result<OrderPage, StoreError> {
+    let f = query.filter.normalized();
+    // Always bind ?1..?4; without a filter they are NULL and match everything.
+    let order_by = match query.sort {
+        OrderSort::NumPedido => "num_pedido",
+        OrderSort::Cliente => "cliente",
+        OrderSort::Cidade => "cidade",
+        OrderSort::Vendedor => "vendedor",
+        OrderSort::Expedicao => "expedicao",
+        OrderSort::DataPedido => "data_pedido",
+        OrderSort::Valor => "valor",
+        OrderSort::Linhas => "linhas",
+    };
+    let dir = if query.descending { "DESC" } else { "ASC" };
+    let filter = if f.is_empty() {
+        "AND ?1 IS NULL AND ?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL".to_string()
+    } else {
+        format!("AND num_pedido IN ({FILTERED_ORDERS})")
+    };
+    // Value in 1e-5 units (thousandths x cents), summed exactly as integers.
+    let sql = format!(
+        "SELECT num_pedido, MAX(raz_social_red) AS cliente, MAX(cnpj_cpf), MAX(nome_cidade) AS cidade, MAX(cod_uf), \
+         MAX(vendedor) AS vendedor, MAX(equipe_vendas), MIN(data_pedido) AS data_pedido, \
+         MIN(expedicao) AS expedicao, MIN(agendamento), \
+         SUM(qtd_saldo_produto_pedido * COALESCE(preco_produto_pedido, 0)) AS valor, COUNT(*) AS linhas \
+         FROM carteira_principal WHERE {OPEN} {filter} GROUP BY num_pedido \
+         ORDER BY {order_by} IS NULL, {order_by} {dir}, num_pedido {dir} LIMIT ?5 OFFSET ?6"
+    );
+    let count_sql =
+        format!("SELECT COUNT(DISTINCT num_pedido) FROM carteira_principal WHERE {OPEN} {filter}");
+    let [p1, p2, p3, p4] = filter_params(&f);
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let orders = {
+        let mut stmt = tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![p1, p2, p3, p4, limit, offset], |r| {
+            Ok(OrderSummary {
+                num_pedido: r.get(0)?,
+                raz_social_red: r.get(1)?,
+                cnpj_cpf: r.get(2)?,
+                nome_cidade: r.get(3)?,
+                cod_uf: r.get(4)?,
+                vendedor: r.get(5)?,
+                equipe_vendas: r.get(6)?,
+                data_pedido: r.get(7)?,
+                expedicao: r.get(8)?,
+                agendamento: r.get(9)?,
+                valor_total: Decimal::new(r.get(10)?, 5),
+                linhas: usize::try_from(r.get::<_, i64>(11)?).unwrap_or(0),
+            })
+        })?;
+        rows.collect::<Result<Vec<_>, _>>()?
+    };
+    let total: i64 = tx
+        .prepare_cached(&count_sql)?
+        .query_row(params![p1, p2, p3, p4], |r| r.get(0))?;
+    tx.commit()?;
+    Ok(OrderPage {
+        total: usize::try_from(total).unwrap_or(0),
+        orders,
+    })
+}
+
+fn facets(conn: &mut Connection) -> Result<Facets, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let mut lists = Vec::new();
+    for col in ["vendedor", "equipe_vendas", "cod_uf"] {
+        let sql = format!(
+            "SELECT DISTINCT {col} FROM carteira_principal WHERE {OPEN} AND {col} IS NOT NULL AND {col} <> '' ORDER BY {col}"
+        );
+        let mut stmt = tx.prepare_cached(&sql)?;
+        lists.push(
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?,
+        );
+    }
+    drop(tx);
+    let estados = lists.pop().unwrap_or_default();
+    let equipes = lists.pop().unwrap_or_default();
+    let vendedores = lists.pop().unwrap_or_default();
+    Ok(Facets {
+        vendedores,
+        equipes,
+        estados,
+    })
+}
+
+/// Inserts every row with one prepared statement; a repeated id rejects the whole import.
+fn insert_all<T>(
+    tx: &Transaction<'_>,
+    table: &str,
+    sql: &str,
+    rows: &[T],
+    mut insert: impl FnMut(&mut rusqlite::CachedStatement<'_>, &T) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    for row in rows {
+        insert(&mut stmt, row).map_err(|e| match e {
+            StoreError::Rejected(m) if m.contains("UNIQUE") => {
+                StoreError::Rejected(format!("id repetido em {table}"))
+            }
+            other => other,
+        })?;
+    }
+    Ok(())
+}
+
+fn import(
+    conn: &mut Connection,
+    data: &Dataset,
+    mode: ImportMode,
+) -> Result<ImportReport, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut report = ImportReport::default();
+    let clear = |table: &str| -> Result<(), StoreError> {
+        if mode == ImportMode::Replace {
+            tx.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        Ok(())
+    };
+    if let Some(rows) = &data.carteira_principal {
+        clear("carteira_principal")?;
+        insert_all(
+            &tx,
+            "carteira_principal",
+            "INSERT INTO carteira_principal (id, num_pedido, cod_produto, nome_produto, qtd_saldo_produto_pedido, \
+             preco_produto_pedido, ativo, raz_social_red, cnpj_cpf, nome_cidade, cod_uf, vendedor, equipe_vendas, \
+             data_pedido, expedicao, agendamento) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+            rows,
+            |stmt, r| {
+                let qtd = to_scaled(r.qtd_saldo_produto_pedido, 3, "qtd_saldo_produto_pedido")?;
+                let preco = r.preco_produto_pedido.map(|p| to_scaled(p, 2, "preco_produto_pedido")).transpose()?;
+                stmt.execute(params![
+                    r.id,
+                    r.num_pedido,
+                    r.cod_produto,
+                    r.nome_produto,
+                    qtd,
+                    preco,
+                    r.ativo,
+                    r.raz_social_red,
+                    r.cnpj_cpf,
+                    r.nome_cidade,
+                    r.cod_uf,
+                    r.vendedor,
+                    r.equipe_vendas,
+                    r.data_pedido,
+                    r.expedicao,
+                    r.agendamento
+                ])?;
+                Ok(())
+            },
+        )?;
+        report.tables.push(("carteira_principal", rows.len()));
+    }
+    if let Some(rows) = &data.movimentacao_estoque {
+        clear("movimentacao_estoque")?;
+        insert_all(
+            &tx,
+            "movimentacao_estoque",
+            "INSERT INTO movimentacao_estoque (id, cod_produto, nome_produto, data_movimentacao, tipo_movimentacao, \
+             qtd_movimentacao, ativo) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+            rows,
+            |stmt, r| {
+                let qtd = to_scaled(r.qtd_movimentacao, 3, "qtd_movimentacao")?;
+                stmt.execute(params![
+                    r.id,
+                    r.cod_produto,
+                    r.nome_produto,
+                    r.data_movimentacao,
+                    r.tipo_movimentacao,
+                    qtd,
+                    r.ativo
+                ])?;
+                Ok(())
+            },
+        )?;
+        report.tables.push(("movimentacao_estoque", rows.len()));
+    }
+    if let Some(rows) = &data.separacao {
+        clear("separacao")?;
+        insert_all(
+            &tx,
+            "separacao",
+            "INSERT INTO separacao (id, separacao_lote_id, num_pedido, cod_produto, qtd_saldo, expedicao, \
+             sincronizado_nf) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+            rows,
+            |stmt, r| {
+                let qtd = to_scaled(r.qtd_saldo, 3, "qtd_saldo")?;
+                stmt.execute(params![
+                    r.id,
+                    r.separacao_lote_id,
+                    r.num_pedido,
+                    r.cod_produto,
+                    qtd,
+                    r.expedicao,
+                    r.sincronizado_nf
+                ])?;
+                Ok(())
+            },
+        )?;
+        report.tables.push(("separacao", rows.len()));
+    }
+    if let Some(rows) = &data.programacao_producao {
+        clear("programacao_producao")?;
+        insert_all(
+            &tx,
+            "programacao_producao",
+            "INSERT INTO programacao_producao (id, cod_produto, nome_produto, data_programacao, qtd_programada, \
+             linha_producao) VALUES (?1,?2,?3,?4,?5,?6)",
+            rows,
+            |stmt, r| {
+                let qtd = to_scaled(r.qtd_programada, 3, "qtd_programada")?;
+                stmt.execute(params![r.id, r.cod_produto, r.nome_produto, r.data_programacao, qtd, r.linha_producao])?;
+                Ok(())
+            },
+        )?;
+        report.tables.push(("programacao_producao", rows.len()));
+    }
+    if let Some(rows) = &data.unificacao_codigos {
+        clear("unificacao_codigos")?;
+        insert_all(
+            &tx,
+            "unificacao_codigos",
+            "INSERT INTO unificacao_codigos (id, codigo_origem, codigo_destino, ativo) VALUES (?1,?2,?3,?4)",
+            rows,
+            |stmt, r| {
+                stmt.execute(params![r.id, r.codigo_origem, r.codigo_destino, r.ativo])?;
+                Ok(())
+            },
+        )?;
+        report.tables.push(("unificacao_codigos", rows.len()));
+    }
+    tx.commit()?;
+    Ok(report)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
@@ -231,405 +671,43 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        let ours = self.table_columns("_sqlx_migrations").await?.is_some();
-        if !ours && self.table_columns("carteira_principal").await?.is_some() {
-            return Err(StoreError::Foreign(
-                "este banco SQLite já tem tabelas criadas fora do Ruptura; ele não será migrado"
-                    .into(),
-            ));
-        }
-        MIGRATOR.run(&self.pool).await?;
-        Ok(())
+        self.run(migrate).await
     }
 
     async fn check_schema(&self) -> Result<(), StoreError> {
-        let mut found = std::collections::HashMap::new();
-        for (table, _) in crate::READ_COLUMNS {
-            found.insert(table, self.table_columns(table).await?);
-        }
-        let missing = missing_columns(&|t| found.get(t).cloned().flatten());
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(StoreError::Schema(missing))
-        }
+        self.run(|c| check_schema(c)).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        self.run(|c| {
+            c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+            Ok(())
+        })
+        .await
     }
 
     async fn load(&self, selection: &Selection, today: NaiveDate) -> Result<Loaded, StoreError> {
-        // One read transaction: in WAL mode every read below sees the same snapshot.
-        let mut tx = self.pool.begin().await?;
-        let (lines, orders) = load_lines(&mut tx, selection).await?;
-        let links: Vec<(String, String)> = sqlx::query_as(
-            "SELECT codigo_origem, codigo_destino FROM unificacao_codigos WHERE ativo = 1",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let links: Vec<CodeLink> = links
-            .into_iter()
-            .map(|(a, b)| CodeLink::new(a, b))
-            .collect();
-
-        // The whole book needs every code; a subset needs the codes of its product groups.
-        let codes = match selection {
-            Selection::Book(f) if f.is_empty() => None,
-            _ => {
-                let groups = ProductGroups::from_links(&links);
-                Some(json_array(
-                    groups.expand(lines.iter().map(|l| l.cod_produto.as_str())),
-                ))
-            }
-        };
-        let code_filter = if codes.is_some() {
-            "AND cod_produto IN (SELECT value FROM json_each(?2))"
-        } else {
-            ""
-        };
-
-        let stock_sql = format!(
-            "SELECT cod_produto, SUM(qtd_movimentacao) FROM movimentacao_estoque \
-             WHERE ativo = 1 AND ?1 IS NOT NULL {code_filter} GROUP BY cod_produto"
-        );
-        let stock: Vec<(String, i64)> = sqlx::query_as(&stock_sql)
-            .bind(today)
-            .bind(codes.as_deref())
-            .fetch_all(&mut *tx)
-            .await?;
-
-        let out_sql = format!(
-            "SELECT cod_produto, CASE WHEN expedicao IS NULL OR expedicao < ?1 THEN NULL ELSE expedicao END AS dia, \
-             SUM(qtd_saldo) FROM separacao WHERE sincronizado_nf = 0 {code_filter} GROUP BY cod_produto, dia"
-        );
-        let outflows: Vec<(String, Option<NaiveDate>, i64)> = sqlx::query_as(&out_sql)
-            .bind(today)
-            .bind(codes.as_deref())
-            .fetch_all(&mut *tx)
-            .await?;
-
-        let in_sql = format!(
-            "SELECT cod_produto, data_programacao, SUM(qtd_programada) FROM programacao_producao \
-             WHERE data_programacao >= ?1 {code_filter} GROUP BY cod_produto, data_programacao"
-        );
-        let inflows: Vec<(String, NaiveDate, i64)> = sqlx::query_as(&in_sql)
-            .bind(today)
-            .bind(codes.as_deref())
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-
-        let snapshot = Snapshot {
-            lines,
-            stock: stock.into_iter().map(|(c, q)| (c, milli(q))).collect(),
-            outflows: outflows
-                .into_iter()
-                .map(|(c, d, q)| DatedQty::new(c, d, milli(q)))
-                .collect(),
-            inflows: inflows
-                .into_iter()
-                .map(|(c, d, q)| DatedQty::new(c, Some(d), milli(q)))
-                .collect(),
-            links,
-        };
-        Ok(Loaded { snapshot, orders })
+        let selection = selection.clone();
+        self.run(move |c| load_snapshot(c, &selection, today)).await
     }
 
     async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
-        let f = filter.normalized();
-        let open = "ativo = 1 AND qtd_saldo_produto_pedido >= 1";
-        let rows: Vec<(String,)> = if f.is_empty() {
-            let sql = format!("SELECT DISTINCT num_pedido FROM carteira_principal WHERE {open} ORDER BY num_pedido");
-            sqlx::query_as(&sql).fetch_all(&self.pool).await?
-        } else {
-            let sql = format!(
-                "SELECT DISTINCT num_pedido FROM carteira_principal WHERE {open} \
-                 AND num_pedido IN ({FILTERED_ORDERS}) ORDER BY num_pedido"
-            );
-            bind_filter(sqlx::query_as(&sql), &f)
-                .fetch_all(&self.pool)
-                .await?
-        };
-        Ok(rows.into_iter().map(|r| r.0).collect())
+        let filter = filter.clone();
+        self.run(move |c| order_numbers(c, &filter)).await
     }
 
     async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
-        let f = query.filter.normalized();
-        let open = "ativo = 1 AND qtd_saldo_produto_pedido >= 1";
-        let filter = if f.is_empty() {
-            String::new()
-        } else {
-            format!("AND num_pedido IN ({FILTERED_ORDERS})")
-        };
-        let order_by = match query.sort {
-            OrderSort::NumPedido => "num_pedido",
-            OrderSort::Cliente => "cliente",
-            OrderSort::Cidade => "cidade",
-            OrderSort::Vendedor => "vendedor",
-            OrderSort::Expedicao => "expedicao",
-            OrderSort::DataPedido => "data_pedido",
-            OrderSort::Valor => "valor",
-            OrderSort::Linhas => "linhas",
-        };
-        let dir = if query.descending { "DESC" } else { "ASC" };
-        // Value in 1e-5 units (thousandths x cents), summed exactly as integers.
-        let sql = format!(
-            "SELECT num_pedido, MAX(raz_social_red) AS cliente, MAX(cnpj_cpf), MAX(nome_cidade) AS cidade, MAX(cod_uf), \
-             MAX(vendedor) AS vendedor, MAX(equipe_vendas), MIN(data_pedido) AS data_pedido, \
-             MIN(expedicao) AS expedicao, MIN(agendamento), \
-             SUM(qtd_saldo_produto_pedido * COALESCE(preco_produto_pedido, 0)) AS valor, COUNT(*) AS linhas \
-             FROM carteira_principal WHERE {open} {filter} GROUP BY num_pedido \
-             ORDER BY {order_by} IS NULL, {order_by} {dir}, num_pedido {dir} LIMIT ?5 OFFSET ?6"
-        );
-        type Row = (
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<NaiveDate>,
-            Option<NaiveDate>,
-            Option<NaiveDate>,
-            i64,
-            i64,
-        );
-        let mut tx = self.pool.begin().await?;
-        let rows: Vec<Row> = bind_filter(sqlx::query_as(&sql), &f)
-            .bind(i64::try_from(query.limit).unwrap_or(i64::MAX))
-            .bind(i64::try_from(query.offset).unwrap_or(i64::MAX))
-            .fetch_all(&mut *tx)
-            .await?;
-        let count_sql =
-            format!("SELECT COUNT(DISTINCT num_pedido) FROM carteira_principal WHERE {open} {filter} AND ?1 IS ?1 AND ?2 IS ?2 AND ?3 IS ?3 AND ?4 IS ?4");
-        let (total,): (i64,) = bind_filter(sqlx::query_as(&count_sql), &f)
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        let orders = rows
-            .into_iter()
-            .map(|r| OrderSummary {
-                num_pedido: r.0,
-                raz_social_red: r.1,
-                cnpj_cpf: r.2,
-                nome_cidade: r.3,
-                cod_uf: r.4,
-                vendedor: r.5,
-                equipe_vendas: r.6,
-                data_pedido: r.7,
-                expedicao: r.8,
-                agendamento: r.9,
-                valor_total: Decimal::new(r.10, 5),
-                linhas: usize::try_from(r.11).unwrap_or(0),
-            })
-            .collect();
-        Ok(OrderPage {
-            total: usize::try_from(total).unwrap_or(0),
-            orders,
-        })
+        let query = query.clone();
+        self.run(move |c| list_orders(c, &query)).await
     }
 
     async fn facets(&self) -> Result<Facets, StoreError> {
-        let distinct = |col: &str| {
-            format!(
-                "SELECT DISTINCT {col} FROM carteira_principal WHERE ativo = 1 AND qtd_saldo_produto_pedido >= 1 \
-                 AND {col} IS NOT NULL AND {col} <> '' ORDER BY {col}"
-            )
-        };
-        let mut tx = self.pool.begin().await?;
-        let mut lists = Vec::new();
-        for col in ["vendedor", "equipe_vendas", "cod_uf"] {
-            let rows: Vec<(String,)> = sqlx::query_as(&distinct(col)).fetch_all(&mut *tx).await?;
-            lists.push(rows.into_iter().map(|r| r.0).collect::<Vec<_>>());
-        }
-        tx.commit().await?;
-        let estados = lists.pop().unwrap_or_default();
-        let equipes = lists.pop().unwrap_or_default();
-        let vendedores = lists.pop().unwrap_or_default();
-        Ok(Facets {
-            vendedores,
-            equipes,
-            estados,
-        })
+        self.run(facets).await
     }
 
     async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut report = ImportReport::default();
-        if let Some(rows) = &data.carteira_principal {
-            clear(&mut tx, "carteira_principal", mode).await?;
-            let mut values = Vec::with_capacity(rows.len());
-            for r in rows {
-                values.push((
-                    r,
-                    to_scaled(r.qtd_saldo_produto_pedido, 3, "qtd_saldo_produto_pedido")?,
-                    r.preco_produto_pedido
-                        .map(|p| to_scaled(p, 2, "preco_produto_pedido"))
-                        .transpose()?,
-                ));
-            }
-            insert_rows(
-                &mut tx,
-                "carteira_principal (id, num_pedido, cod_produto, nome_produto, qtd_saldo_produto_pedido, \
-                 preco_produto_pedido, ativo, raz_social_red, cnpj_cpf, nome_cidade, cod_uf, vendedor, \
-                 equipe_vendas, data_pedido, expedicao, agendamento)",
-                16,
-                &values,
-                |b, (r, q, p)| {
-                    b.push_bind(r.id)
-                        .push_bind(&r.num_pedido)
-                        .push_bind(&r.cod_produto)
-                        .push_bind(&r.nome_produto)
-                        .push_bind(*q)
-                        .push_bind(*p)
-                        .push_bind(r.ativo)
-                        .push_bind(&r.raz_social_red)
-                        .push_bind(&r.cnpj_cpf)
-                        .push_bind(&r.nome_cidade)
-                        .push_bind(&r.cod_uf)
-                        .push_bind(&r.vendedor)
-                        .push_bind(&r.equipe_vendas)
-                        .push_bind(r.data_pedido)
-                        .push_bind(r.expedicao)
-                        .push_bind(r.agendamento);
-                },
-            )
-            .await?;
-            report.tables.push(("carteira_principal", rows.len()));
-        }
-        if let Some(rows) = &data.movimentacao_estoque {
-            clear(&mut tx, "movimentacao_estoque", mode).await?;
-            let values = rows
-                .iter()
-                .map(|r| Ok((r, to_scaled(r.qtd_movimentacao, 3, "qtd_movimentacao")?)))
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            insert_rows(
-                &mut tx,
-                "movimentacao_estoque (id, cod_produto, nome_produto, data_movimentacao, tipo_movimentacao, \
-                 qtd_movimentacao, ativo)",
-                7,
-                &values,
-                |b, (r, q)| {
-                    b.push_bind(r.id)
-                        .push_bind(&r.cod_produto)
-                        .push_bind(&r.nome_produto)
-                        .push_bind(r.data_movimentacao)
-                        .push_bind(&r.tipo_movimentacao)
-                        .push_bind(*q)
-                        .push_bind(r.ativo);
-                },
-            )
-            .await?;
-            report.tables.push(("movimentacao_estoque", rows.len()));
-        }
-        if let Some(rows) = &data.separacao {
-            clear(&mut tx, "separacao", mode).await?;
-            let values = rows
-                .iter()
-                .map(|r| Ok((r, to_scaled(r.qtd_saldo, 3, "qtd_saldo")?)))
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            insert_rows(
-                &mut tx,
-                "separacao (id, separacao_lote_id, num_pedido, cod_produto, qtd_saldo, expedicao, sincronizado_nf)",
-                7,
-                &values,
-                |b, (r, q)| {
-                    b.push_bind(r.id)
-                        .push_bind(&r.separacao_lote_id)
-                        .push_bind(&r.num_pedido)
-                        .push_bind(&r.cod_produto)
-                        .push_bind(*q)
-                        .push_bind(r.expedicao)
-                        .push_bind(r.sincronizado_nf);
-                },
-            )
-            .await?;
-            report.tables.push(("separacao", rows.len()));
-        }
-        if let Some(rows) = &data.programacao_producao {
-            clear(&mut tx, "programacao_producao", mode).await?;
-            let values = rows
-                .iter()
-                .map(|r| Ok((r, to_scaled(r.qtd_programada, 3, "qtd_programada")?)))
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            insert_rows(
-                &mut tx,
-                "programacao_producao (id, cod_produto, nome_produto, data_programacao, qtd_programada, linha_producao)",
-                6,
-                &values,
-                |b, (r, q)| {
-                    b.push_bind(r.id)
-                        .push_bind(&r.cod_produto)
-                        .push_bind(&r.nome_produto)
-                        .push_bind(r.data_programacao)
-                        .push_bind(*q)
-                        .push_bind(&r.linha_producao);
-                },
-            )
-            .await?;
-            report.tables.push(("programacao_producao", rows.len()));
-        }
-        if let Some(rows) = &data.unificacao_codigos {
-            clear(&mut tx, "unificacao_codigos", mode).await?;
-            let values: Vec<_> = rows.iter().collect();
-            insert_rows(
-                &mut tx,
-                "unificacao_codigos (id, codigo_origem, codigo_destino, ativo)",
-                4,
-                &values,
-                |b, r| {
-                    b.push_bind(r.id)
-                        .push_bind(&r.codigo_origem)
-                        .push_bind(&r.codigo_destino)
-                        .push_bind(r.ativo);
-                },
-            )
-            .await?;
-            report.tables.push(("unificacao_codigos", rows.len()));
-        }
-        tx.commit().await?;
-        Ok(report)
+        // The import owns its rows on the blocking thread; cloning is cheap next to the writes.
+        let data = data.clone();
+        self.run(move |c| import(c, &data, mode)).await
     }
-}
-
-async fn clear(
-    tx: &mut Transaction<'_, Sqlite>,
-    table: &str,
-    mode: ImportMode,
-) -> Result<(), StoreError> {
-    if mode == ImportMode::Replace {
-        sqlx::query(&format!("DELETE FROM {table}"))
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Inserts `rows` with multi-row `INSERT`s sized under SQLite's parameter limit.
-async fn insert_rows<'r, T>(
-    tx: &mut Transaction<'_, Sqlite>,
-    target: &str,
-    columns: usize,
-    rows: &'r [T],
-    mut bind: impl FnMut(&mut sqlx::query_builder::Separated<'_, 'r, Sqlite, &'static str>, &'r T),
-) -> Result<(), StoreError> {
-    let table = target
-        .split_whitespace()
-        .next()
-        .unwrap_or(target)
-        .to_string();
-    for chunk in rows.chunks((MAX_PARAMS / columns).max(1)) {
-        let mut qb: QueryBuilder<'r, Sqlite> = QueryBuilder::new(format!("INSERT INTO {target} "));
-        qb.push_values(chunk, |mut b, row| bind(&mut b, row));
-        qb.build().execute(&mut **tx).await.map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                StoreError::Rejected(format!("id repetido em {table} ({})", db.message()))
-            }
-            _ => StoreError::from(e),
-        })?;
-    }
-    Ok(())
 }

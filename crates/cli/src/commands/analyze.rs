@@ -5,7 +5,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use ruptura_app::wire::{Estatisticas, Relatorio, Resultado, Resultados};
+use ruptura_app::wire::{Estatisticas, Resultado, Resultados};
 use ruptura_app::{Batch, InOrder, Observer, RunOptions};
 use ruptura_engine::Mode;
 use ruptura_store::{OrderFilter, Selection};
@@ -102,26 +102,41 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
         max_workers: settings.max_workers,
     };
 
-    let mut collector = Collector::default();
+    let mut collector = Collector {
+        json: opts.format == Format::Json,
+        ..Collector::default()
+    };
     let stats =
         ruptura_app::analyze(store.as_ref(), &selection, params, run_opts, &mut collector).await?;
     if let Some(b) = &collector.bar {
         b.finish_and_clear();
     }
-    let results = Resultados(collector.in_order.into_results());
     match opts.format {
         Format::Json => {
-            serde_json::to_writer(
-                &mut out,
-                &Relatorio {
-                    resultados: results,
-                    estatisticas: stats,
-                },
-            )?;
-            writeln!(out)?;
+            // `{"resultados": {...}, "estatisticas": {...}}`, the results pre-serialized per batch.
+            out.write_all(b"{\"resultados\":{")?;
+            let mut first = true;
+            for part in collector
+                .json_parts
+                .iter()
+                .flatten()
+                .filter(|p| !p.is_empty())
+            {
+                if !first {
+                    out.write_all(b",")?;
+                }
+                out.write_all(part)?;
+                first = false;
+            }
+            out.write_all(b"},\"estatisticas\":")?;
+            serde_json::to_writer(&mut out, &stats)?;
+            out.write_all(b"}\n")?;
         }
-        Format::Csv => write_csv(&mut out, &results)?,
-        Format::Table => write_table(&mut out, &results, &stats, opts.limit)?,
+        Format::Csv => write_csv(&mut out, &Resultados(collector.in_order.into_results()))?,
+        Format::Table => {
+            let results = Resultados(collector.in_order.into_results());
+            write_table(&mut out, &results, &stats, opts.limit)?;
+        }
     }
     out.flush()?;
     Ok(())
@@ -131,6 +146,10 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
 /// progress bar when stderr is a terminal.
 #[derive(Default)]
 struct Collector {
+    /// JSON output: each batch is serialized as it arrives (`"num": RESULT, ...`), while the
+    /// workers go on with the next batches, instead of all at the end.
+    json: bool,
+    json_parts: Vec<Option<Vec<u8>>>,
     in_order: InOrder,
     bar: Option<ProgressBar>,
 }
@@ -138,6 +157,7 @@ struct Collector {
 impl Observer for Collector {
     fn started(&mut self, orders: &[String], batches: usize) {
         self.in_order.started(orders, batches);
+        self.json_parts = vec![None; batches];
         if std::io::stderr().is_terminal() && orders.len() >= 200 {
             let bar = ProgressBar::new(orders.len() as u64);
             bar.set_style(
@@ -152,7 +172,23 @@ impl Observer for Collector {
         if let Some(bar) = &self.bar {
             bar.inc(batch.results.len() as u64);
         }
-        self.in_order.batch(batch);
+        if self.json {
+            if let Some(slot) = self.json_parts.get_mut(batch.index) {
+                let mut buf = Vec::with_capacity(batch.results.len() * 1024);
+                for (i, r) in batch.results.iter().enumerate() {
+                    if i > 0 {
+                        buf.push(b',');
+                    }
+                    // Serializing a String and a plain struct to a Vec cannot fail.
+                    let _ = serde_json::to_writer(&mut buf, r.num_pedido());
+                    buf.push(b':');
+                    let _ = serde_json::to_writer(&mut buf, r);
+                }
+                *slot = Some(buf);
+            }
+        } else {
+            self.in_order.batch(batch);
+        }
     }
 }
 
