@@ -2,6 +2,8 @@
 //! page lists orders from. `ServerConfig::web_dir` serves the files from disk instead, for
 //! working on the page without rebuilding.
 
+use std::collections::HashSet;
+
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
@@ -107,6 +109,39 @@ pub struct PedidosQuery {
     pagina: Option<usize>,
     /// Orders per page, 1..=20000 (default 100).
     por_pagina: Option<usize>,
+    /// Keep only orders with these criticalities (comma-separated: OK, CRITICA, ALTA, MEDIA,
+    /// BAIXA, ERRO) in the results of job `job_id`. Needs `job_id`.
+    criticidade: Option<String>,
+    /// The job (`POST /api/ruptura/jobs`) whose results `criticidade` reads; orders the job did
+    /// not analyse are left out.
+    job_id: Option<String>,
+}
+
+/// Criticality labels the page can filter on.
+const CRITICIDADES: [&str; 6] = ["OK", "CRITICA", "ALTA", "MEDIA", "BAIXA", "ERRO"];
+
+/// Parses `criticidade`: `None` when absent or blank (no filter).
+fn parse_criticidades(raw: Option<&str>) -> Result<Option<Vec<&'static str>>, ApiError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            CRITICIDADES
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(s))
+                .copied()
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "criticidade desconhecida {s:?}: use {}",
+                        CRITICIDADES.join(", ")
+                    ))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// One order of the book.
@@ -162,6 +197,28 @@ pub async fn pedidos(
         ));
     }
     let pagina = q.pagina.unwrap_or(1).max(1);
+    let criticidades = parse_criticidades(q.criticidade.as_deref())?;
+    // Criticality comes from a job's results, not from the store: the orders it keeps.
+    let keep: Option<HashSet<String>> = match (criticidades, q.job_id.as_deref()) {
+        (None, _) => None,
+        (Some(_), None) => return Err(ApiError::BadRequest(
+            "criticidade exige job_id: a criticidade vem de uma análise (POST /api/ruptura/jobs)"
+                .into(),
+        )),
+        (Some(wanted), Some(job_id)) => {
+            let results = state.jobs.results(job_id).await?.ok_or_else(|| {
+                ApiError::NotFound(format!("job {job_id:?} não encontrado (ou expirado)"))
+            })?;
+            Some(
+                results
+                    .iter()
+                    .filter(|r| wanted.contains(&r.criticidade()))
+                    .map(|r| r.num_pedido().to_string())
+                    .collect(),
+            )
+        }
+    };
+    let offset = (pagina - 1).saturating_mul(por_pagina);
     let query = OrderQuery {
         filter: OrderFilter {
             vendedor: q.vendedor,
@@ -172,10 +229,32 @@ pub async fn pedidos(
         .normalized(),
         sort,
         descending,
-        offset: (pagina - 1).saturating_mul(por_pagina),
+        offset,
         limit: por_pagina,
     };
-    let page = state.store.list_orders(&query).await?;
+    let page = match &keep {
+        None => state.store.list_orders(&query).await?,
+        Some(keep) => {
+            // The whole filtered book in the requested order, then the kept orders, paged here.
+            let all = state
+                .store
+                .list_orders(&OrderQuery {
+                    offset: 0,
+                    limit: usize::MAX,
+                    ..query
+                })
+                .await?;
+            let kept: Vec<_> = all
+                .orders
+                .into_iter()
+                .filter(|o| keep.contains(&o.num_pedido))
+                .collect();
+            ruptura_store::OrderPage {
+                total: kept.len(),
+                orders: kept.into_iter().skip(offset).take(por_pagina).collect(),
+            }
+        }
+    };
     Ok(Json(PaginaCarteira {
         total: page.total,
         pagina,
@@ -218,4 +297,20 @@ pub async fn filtros(State(state): State<AppState>) -> Result<Json<FiltrosCartei
         equipes: f.equipes,
         estados: f.estados,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn criticality_filter_parses_labels() {
+        assert_eq!(parse_criticidades(None).unwrap(), None);
+        assert_eq!(parse_criticidades(Some(" ")).unwrap(), None);
+        assert_eq!(
+            parse_criticidades(Some("critica, ALTA,,erro")).unwrap(),
+            Some(vec!["CRITICA", "ALTA", "ERRO"])
+        );
+        assert!(parse_criticidades(Some("CRÍTICA")).is_err());
+    }
 }
