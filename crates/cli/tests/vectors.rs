@@ -5,55 +5,10 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
-use common::{compare, json_of, run_ok, vector_dirs};
+use common::{json_of, run_ok};
 use ruptura_store::testing::TestDb;
-use serde_json::Value;
-
-struct Scenario {
-    name: String,
-    params: Value,
-    expected: Value,
-    /// Every order number in the scenario's carteira_principal file.
-    orders: BTreeSet<String>,
-}
-
-fn scenario(dir: &Path) -> Scenario {
-    let read = |f: &str| {
-        std::fs::read_to_string(dir.join(f))
-            .unwrap_or_else(|e| panic!("{}/{f}: {e}", dir.display()))
-    };
-    let params: Value = serde_json::from_str(&read("params.json")).expect("params.json");
-    let expected: Value = serde_json::from_str(&read("expected.json")).expect("expected.json");
-    // The order numbers, read with a plain CSV reader (not the import path under test).
-    let text = read("carteira_principal.csv");
-    let text = text.trim_start_matches('\u{feff}');
-    let delim = if text.lines().next().unwrap_or_default().contains(';') {
-        b';'
-    } else {
-        b','
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delim)
-        .from_reader(text.as_bytes());
-    let col = rdr
-        .headers()
-        .expect("header")
-        .iter()
-        .position(|h| h == "num_pedido")
-        .expect("num_pedido column");
-    let orders = rdr
-        .records()
-        .map(|r| r.expect("record")[col].to_string())
-        .collect();
-    Scenario {
-        name: dir.file_name().unwrap().to_string_lossy().into(),
-        params,
-        expected,
-        orders,
-    }
-}
+use ruptura_testkit::Scenario;
 
 fn analyze_args<'a>(s: &'a Scenario, db: &'a str, extra: &[&'a str]) -> Vec<String> {
     let p = &s.params;
@@ -78,16 +33,6 @@ fn analyze_args<'a>(s: &'a Scenario, db: &'a str, extra: &[&'a str]) -> Vec<Stri
     args
 }
 
-fn check_results(s: &Scenario, results: &Value, diffs: &mut Vec<String>) {
-    let expected = s.expected["resultados"].as_object().expect("resultados");
-    for (num, exp) in expected {
-        match results.get(num) {
-            Some(actual) => compare(&format!("{}:{num}", s.name), num, exp, actual, diffs),
-            None => diffs.push(format!("{}:{num}: no result", s.name)),
-        }
-    }
-}
-
 /// Analyses the scenario's data already in `db` with the real binary, twice (the whole book, and
 /// every order of its file by number), and compares every field with `expected.json`.
 fn check_analysis(s: &Scenario, db: &str, diffs: &mut Vec<String>) {
@@ -98,18 +43,13 @@ fn check_analysis(s: &Scenario, db: &str, diffs: &mut Vec<String>) {
             .map(String::as_str)
             .collect::<Vec<_>>(),
     ));
-    check_results(s, &book["resultados"], diffs);
-    let found: BTreeSet<&String> = s.expected["resultados"]
-        .as_object()
-        .expect("resultados")
-        .iter()
-        .filter(|(_, v)| v["success"] == Value::Bool(true))
-        .map(|(k, _)| k)
-        .collect();
-    let analysed: BTreeSet<&String> = book["resultados"]
+    s.check(&book["resultados"], false, diffs);
+    let found = s.found();
+    let analysed: BTreeSet<String> = book["resultados"]
         .as_object()
         .expect("resultados")
         .keys()
+        .cloned()
         .collect();
     if found != analysed {
         diffs.push(format!(
@@ -127,15 +67,7 @@ fn check_analysis(s: &Scenario, db: &str, diffs: &mut Vec<String>) {
             .map(String::as_str)
             .collect::<Vec<_>>(),
     ));
-    check_results(s, &named["resultados"], diffs);
-    for num in &s.orders {
-        if !found.contains(num) {
-            let r = &named["resultados"][num];
-            if r["success"] != Value::Bool(false) || r["message"] != "Pedido não encontrado" {
-                diffs.push(format!("{}:{num}: expected not found, got {r}", s.name));
-            }
-        }
-    }
+    s.check(&named["resultados"], true, diffs);
     let stats = &named["estatisticas"];
     if stats["total_pedidos"] != s.orders.len() || stats["processados"] != s.orders.len() {
         diffs.push(format!("{}: estatisticas {stats}", s.name));
@@ -143,18 +75,13 @@ fn check_analysis(s: &Scenario, db: &str, diffs: &mut Vec<String>) {
 }
 
 fn all_scenarios() -> Vec<(std::path::PathBuf, Scenario)> {
-    let dirs = vector_dirs();
+    let all = Scenario::all();
     assert!(
-        dirs.len() >= 13,
+        all.len() >= 13,
         "expected the 13 scenarios, found {}",
-        dirs.len()
+        all.len()
     );
-    dirs.into_iter()
-        .map(|d| {
-            let s = scenario(&d);
-            (d, s)
-        })
-        .collect()
+    all.into_iter().map(|s| (s.dir.clone(), s)).collect()
 }
 
 fn assert_no_diffs(diffs: &[String]) {
@@ -271,18 +198,4 @@ fn every_golden_scenario_matches_on_the_old_systems_database() {
         );
     }
     assert_no_diffs(&diffs);
-}
-
-#[test]
-fn comparison_catches_a_wrong_value() {
-    // The comparison itself must be able to fail.
-    let mut diffs = Vec::new();
-    let exp = serde_json::json!({"a": {"ruptura_qtd": 20.0, "data": "2026-03-05", "l": [1, 2]}});
-    let bad = serde_json::json!({"a": {"ruptura_qtd": 20.002, "data": "2026-03-06", "l": [1]}});
-    compare("t", "t", &exp, &bad, &mut diffs);
-    assert_eq!(diffs.len(), 3, "{diffs:?}");
-    let mut none = Vec::new();
-    let ok = serde_json::json!({"a": {"ruptura_qtd": 20.0004, "data": "2026-03-05", "l": [1, 2], "extra": 1}});
-    compare("t", "t", &exp, &ok, &mut none);
-    assert!(none.is_empty(), "{none:?}");
 }

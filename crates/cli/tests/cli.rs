@@ -1,0 +1,322 @@
+//! The command line as a user meets it: bad files, bad flags and bad database URLs get a clear
+//! message and a non-zero exit, never a panic, and a failed import leaves the stored data as it
+//! was.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{json_of, run_ok, ruptura};
+use ruptura_testkit::vectors_dir;
+
+fn fails(args: &[&str]) -> String {
+    let out: Output = ruptura().args(args).output().expect("run ruptura");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "ruptura {args:?} should fail; stderr: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "ruptura {args:?} panicked: {stderr}"
+    );
+    assert!(
+        !stderr.trim().is_empty(),
+        "ruptura {args:?} failed silently"
+    );
+    stderr
+}
+
+/// A database holding the basic scenario, and its whole-book analysis as JSON.
+fn seeded_db(dir: &Path) -> (String, serde_json::Value) {
+    let db = format!("sqlite://{}", dir.join("r.db").display());
+    let basic = vectors_dir().join("01-basico");
+    run_ok(&["import", "--db", &db, basic.to_str().expect("utf-8")]);
+    let before = analysis(&db);
+    (db, before)
+}
+
+fn analysis(db: &str) -> serde_json::Value {
+    let v = json_of(&run_ok(&[
+        "analyze",
+        "--db",
+        db,
+        "--today",
+        "2026-03-02",
+        "--format",
+        "json",
+    ]));
+    v["resultados"].clone()
+}
+
+/// Copies the basic scenario into `dir`, replacing one file's contents.
+fn scenario_with(dir: &Path, file: &str, contents: &[u8]) {
+    let basic = vectors_dir().join("01-basico");
+    std::fs::create_dir_all(dir).expect("mkdir");
+    for entry in std::fs::read_dir(&basic).expect("read") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    std::fs::write(dir.join(file), contents).expect("write");
+}
+
+#[test]
+fn bad_rows_are_reported_with_file_line_and_column_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (db, before) = seeded_db(tmp.path());
+    let cases: [(&str, &[u8], &[&str]); 4] = [
+        (
+            "carteira_principal.csv",
+            b"id,num_pedido,cod_produto,nome_produto,qtd_saldo_produto_pedido\n1,P9,A,X,12x\n2,P9,A,X,3\n",
+            &["carteira_principal.csv:2", "qtd_saldo_produto_pedido"],
+        ),
+        (
+            "movimentacao_estoque.csv",
+            b"cod_produto,qtd_movimentacao,ativo\nA,5,true\n,7,true\n",
+            &["movimentacao_estoque.csv:3", "cod_produto"],
+        ),
+        (
+            "programacao_producao.csv",
+            b"cod_produto;data_programacao;qtd_programada\nA;31/02/2026;50\n",
+            &["programacao_producao.csv:2", "data_programacao"],
+        ),
+        ("separacao.csv", b"cod_produto,qtd_saldo,sincronizado_nf\nA,5,talvez\n", &["separacao.csv:2", "sincronizado_nf"]),
+    ];
+    for (i, (file, contents, needles)) in cases.iter().enumerate() {
+        let dir = tmp.path().join(format!("bad{i}"));
+        scenario_with(&dir, file, contents);
+        let stderr = fails(&["import", "--db", &db, dir.to_str().expect("utf-8")]);
+        for needle in *needles {
+            assert!(
+                stderr.contains(needle),
+                "{file}: expected {needle:?} in: {stderr}"
+            );
+        }
+        assert!(stderr.contains("nada foi importado"), "{stderr}");
+        assert_eq!(analysis(&db), before, "{file}: the stored data changed");
+    }
+    // Several bad rows in several files: all reported in one run.
+    let dir = tmp.path().join("many");
+    scenario_with(
+        &dir,
+        "carteira_principal.csv",
+        b"num_pedido,cod_produto,qtd_saldo_produto_pedido\nP1,A,x\nP2,A,y\n",
+    );
+    std::fs::write(
+        dir.join("movimentacao_estoque.csv"),
+        b"cod_produto,qtd_movimentacao\nA,z\n",
+    )
+    .expect("write");
+    let stderr = fails(&["import", "--db", &db, dir.to_str().expect("utf-8")]);
+    for needle in [
+        "carteira_principal.csv:2",
+        "carteira_principal.csv:3",
+        "movimentacao_estoque.csv:2",
+    ] {
+        assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    }
+    assert_eq!(analysis(&db), before);
+}
+
+#[test]
+fn unreadable_inputs_fail_clearly_and_leave_the_data() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (db, before) = seeded_db(tmp.path());
+    let missing = tmp.path().join("nao-existe");
+    let stderr = fails(&["import", "--db", &db, missing.to_str().expect("utf-8")]);
+    assert!(stderr.contains("nao-existe"), "{stderr}");
+
+    let corrupt = tmp.path().join("corrupt");
+    std::fs::create_dir_all(&corrupt).expect("mkdir");
+    std::fs::write(
+        corrupt.join("carteira_principal.xlsx"),
+        b"PK\x03\x04 not really a workbook",
+    )
+    .expect("write");
+    let stderr = fails(&["import", "--db", &db, corrupt.to_str().expect("utf-8")]);
+    assert!(stderr.contains("carteira_principal.xlsx"), "{stderr}");
+
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    fails(&["import", "--db", &db, empty.to_str().expect("utf-8")]);
+    assert_eq!(analysis(&db), before);
+}
+
+#[test]
+fn append_adds_and_replace_replaces() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", tmp.path().join("a.db").display());
+    let stock = tmp.path().join("stock");
+    std::fs::create_dir_all(&stock).expect("mkdir");
+    std::fs::write(
+        stock.join("carteira_principal.csv"),
+        b"num_pedido,cod_produto,qtd_saldo_produto_pedido,preco_produto_pedido\nP1,A,150,1\n",
+    )
+    .expect("write");
+    std::fs::write(
+        stock.join("movimentacao_estoque.csv"),
+        b"cod_produto,qtd_movimentacao\nA,100\n",
+    )
+    .expect("write");
+    run_ok(&["import", "--db", &db, stock.to_str().expect("utf-8")]);
+    let short = |db: &str| {
+        analysis(db)["P1"]["resumo"]["qtd_itens_ruptura"]
+            .as_u64()
+            .expect("count")
+    };
+    assert_eq!(short(&db), 1, "100 in stock, 150 ordered");
+    let more = tmp.path().join("more");
+    std::fs::create_dir_all(&more).expect("mkdir");
+    std::fs::write(
+        more.join("movimentacao_estoque.csv"),
+        b"cod_produto,qtd_movimentacao\nA,60\n",
+    )
+    .expect("write");
+    run_ok(&[
+        "import",
+        "--append",
+        "--db",
+        &db,
+        more.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(short(&db), 0, "appended: 160 in stock");
+    run_ok(&["import", "--db", &db, more.to_str().expect("utf-8")]);
+    assert_eq!(
+        short(&db),
+        1,
+        "replaced: 60 in stock; the order book (no file given) is kept"
+    );
+}
+
+#[test]
+fn bad_flags_and_databases_get_a_clear_message() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (db, _) = seeded_db(tmp.path());
+    for (args, needle) in [
+        (
+            vec!["analyze", "--db", db.as_str(), "--format", "xml"],
+            "xml",
+        ),
+        (
+            vec!["analyze", "--db", db.as_str(), "--today", "2026-13-01"],
+            "2026-13-01",
+        ),
+        (
+            vec!["analyze", "--db", db.as_str(), "--modo", "turbo"],
+            "turbo",
+        ),
+        (
+            vec!["analyze", "--db", db.as_str(), "--horizonte", "sete"],
+            "sete",
+        ),
+        (
+            vec!["analyze", "--db", db.as_str(), "--regra", "nenhuma"],
+            "nenhuma",
+        ),
+        (
+            vec!["analyze", "--db", db.as_str(), "--tz", "Marte/Base"],
+            "Marte/Base",
+        ),
+        (
+            vec!["analyze", "--db", db.as_str(), "--pedidos", ","],
+            "pedidos",
+        ),
+        (vec!["analyze", "--db", "mysql://u@h/db"], "mysql"),
+        (
+            vec!["analyze", "--db", "/nao/existe/pasta/r.db"],
+            "/nao/existe/pasta",
+        ),
+        (vec!["import", "--db", db.as_str()], "PATH"),
+        (vec!["nada"], "nada"),
+    ] {
+        let stderr = fails(&args);
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: expected {needle:?} in: {stderr}"
+        );
+    }
+    // An empty database: the tables are named as missing, and nothing is created by analyze.
+    let empty = tmp.path().join("vazio.db");
+    let stderr = fails(&["analyze", "--db", empty.to_str().expect("utf-8")]);
+    assert!(
+        stderr.contains("ruptura migrate") || stderr.contains("carteira_principal"),
+        "{stderr}"
+    );
+    let out = tmp.path().join("out.json");
+    fails(&["analyze", "--db", &db, "--output", "/nao/existe/out.json"]);
+    run_ok(&[
+        "analyze",
+        "--db",
+        &db,
+        "--today",
+        "2026-03-02",
+        "--format",
+        "json",
+        "--output",
+        out.to_str().expect("utf-8"),
+    ]);
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("read")).expect("json");
+    let keys: Vec<&String> = written.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        ["estatisticas", "resultados"],
+        "exactly the two keys of SPEC 3.1"
+    );
+}
+
+#[test]
+fn csv_and_table_formats_summarise_each_order() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (db, _) = seeded_db(tmp.path());
+    let csv = run_ok(&[
+        "analyze",
+        "--db",
+        &db,
+        "--today",
+        "2026-03-02",
+        "--format",
+        "csv",
+        "--pedidos",
+        "P1,P2,X",
+    ]);
+    let text = String::from_utf8_lossy(&csv.stdout);
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers = rdr.headers().expect("header").clone();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 3);
+    let col = |name: &str| headers.iter().position(|h| h == name).expect(name);
+    assert_eq!(&rows[0][col("criticidade")], "OK");
+    assert_eq!(&rows[1][col("criticidade")], "CRITICA");
+    assert_eq!(&rows[1][col("valor_com_ruptura")], "1200.00");
+    assert_eq!(&rows[1][col("data_disponibilidade_total")], "2026-03-05");
+    assert_eq!(&rows[2][col("criticidade")], "ERRO");
+    let table = run_ok(&[
+        "analyze",
+        "--db",
+        &db,
+        "--today",
+        "2026-03-02",
+        "--format",
+        "table",
+    ]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("2 pedidos analisados"), "{text}");
+    assert!(
+        text.contains("P2") && text.contains("1.200,00") && text.contains("05/03/2026"),
+        "{text}"
+    );
+}
+
+#[test]
+fn migrate_is_idempotent() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", tmp.path().join("m.db").display());
+    run_ok(&["migrate", "--db", &db]);
+    run_ok(&["migrate", "--db", &db]);
+    let out = run_ok(&["analyze", "--db", &db, "--format", "json"]);
+    assert_eq!(json_of(&out)["estatisticas"]["total_pedidos"], 0);
+}
