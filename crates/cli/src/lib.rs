@@ -31,12 +31,17 @@ pub enum Command {
     Analyze(Box<commands::analyze::AnalyzeOpts>),
     /// Create or update Ruptura's tables.
     Migrate(commands::migrate::MigrateOpts),
+    /// Take analysis batches from Redis (jobs of `serve --queue redis`).
+    Worker(Box<commands::worker::WorkerOpts>),
 }
 
 /// Parses the command line, runs the command and turns errors into a message and exit code 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let serving = matches!(cli.command, Command::Serve(_) | Command::Demo(_));
+    let serving = matches!(
+        cli.command,
+        Command::Serve(_) | Command::Demo(_) | Command::Worker(_)
+    );
     init_tracing(if serving { "info,sqlx=warn" } else { "warn" });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -64,6 +69,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(opts) => commands::import::run(opts).await,
         Command::Analyze(opts) => commands::analyze::run(*opts).await,
         Command::Migrate(opts) => commands::migrate::run(opts).await,
+        Command::Worker(opts) => commands::worker::run(*opts).await,
     }
 }
 

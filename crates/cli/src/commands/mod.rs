@@ -3,3 +3,4 @@ pub mod demo;
 pub mod import;
 pub mod migrate;
 pub mod serve;
+pub mod worker;

@@ -4,11 +4,33 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Args;
-use ruptura_server::{AppState, Auth, LocalQueueConfig, ServerConfig};
+use clap::{Args, ValueEnum};
+use ruptura_server::{AppState, Auth, JobQueue, LocalQueue, LocalQueueConfig, ServerConfig};
 use ruptura_store::{Store, StoreError};
+use ruptura_worker::{RedisQueue, RedisQueueConfig};
 
+use crate::commands::worker::RedisArgs;
 use crate::{AnalysisArgs, DbArgs};
+
+/// Where jobs run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum QueueKind {
+    /// In this process.
+    #[default]
+    Local,
+    /// On `ruptura worker` processes, through Redis (`REDIS_URL`).
+    Redis,
+}
+
+/// Where `serve` runs its jobs.
+#[derive(Debug, Clone, Args)]
+pub struct QueueArgs {
+    /// local (in this process) or redis (batches go to `ruptura worker` processes).
+    #[arg(long, env = "QUEUE", value_enum, default_value_t = QueueKind::Local)]
+    pub queue: QueueKind,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+}
 
 /// Options of the HTTP service, shared by `serve` and `demo`.
 #[derive(Debug, Clone, Args)]
@@ -55,12 +77,14 @@ pub struct ServeOpts {
     pub analysis: AnalysisArgs,
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub queue: QueueArgs,
 }
 
 pub async fn run(opts: ServeOpts) -> anyhow::Result<()> {
     let store = opts.db.open().await?;
     check_readable(store.as_ref(), &opts.db.db).await?;
-    serve(store, &opts.analysis, &opts.server).await
+    serve_with(store, &opts.analysis, &opts.server, Some(&opts.queue)).await
 }
 
 /// Checks that the database has what the analysis reads, with a hint for an empty SQLite file.
@@ -76,11 +100,22 @@ pub async fn check_readable(store: &dyn Store, url: &str) -> anyhow::Result<()> 
     }
 }
 
-/// Serves the page and the API on `store` until ctrl-c or SIGTERM.
+/// Serves the page and the API on `store` until ctrl-c or SIGTERM, with the in-process queue.
 pub async fn serve(
     store: Arc<dyn Store>,
     analysis: &AnalysisArgs,
     server: &ServerArgs,
+) -> anyhow::Result<()> {
+    serve_with(store, analysis, server, None).await
+}
+
+/// Serves the page and the API on `store` until ctrl-c or SIGTERM; jobs run where `queue`
+/// says (in this process when `None`).
+pub async fn serve_with(
+    store: Arc<dyn Store>,
+    analysis: &AnalysisArgs,
+    server: &ServerArgs,
+    queue: Option<&QueueArgs>,
 ) -> anyhow::Result<()> {
     let settings = analysis.settings()?;
     let config = ServerConfig {
@@ -90,13 +125,27 @@ pub async fn serve(
         web_dir: server.web_dir.clone(),
         ..ServerConfig::default()
     };
-    let queue = LocalQueueConfig {
+    let local = LocalQueueConfig {
         max_running: server.max_jobs.max(1),
         ttl: Duration::from_secs(server.job_ttl_secs),
         ..LocalQueueConfig::default()
     };
     let auth = Auth::new(server.api_token.clone());
-    let state = AppState::new(store, settings, config, auth.clone(), queue);
+    let redis = queue.filter(|q| q.queue == QueueKind::Redis);
+    let jobs: Arc<dyn JobQueue> = match redis {
+        None => Arc::new(LocalQueue::new(Arc::clone(&store), local)),
+        Some(q) => {
+            let mut cfg = RedisQueueConfig::new(q.redis.options(server.job_ttl_secs));
+            cfg.max_pending = local.max_pending;
+            let url = ruptura_worker::redact(&cfg.redis.url);
+            let queue = RedisQueue::connect(cfg, tokio_util::sync::CancellationToken::new())
+                .await
+                .with_context(|| format!("Redis {url}"))?;
+            eprintln!("jobs na fila Redis {url}: rode `ruptura worker` para processá-los");
+            Arc::new(queue)
+        }
+    };
+    let state = AppState::with_queue(store, settings, config, auth.clone(), jobs);
     let listener = tokio::net::TcpListener::bind(server.bind)
         .await
         .with_context(|| format!("não foi possível escutar em {}", server.bind))?;

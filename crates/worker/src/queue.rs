@@ -1,0 +1,819 @@
+//! The server side: [`RedisQueue`] implements [`JobQueue`] over Redis, so the jobs API and the
+//! event stream behave as with the in-process queue while `ruptura worker` processes do the
+//! analysis.
+//!
+//! A job is created in one `MULTI`: its hash, its order list, its entry in the set of running
+//! jobs and its messages on the stream. Progress comes back through the job's keys (never only
+//! through pub/sub), so any server, restarted or not, can answer `status`, `results` and
+//! `events` from Redis alone. Event ids are `eventos_base + position + 1`, 1-based as in
+//! [`ruptura_server::LocalQueue`].
+//!
+//! The watchdog (every `watchdog_interval`) looks at each running job: a batch that is neither
+//! counted nor on the stream (Redis restarted without persistence, keys flushed, a message
+//! dropped) on two consecutive looks is queued again, at most `max_requeues` times per job,
+//! after which the job is marked `falhou` with a message. When the job's keys vanished
+//! altogether, the server that submitted it still holds its spec and recreates it (its event
+//! ids continue after the last one this server saw, so a follower's `Last-Event-ID` stays
+//! meaningful). Every key of a running job has its TTL refreshed, so a job waiting for workers
+//! does not expire.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use redis::aio::ConnectionManager;
+use redis::streams::StreamRangeReply;
+use redis::{AsyncCommands, RedisError, RedisResult};
+use ruptura_app::wire::{Estatisticas, Resultado};
+use ruptura_engine::Mode;
+use ruptura_server::error::ApiError;
+use ruptura_server::jobs::{Counts, JobCreated, JobEvent, JobSpec, JobState, JobStatus};
+use ruptura_server::JobQueue;
+use tokio_util::sync::CancellationToken;
+
+use crate::conn::{self, Backoff};
+use crate::keys::Keys;
+use crate::message::{field, BatchMessage, ParamsDto, StoredEvent};
+use crate::{scripts, RedisOptions};
+
+/// How the server side behaves.
+#[derive(Debug, Clone)]
+pub struct RedisQueueConfig {
+    pub redis: RedisOptions,
+    /// Running jobs at most (more: 429).
+    pub max_pending: usize,
+    /// How often the watchdog looks at running jobs.
+    pub watchdog_interval: Duration,
+    /// How many times a job's lost batches are queued again (or its lost keys recreated)
+    /// before it is marked `falhou`.
+    pub max_requeues: u32,
+    /// How often an event stream with nothing new looks again.
+    pub poll_interval: Duration,
+}
+
+impl RedisQueueConfig {
+    pub fn new(redis: RedisOptions) -> Self {
+        Self {
+            redis,
+            max_pending: 32,
+            watchdog_interval: Duration::from_secs(5),
+            max_requeues: 3,
+            poll_interval: Duration::from_millis(150),
+        }
+    }
+}
+
+/// What this server remembers of a job it submitted, to recreate it if Redis loses it.
+struct Memo {
+    spec: Arc<JobSpec>,
+    /// The highest event id this server has handed out for the job.
+    events_seen: u64,
+    recreations: u32,
+    /// Seen concluded or failed: never recreated, even if its keys vanish.
+    finished: bool,
+}
+
+struct Inner {
+    conn: ConnectionManager,
+    keys: Keys,
+    config: RedisQueueConfig,
+    memo: Mutex<HashMap<String, Memo>>,
+}
+
+/// Jobs on Redis, analysed by `ruptura worker` processes.
+#[derive(Clone)]
+pub struct RedisQueue {
+    inner: Arc<Inner>,
+}
+
+fn unavailable(e: RedisError) -> ApiError {
+    tracing::warn!(error = %e, "Redis indisponível");
+    ApiError::Unavailable("fila Redis indisponível; tente novamente em instantes".into())
+}
+
+fn parse<T: std::str::FromStr + Default>(h: &HashMap<String, String>, k: &str) -> T {
+    h.get(k).and_then(|v| v.parse().ok()).unwrap_or_default()
+}
+
+impl RedisQueue {
+    /// Connects (retrying for up to about 30 s), creates the consumer group if missing and
+    /// starts the watchdog, which stops when `shutdown` fires.
+    pub async fn connect(
+        config: RedisQueueConfig,
+        shutdown: CancellationToken,
+    ) -> Result<Self, RedisError> {
+        let client = conn::client(&config.redis.url)?;
+        let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
+        let started = Instant::now();
+        let mut conn = loop {
+            match conn::manager(&client).await {
+                Ok(c) => break c,
+                Err(e) if started.elapsed() < Duration::from_secs(30) => {
+                    let wait = backoff.next_delay();
+                    tracing::warn!(error = %e, "Redis indisponível; nova tentativa em {wait:?}");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let keys = config.redis.keys();
+        conn::ensure_group(&mut conn, &keys).await?;
+        let inner = Arc::new(Inner {
+            conn,
+            keys,
+            config,
+            memo: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(watchdog(Arc::downgrade(&inner), shutdown));
+        Ok(Self { inner })
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.inner.keys
+    }
+}
+
+impl Inner {
+    fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    fn memo(&self) -> std::sync::MutexGuard<'_, HashMap<String, Memo>> {
+        self.memo.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn remember_event(&self, id: &str, event_id: u64, last: bool) {
+        if let Some(m) = self.memo().get_mut(id) {
+            m.events_seen = m.events_seen.max(event_id);
+            m.finished |= last;
+        }
+    }
+
+    fn mark_finished(&self, id: &str) {
+        if let Some(m) = self.memo().get_mut(id) {
+            m.finished = true;
+        }
+    }
+
+    /// A job this server submitted, still running as far as it knows.
+    fn running_memo(&self, id: &str) -> bool {
+        self.memo().get(id).is_some_and(|m| !m.finished)
+    }
+
+    /// The messages that cover `batches` of a job. A sequential job is always one message with
+    /// all its orders: its allocation runs over all of them in priority order.
+    fn messages(&self, id: &str, spec: &JobSpec, batches: &BTreeSet<usize>) -> Vec<BatchMessage> {
+        let size = spec.batch_size.max(1);
+        let params = serde_json::to_string(&ParamsDto::from(&spec.params)).unwrap_or_default();
+        if batches.is_empty() || spec.orders.is_empty() {
+            return Vec::new();
+        }
+        match spec.params.mode {
+            Mode::Sequential => vec![BatchMessage {
+                job_id: id.to_string(),
+                first_batch: 0,
+                batches: spec.total_batches(),
+                batch_size: size,
+                orders: spec.orders.clone(),
+                params,
+            }],
+            Mode::Independent => spec
+                .orders
+                .chunks(size)
+                .enumerate()
+                .filter(|(i, _)| batches.contains(i))
+                .map(|(i, chunk)| BatchMessage {
+                    job_id: id.to_string(),
+                    first_batch: i,
+                    batches: 1,
+                    batch_size: size,
+                    orders: chunk.to_vec(),
+                    params: params.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Writes a job's keys from scratch (replacing any left) and, with `enqueue`, its messages,
+    /// all in one transaction.
+    async fn create(
+        &self,
+        id: &str,
+        spec: &JobSpec,
+        events_base: u64,
+        enqueue: bool,
+    ) -> RedisResult<()> {
+        let mut conn = self.conn();
+        let k = &self.keys;
+        conn::ensure_group(&mut conn, k).await?;
+        let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut conn).await?;
+        let created_ms = secs * 1000 + micros / 1000;
+        let ttl = self.config.redis.ttl_secs() as i64;
+        let params = serde_json::to_string(&ParamsDto::from(&spec.params)).unwrap_or_default();
+        let total_batches = spec.total_batches();
+
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for key in k.job_keys(id) {
+            pipe.del(key).ignore();
+        }
+        pipe.hset_multiple(
+            k.job(id),
+            &[
+                ("total_pedidos", spec.orders.len().to_string()),
+                ("total_lotes", total_batches.to_string()),
+                ("tamanho_lote", spec.batch_size.max(1).to_string()),
+                ("modo", spec.params.mode.as_str().to_string()),
+                ("data_base", spec.params.today.to_string()),
+                ("params", params),
+                ("estado", "em_andamento".to_string()),
+                ("criado_ms", created_ms.to_string()),
+                ("processados", "0".to_string()),
+                ("erros", "0".to_string()),
+                ("pedidos_ok", "0".to_string()),
+                ("pedidos_com_ruptura", "0".to_string()),
+                ("lotes_concluidos", "0".to_string()),
+                ("eventos_base", events_base.to_string()),
+                ("reenvios", "0".to_string()),
+            ],
+        )
+        .ignore();
+        for chunk in spec.orders.chunks(1000) {
+            pipe.rpush(k.orders(id), chunk).ignore();
+        }
+        pipe.sadd(k.jobs(), id).ignore();
+        if enqueue {
+            let all: BTreeSet<usize> = (0..total_batches).collect();
+            for msg in self.messages(id, spec, &all) {
+                pipe.xadd(k.stream(), "*", &msg.fields()).ignore();
+            }
+        }
+        for key in k.job_keys(id) {
+            pipe.expire(key, ttl).ignore();
+        }
+        pipe.query_async::<()>(&mut conn).await
+    }
+
+    async fn hash(&self, id: &str) -> RedisResult<HashMap<String, String>> {
+        self.conn().hgetall(self.keys.job(id)).await
+    }
+
+    fn status_of(id: &str, h: &HashMap<String, String>) -> JobStatus {
+        let estado = match h.get("estado").map(String::as_str) {
+            Some("concluido") => JobState::Concluido,
+            Some("falhou") => JobState::Falhou,
+            _ => JobState::EmAndamento,
+        };
+        let mut por_criticidade = Estatisticas::new(0).por_criticidade;
+        for (k, v) in h {
+            if let Some(label) = k.strip_prefix("c:") {
+                por_criticidade.insert(label.to_string(), v.parse().unwrap_or_default());
+            }
+        }
+        JobStatus {
+            job_id: id.to_string(),
+            estado,
+            total_pedidos: parse(h, "total_pedidos"),
+            total_lotes: parse(h, "total_lotes"),
+            lotes_concluidos: parse(h, "lotes_concluidos"),
+            processados: parse(h, "processados"),
+            erros: parse(h, "erros"),
+            pedidos_ok: parse(h, "pedidos_ok"),
+            pedidos_com_ruptura: parse(h, "pedidos_com_ruptura"),
+            por_criticidade,
+            modo: h.get("modo").cloned().unwrap_or_default(),
+            data_base: h
+                .get("data_base")
+                .and_then(|d| d.parse().ok())
+                .unwrap_or_default(),
+            mensagem: h.get("mensagem").cloned(),
+        }
+    }
+
+    fn stats_of(h: &HashMap<String, String>) -> Estatisticas {
+        let s = Self::status_of("", h);
+        let created: u64 = parse(h, "criado_ms");
+        let finished: u64 = parse(h, "concluido_ms");
+        let mut stats = Estatisticas::new(s.total_pedidos);
+        stats.processados = s.processados;
+        stats.erros = s.erros;
+        stats.pedidos_ok = s.pedidos_ok;
+        stats.pedidos_com_ruptura = s.pedidos_com_ruptura;
+        stats.por_criticidade = s.por_criticidade;
+        stats.finish(Duration::from_millis(finished.saturating_sub(created)));
+        stats
+    }
+
+    /// The status of a job whose keys are gone but which this server is recreating.
+    fn memo_status(&self, id: &str) -> Option<JobStatus> {
+        let memo = self.memo();
+        let m = memo.get(id).filter(|m| !m.finished)?;
+        let mut h = HashMap::new();
+        h.insert("total_pedidos".into(), m.spec.orders.len().to_string());
+        h.insert("total_lotes".into(), m.spec.total_batches().to_string());
+        h.insert("modo".into(), m.spec.params.mode.as_str().to_string());
+        h.insert("data_base".into(), m.spec.params.today.to_string());
+        Some(Self::status_of(id, &h))
+    }
+
+    /// Renders the stored event at id `event_id`.
+    async fn render(&self, id: &str, event_id: u64, raw: &str) -> RedisResult<Option<JobEvent>> {
+        let stored: StoredEvent = match serde_json::from_str(raw) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(job = %id, error = %e, "evento ilegível ignorado");
+                return Ok(None);
+            }
+        };
+        Ok(Some(match stored {
+            StoredEvent::Lote {
+                lote,
+                pedidos,
+                processados,
+                total_pedidos,
+                erros,
+                pedidos_ok,
+                pedidos_com_ruptura,
+            } => {
+                let raw: Vec<Option<String>> = if pedidos.is_empty() {
+                    Vec::new()
+                } else {
+                    redis::cmd("HMGET")
+                        .arg(self.keys.results(id))
+                        .arg(&pedidos)
+                        .query_async(&mut self.conn())
+                        .await?
+                };
+                let resultados = raw
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|j| serde_json::from_str::<Resultado>(&j).ok())
+                    .collect();
+                JobEvent::Lote {
+                    id: event_id,
+                    lote_index: lote,
+                    resultados,
+                    counts: Counts {
+                        processados,
+                        total_pedidos,
+                        erros,
+                        pedidos_ok,
+                        pedidos_com_ruptura,
+                    },
+                }
+            }
+            StoredEvent::Concluido => JobEvent::Concluido {
+                id: event_id,
+                estatisticas: Self::stats_of(&self.hash(id).await?),
+            },
+            StoredEvent::Falhou { mensagem } => JobEvent::Falhou {
+                id: event_id,
+                message: mensagem,
+            },
+        }))
+    }
+
+    /// Marks a running job failed with `message`.
+    async fn fail(&self, id: &str, message: &str) -> RedisResult<()> {
+        let event = serde_json::to_string(&StoredEvent::Falhou {
+            mensagem: message.to_string(),
+        })
+        .unwrap_or_default();
+        let _: i64 = scripts::FAIL_JOB
+            .key(self.keys.job(id))
+            .key(self.keys.events(id))
+            .key(self.keys.jobs())
+            .arg(id)
+            .arg(message)
+            .arg(event)
+            .arg(self.config.redis.ttl_secs())
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl JobQueue for RedisQueue {
+    async fn submit(&self, spec: JobSpec) -> Result<JobCreated, ApiError> {
+        let inner = &self.inner;
+        let running: usize = inner
+            .conn()
+            .scard(inner.keys.jobs())
+            .await
+            .map_err(unavailable)?;
+        if running >= inner.config.max_pending {
+            return Err(ApiError::TooManyRequests(format!(
+                "{running} análises em andamento; tente de novo quando alguma terminar"
+            )));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let created = JobCreated {
+            job_id: id.clone(),
+            total_pedidos: spec.orders.len(),
+            total_lotes: spec.total_batches(),
+        };
+        if spec.orders.is_empty() {
+            // Nothing to queue: complete at once, as the in-process queue does.
+            inner
+                .create(&id, &spec, 0, false)
+                .await
+                .map_err(unavailable)?;
+            let mut conn = inner.conn();
+            let (s, us): (u64, u64) = redis::cmd("TIME")
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            let ttl = inner.config.redis.ttl_secs() as i64;
+            let _: () = redis::pipe()
+                .atomic()
+                .hset(inner.keys.job(&id), "estado", "concluido")
+                .ignore()
+                .hset(inner.keys.job(&id), "concluido_ms", s * 1000 + us / 1000)
+                .ignore()
+                .rpush(inner.keys.events(&id), r#"{"t":"concluido"}"#)
+                .ignore()
+                .expire(inner.keys.events(&id), ttl)
+                .ignore()
+                .srem(inner.keys.jobs(), &id)
+                .ignore()
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            return Ok(created);
+        }
+        inner
+            .create(&id, &spec, 0, true)
+            .await
+            .map_err(unavailable)?;
+        // Remembered once created, so the watchdog never mistakes a job being created for one
+        // whose keys vanished.
+        inner.memo().insert(
+            id.clone(),
+            Memo {
+                spec: Arc::new(spec.clone()),
+                events_seen: 0,
+                recreations: 0,
+                finished: false,
+            },
+        );
+        tracing::info!(job = %id, pedidos = created.total_pedidos, lotes = created.total_lotes, "job enviado ao Redis");
+        Ok(created)
+    }
+
+    async fn status(&self, id: &str) -> Result<Option<JobStatus>, ApiError> {
+        let h = self.inner.hash(id).await.map_err(unavailable)?;
+        if h.is_empty() {
+            return Ok(self.inner.memo_status(id));
+        }
+        let status = Inner::status_of(id, &h);
+        if status.estado != JobState::EmAndamento {
+            self.inner.mark_finished(id);
+        }
+        Ok(Some(status))
+    }
+
+    async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, ApiError> {
+        let inner = &self.inner;
+        let (exists, orders, raw): (bool, Vec<String>, HashMap<String, String>) = redis::pipe()
+            .exists(inner.keys.job(id))
+            .lrange(inner.keys.orders(id), 0, -1)
+            .hgetall(inner.keys.results(id))
+            .query_async(&mut inner.conn())
+            .await
+            .map_err(unavailable)?;
+        let orders = if exists && !orders.is_empty() {
+            orders
+        } else {
+            match inner.memo().get(id).filter(|m| !m.finished) {
+                Some(m) => m.spec.orders.clone(),
+                None if exists => orders,
+                None => return Ok(None),
+            }
+        };
+        let mut raw = raw;
+        Ok(Some(
+            orders
+                .iter()
+                .filter_map(|o| raw.remove(o))
+                .filter_map(|j| serde_json::from_str::<Resultado>(&j).ok())
+                .collect(),
+        ))
+    }
+
+    async fn events(
+        &self,
+        id: &str,
+        after: u64,
+    ) -> Result<Option<BoxStream<'static, JobEvent>>, ApiError> {
+        let inner = Arc::clone(&self.inner);
+        let exists: bool = inner
+            .conn()
+            .exists(inner.keys.job(id))
+            .await
+            .map_err(unavailable)?;
+        if !exists && !inner.running_memo(id) {
+            return Ok(None);
+        }
+        let state = EventCursor {
+            inner,
+            id: id.to_string(),
+            cursor: after,
+            pending: VecDeque::new(),
+            finished: false,
+            backoff: Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
+        };
+        let stream = futures::stream::unfold(state, |mut st| async move {
+            let event = st.next().await?;
+            Some((event, st))
+        });
+        Ok(Some(Box::pin(stream)))
+    }
+}
+
+/// A follower of one job's events.
+struct EventCursor {
+    inner: Arc<Inner>,
+    id: String,
+    /// The last event id handed out.
+    cursor: u64,
+    pending: VecDeque<JobEvent>,
+    finished: bool,
+    backoff: Backoff,
+}
+
+impl EventCursor {
+    async fn next(&mut self) -> Option<JobEvent> {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                self.cursor = e.id();
+                let last = !matches!(e, JobEvent::Lote { .. });
+                self.inner.remember_event(&self.id, self.cursor, last);
+                if last {
+                    self.finished = true;
+                    self.pending.clear();
+                }
+                return Some(e);
+            }
+            if self.finished {
+                return None;
+            }
+            match self.fetch().await {
+                Ok(true) => self.backoff.reset(),
+                Ok(false) => tokio::time::sleep(self.inner.config.poll_interval).await,
+                Err(e) => {
+                    let wait = self.backoff.next_delay();
+                    tracing::warn!(job = %self.id, error = %e, "eventos: Redis indisponível; nova tentativa em {wait:?}");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// Reads what follows the cursor; true when something was queued.
+    async fn fetch(&mut self) -> RedisResult<bool> {
+        let inner = &self.inner;
+        let (state, base): (Option<String>, Option<u64>) = redis::cmd("HMGET")
+            .arg(inner.keys.job(&self.id))
+            .arg("estado")
+            .arg("eventos_base")
+            .query_async(&mut inner.conn())
+            .await?;
+        if state.is_none() {
+            if inner.running_memo(&self.id) {
+                // Lost from Redis: the watchdog recreates it.
+                return Ok(false);
+            }
+            self.pending.push_back(JobEvent::Falhou {
+                id: self.cursor + 1,
+                message:
+                    "o job se perdeu no Redis (expirou, ou o Redis reiniciou sem persistência); \
+                          envie a análise de novo"
+                        .into(),
+            });
+            return Ok(true);
+        }
+        let base = base.unwrap_or(0);
+        let start = self.cursor.saturating_sub(base) as isize;
+        let raw: Vec<String> = inner
+            .conn()
+            .lrange(inner.keys.events(&self.id), start, start + 49)
+            .await?;
+        if raw.is_empty() {
+            return Ok(false);
+        }
+        for (i, text) in raw.iter().enumerate() {
+            let event_id = base + start as u64 + i as u64 + 1;
+            if let Some(e) = inner.render(&self.id, event_id, text).await? {
+                self.pending.push_back(e);
+            }
+        }
+        Ok(!self.pending.is_empty())
+    }
+}
+
+/// Batches covered by messages on the stream, per job.
+async fn queued_batches(inner: &Inner) -> RedisResult<HashMap<String, HashSet<usize>>> {
+    let mut conn = inner.conn();
+    let stream = inner.keys.stream();
+    let mut covered: HashMap<String, HashSet<usize>> = HashMap::new();
+    let mut start = "-".to_string();
+    loop {
+        let page: StreamRangeReply = conn.xrange_count(&stream, &start, "+", 500).await?;
+        let n = page.ids.len();
+        for entry in &page.ids {
+            let job: Option<String> = entry.get(field::JOB);
+            let first: Option<usize> = entry
+                .get::<String>(field::FIRST)
+                .and_then(|s| s.parse().ok());
+            let count: usize = entry
+                .get::<String>(field::COUNT)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1);
+            if let (Some(job), Some(first)) = (job, first) {
+                covered.entry(job).or_default().extend(first..first + count);
+            }
+        }
+        match page.ids.last() {
+            Some(last) if n == 500 => start = format!("({}", last.id),
+            _ => break,
+        }
+    }
+    Ok(covered)
+}
+
+async fn watchdog(inner: Weak<Inner>, shutdown: CancellationToken) {
+    // Jobs with batches found missing at the previous look.
+    let mut suspects: HashMap<String, BTreeSet<usize>> = HashMap::new();
+    loop {
+        let interval = match inner.upgrade() {
+            Some(i) => i.config.watchdog_interval,
+            None => return,
+        };
+        if conn::sleep_or_cancel(interval, &shutdown).await {
+            return;
+        }
+        let Some(inner) = inner.upgrade() else { return };
+        if let Err(e) = watch_once(&inner, &mut suspects).await {
+            tracing::warn!(error = %e, "vigia de jobs: Redis indisponível");
+        }
+    }
+}
+
+/// One look at every running job.
+async fn watch_once(
+    inner: &Inner,
+    suspects: &mut HashMap<String, BTreeSet<usize>>,
+) -> RedisResult<()> {
+    let mut conn = inner.conn();
+    let k = &inner.keys;
+    let mut ids: BTreeSet<String> = conn
+        .smembers::<_, HashSet<String>>(k.jobs())
+        .await?
+        .into_iter()
+        .collect();
+    {
+        let mut memo = inner.memo();
+        memo.retain(|_, m| !m.finished);
+        ids.extend(memo.keys().cloned());
+    }
+    if ids.is_empty() {
+        suspects.clear();
+        return Ok(());
+    }
+    // The stream first, then each job's counted batches: a batch committed in between is found
+    // counted, so it never looks missing.
+    let covered = queued_batches(inner).await?;
+    let ttl = inner.config.redis.ttl_secs() as i64;
+    for id in ids {
+        let (state, total): (Option<String>, Option<usize>) = redis::cmd("HMGET")
+            .arg(k.job(&id))
+            .arg("estado")
+            .arg("total_lotes")
+            .query_async(&mut conn)
+            .await?;
+        match state.as_deref() {
+            None => {
+                suspects.remove(&id);
+                let memo = inner
+                    .memo()
+                    .get(&id)
+                    .map(|m| (Arc::clone(&m.spec), m.events_seen, m.recreations));
+                match memo {
+                    Some((spec, seen, recreations)) if recreations < inner.config.max_requeues => {
+                        tracing::warn!(job = %id, "as chaves do job sumiram do Redis (reiniciado sem persistência?): recriando e reenviando todos os lotes");
+                        inner.create(&id, &spec, seen, true).await?;
+                        if let Some(m) = inner.memo().get_mut(&id) {
+                            m.recreations += 1;
+                        }
+                    }
+                    Some((spec, seen, _)) => {
+                        tracing::error!(job = %id, "job perdido no Redis repetidamente: marcado como falhou");
+                        inner.create(&id, &spec, seen, false).await?;
+                        inner
+                            .fail(&id, "os dados do job se perderam no Redis repetidamente; envie a análise de novo")
+                            .await?;
+                        inner.memo().remove(&id);
+                    }
+                    None => {
+                        let _: () = conn.srem(k.jobs(), &id).await?;
+                    }
+                }
+            }
+            Some("em_andamento") => {
+                for key in k.job_keys(&id) {
+                    let _: () = conn.expire(key, ttl).await?;
+                }
+                let total = total.unwrap_or(0);
+                let done: HashSet<usize> = conn
+                    .smembers::<_, HashSet<String>>(k.done(&id))
+                    .await?
+                    .into_iter()
+                    .filter_map(|s| s.parse().ok())
+                    .collect();
+                let queued = covered.get(&id);
+                let missing: BTreeSet<usize> = (0..total)
+                    .filter(|i| !done.contains(i) && !queued.is_some_and(|q| q.contains(i)))
+                    .collect();
+                if missing.is_empty() {
+                    suspects.remove(&id);
+                    continue;
+                }
+                let seen_before = suspects.insert(id.clone(), missing.clone());
+                let Some(before) = seen_before else { continue };
+                // Missing at two looks in a row (only the batches missing both times).
+                let lost: BTreeSet<usize> = missing.intersection(&before).copied().collect();
+                if lost.is_empty() {
+                    continue;
+                }
+                suspects.remove(&id);
+                requeue(inner, &id, &lost).await?;
+            }
+            Some(_) => {
+                suspects.remove(&id);
+                inner.memo().remove(&id);
+                let _: () = conn.srem(k.jobs(), &id).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Queues `lost` batches of a running job again, or fails the job past `max_requeues`.
+async fn requeue(inner: &Inner, id: &str, lost: &BTreeSet<usize>) -> RedisResult<()> {
+    let mut conn = inner.conn();
+    let k = &inner.keys;
+    let requeues: u32 = conn.hincr(k.job(id), "reenvios", 1).await?;
+    if requeues > inner.config.max_requeues {
+        tracing::error!(job = %id, "lotes perdidos no Redis repetidamente: job marcado como falhou");
+        return inner
+            .fail(
+                id,
+                &format!(
+                    "{} lote(s) se perderam da fila Redis {} vezes (Redis reiniciado sem persistência?); envie a análise de novo",
+                    lost.len(),
+                    requeues
+                ),
+            )
+            .await;
+    }
+    let spec = match inner.memo().get(id) {
+        Some(m) => Some(Arc::clone(&m.spec)),
+        None => None,
+    };
+    let spec = match spec {
+        Some(s) => s,
+        None => {
+            // Another server's job, or this server restarted: rebuild the spec from Redis.
+            let (h, orders): (HashMap<String, String>, Vec<String>) = redis::pipe()
+                .hgetall(k.job(id))
+                .lrange(k.orders(id), 0, -1)
+                .query_async(&mut conn)
+                .await?;
+            let params = h
+                .get("params")
+                .and_then(|p| ParamsDto::parse_params(p).ok());
+            let Some(params) = params.filter(|_| !orders.is_empty()) else {
+                return inner
+                    .fail(id, "o job no Redis está incompleto (pedidos ou parâmetros ausentes); envie a análise de novo")
+                    .await;
+            };
+            Arc::new(JobSpec {
+                orders,
+                params,
+                batch_size: parse::<usize>(&h, "tamanho_lote").max(1),
+                max_workers: 1,
+            })
+        }
+    };
+    tracing::warn!(job = %id, lotes = ?lost, "lotes ausentes da fila e não concluídos: reenviando");
+    conn::ensure_group(&mut conn, k).await?;
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    for msg in inner.messages(id, &spec, lost) {
+        pipe.xadd(k.stream(), "*", &msg.fields()).ignore();
+    }
+    pipe.query_async::<()>(&mut conn).await
+}

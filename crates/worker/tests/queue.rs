@@ -1,0 +1,432 @@
+//! The Redis queue and the worker loop against a real Redis, with the workers' consumers
+//! running in this process (the tests with separate worker processes, `kill -9` and SIGTERM
+//! are in `crates/cli/tests/workers.rs`). Every test uses its own key prefix.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::*;
+use redis::AsyncCommands;
+use ruptura_app::wire::Resultado;
+use ruptura_engine::{Mode, Params};
+use ruptura_server::jobs::{JobEvent, JobState};
+use ruptura_server::JobQueue;
+use tokio_util::sync::CancellationToken;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Event ids 1..=n, one `lote` per batch, then `concluido` with the final counts.
+fn check_events(events: &[JobEvent], batches: usize, orders: usize) {
+    assert_eq!(events.len(), batches + 1, "um evento por lote e o final");
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.id(), i as u64 + 1, "ids 1..n");
+    }
+    let mut lotes: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            JobEvent::Lote { lote_index, .. } => Some(*lote_index),
+            _ => None,
+        })
+        .collect();
+    lotes.sort_unstable();
+    assert_eq!(lotes, (0..batches).collect::<Vec<_>>(), "cada lote uma vez");
+    match events.last() {
+        Some(JobEvent::Concluido { estatisticas, .. }) => {
+            assert_eq!(estatisticas.total_pedidos, orders);
+            assert_eq!(estatisticas.processados, orders);
+        }
+        other => panic!("último evento: {other:?}"),
+    }
+    let sent: usize = events
+        .iter()
+        .map(|e| match e {
+            JobEvent::Lote { resultados, .. } => resultados.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(sent, orders, "cada resultado em exatamente um evento");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_through_workers_equals_in_process() {
+    let Some(url) = redis_url(0).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, 600).await;
+    let prefix = prefix("igual");
+    let opts = options(&url, &prefix);
+    let shutdown = CancellationToken::new();
+    let queue = queue(&opts, &shutdown).await;
+    let (w1, h1) = start_worker(&store, &opts, 2, "a");
+    let (w2, h2) = start_worker(&store, &opts, 1, "b");
+
+    for mode in [Mode::Independent, Mode::Sequential] {
+        let spec = spec(
+            all_orders(store.as_ref()).await,
+            Params::new(today()).with_mode(mode),
+            25,
+        );
+        let want = in_process(store.as_ref(), &spec).await;
+        let created = queue.submit(spec.clone()).await.unwrap();
+        assert_eq!(created.total_lotes, spec.total_batches());
+        let events = follow(&queue, &created.job_id, LIMIT).await;
+        check_events(&events, spec.total_batches(), spec.orders.len());
+        let got = queue.results(&created.job_id).await.unwrap().unwrap();
+        assert_same_results(&want, &got);
+        let status = queue.status(&created.job_id).await.unwrap().unwrap();
+        assert_eq!(status.estado, JobState::Concluido);
+        assert_eq!(status.processados, spec.orders.len());
+        assert_eq!(status.lotes_concluidos, spec.total_batches());
+        assert_eq!(status.modo, mode.as_str());
+        assert_eq!(
+            status.por_criticidade.values().sum::<usize>(),
+            spec.orders.len()
+        );
+
+        // Replay from any event id, as the in-process queue does.
+        let mut tail = queue.events(&created.job_id, 5).await.unwrap().unwrap();
+        let first = futures::StreamExt::next(&mut tail).await.unwrap();
+        assert_eq!(first.id(), 6);
+    }
+
+    // An unknown job.
+    assert!(queue.status("nao-existe").await.unwrap().is_none());
+    assert!(queue.events("nao-existe", 0).await.unwrap().is_none());
+
+    w1.cancel();
+    w2.cancel();
+    h1.await.unwrap();
+    h2.await.unwrap();
+    shutdown.cancel();
+    cleanup(&url, &prefix).await;
+}
+
+/// A snapshot of everything a client can see of a job.
+async fn visible(
+    url: &str,
+    prefix: &str,
+    id: &str,
+) -> (
+    BTreeMap<String, String>,
+    BTreeMap<String, String>,
+    Vec<String>,
+) {
+    let mut c = conn(url).await;
+    let mut job: BTreeMap<String, String> = c.hgetall(format!("{prefix}job:{id}")).await.unwrap();
+    job.remove("concluido_ms");
+    let results: BTreeMap<String, String> = c
+        .hgetall(format!("{prefix}job:{id}:resultados"))
+        .await
+        .unwrap();
+    let events: Vec<String> = c
+        .lrange(format!("{prefix}job:{id}:eventos"), 0, -1)
+        .await
+        .unwrap();
+    (job, results, events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_delivered_twice_changes_nothing() {
+    let Some(url) = redis_url(0).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, 300).await;
+    let prefix = prefix("duplo");
+    let opts = options(&url, &prefix);
+    let shutdown = CancellationToken::new();
+    let queue = queue(&opts, &shutdown).await;
+    let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 20);
+    let want = in_process(store.as_ref(), &spec).await;
+
+    // Every message twice before any worker runs: each batch is delivered twice.
+    let created = queue.submit(spec.clone()).await.unwrap();
+    let id = created.job_id;
+    let mut c = conn(&url).await;
+    let entries = stream_entries(&url, &prefix).await;
+    assert_eq!(entries.len(), spec.total_batches());
+    for (_, fields) in &entries {
+        let _: String = c.xadd(format!("{prefix}lotes"), "*", fields).await.unwrap();
+    }
+    let (w, h) = start_worker(&store, &opts, 2, "duplo");
+    let events = follow(&queue, &id, LIMIT).await;
+    check_events(&events, spec.total_batches(), spec.orders.len());
+    assert_same_results(&want, &queue.results(&id).await.unwrap().unwrap());
+    let before = visible(&url, &prefix, &id).await;
+
+    // And once more after the job completed: nothing visible changes.
+    for (_, fields) in entries.iter().take(3) {
+        let _: String = c.xadd(format!("{prefix}lotes"), "*", fields).await.unwrap();
+    }
+    tokio::time::timeout(LIMIT, async {
+        while !stream_entries(&url, &prefix).await.is_empty() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("as cópias foram consumidas");
+    assert_eq!(visible(&url, &prefix, &id).await, before);
+    let status = queue.status(&id).await.unwrap().unwrap();
+    assert_eq!(status.processados, spec.orders.len());
+    assert_eq!(status.lotes_concluidos, spec.total_batches());
+
+    w.cancel();
+    h.await.unwrap();
+    shutdown.cancel();
+    cleanup(&url, &prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_batch_ends_as_error_results() {
+    let Some(url) = redis_url(0).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, 200).await;
+    let prefix = prefix("veneno");
+    let opts = options(&url, &prefix);
+    let shutdown = CancellationToken::new();
+    let queue = queue(&opts, &shutdown).await;
+    let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 20);
+    let want = in_process(store.as_ref(), &spec).await;
+    let created = queue.submit(spec.clone()).await.unwrap();
+    let id = created.job_id;
+
+    // Corrupt the parameters of batch 3's message: every attempt at it fails.
+    let mut c = conn(&url).await;
+    let stream = format!("{prefix}lotes");
+    let entries = stream_entries(&url, &prefix).await;
+    let (entry_id, fields) = entries
+        .iter()
+        .find(|(_, f)| f.iter().any(|(k, v)| k == "lote" && v == "3"))
+        .unwrap();
+    let poisoned: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| {
+            let v = if k == "params" {
+                v.replace("\"modo\":\"independente\"", "\"modo\":\"xpto\"")
+            } else {
+                v.clone()
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    let _: () = c.xdel(&stream, &[entry_id]).await.unwrap();
+    let _: String = c.xadd(&stream, "*", &poisoned).await.unwrap();
+
+    let (w, h) = start_worker(&store, &opts, 2, "veneno");
+    let events = follow(&queue, &id, LIMIT).await;
+    check_events(&events, spec.total_batches(), spec.orders.len());
+    let got = queue.results(&id).await.unwrap().unwrap();
+    assert_eq!(got.len(), want.len());
+    let poisoned_orders: Vec<&String> = spec.orders[60..80].iter().collect();
+    for (w, g) in want.iter().zip(&got) {
+        if poisoned_orders.contains(&&w.num_pedido().to_string()) {
+            match g {
+                Resultado::Erro(e) => {
+                    assert!(e.message.starts_with("falha ao analisar"), "{}", e.message);
+                    assert!(e.message.contains("3 tentativas"), "{}", e.message);
+                    assert!(e.message.contains("modo desconhecido"), "{}", e.message);
+                }
+                other => panic!("esperava erro para {}: {other:?}", w.num_pedido()),
+            }
+        } else {
+            assert_eq!(w, g);
+        }
+    }
+    let status = queue.status(&id).await.unwrap().unwrap();
+    assert_eq!(status.estado, JobState::Concluido);
+    let errors_before = want
+        .iter()
+        .filter(|r| matches!(r, Resultado::Erro(_)))
+        .count();
+    assert_eq!(status.erros, errors_before + 20);
+    let attempts: Option<u32> = c
+        .hget(format!("{prefix}job:{id}:tentativas"), "3")
+        .await
+        .unwrap();
+    assert_eq!(attempts, Some(3));
+
+    w.cancel();
+    h.await.unwrap();
+    shutdown.cancel();
+    cleanup(&url, &prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_of_a_dead_consumer_is_reclaimed() {
+    let Some(url) = redis_url(0).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, 200).await;
+    let prefix = prefix("morto");
+    let opts = options(&url, &prefix);
+    let shutdown = CancellationToken::new();
+    let queue = queue(&opts, &shutdown).await;
+    let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 20);
+    let want = in_process(store.as_ref(), &spec).await;
+    let created = queue.submit(spec.clone()).await.unwrap();
+
+    // A consumer takes two batches and dies without acknowledging them.
+    let mut c = conn(&url).await;
+    let opts_read = redis::streams::StreamReadOptions::default()
+        .group(ruptura_worker::keys::GROUP, "morto-0")
+        .count(2);
+    let taken: redis::streams::StreamReadReply = c
+        .xread_options(&[format!("{prefix}lotes")], &[">"], &opts_read)
+        .await
+        .unwrap();
+    assert_eq!(taken.keys[0].ids.len(), 2);
+
+    let started = std::time::Instant::now();
+    let (w, h) = start_worker(&store, &opts, 2, "vivo");
+    let events = follow(&queue, &created.job_id, LIMIT).await;
+    // The two batches wait out the 2 s visibility timeout.
+    assert!(started.elapsed() >= Duration::from_millis(1900));
+    check_events(&events, spec.total_batches(), spec.orders.len());
+    assert_same_results(
+        &want,
+        &queue.results(&created.job_id).await.unwrap().unwrap(),
+    );
+    let pending: redis::streams::StreamPendingReply = c
+        .xpending(format!("{prefix}lotes"), ruptura_worker::keys::GROUP)
+        .await
+        .unwrap();
+    assert_eq!(pending.count(), 0, "nada pendente");
+
+    w.cancel();
+    h.await.unwrap();
+    shutdown.cancel();
+    cleanup(&url, &prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_messages_are_queued_again() {
+    let Some(url) = redis_url(0).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, 200).await;
+    let prefix = prefix("perdido");
+    let opts = options(&url, &prefix);
+    let shutdown = CancellationToken::new();
+    let queue = queue(&opts, &shutdown).await;
+    let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 20);
+    let want = in_process(store.as_ref(), &spec).await;
+    let created = queue.submit(spec.clone()).await.unwrap();
+
+    // Half the messages vanish before any worker sees them.
+    let mut c = conn(&url).await;
+    let entries = stream_entries(&url, &prefix).await;
+    let gone: Vec<&String> = entries.iter().step_by(2).map(|(id, _)| id).collect();
+    let _: () = c.xdel(format!("{prefix}lotes"), &gone).await.unwrap();
+
+    let (w, h) = start_worker(&store, &opts, 2, "perdido");
+    let events = follow(&queue, &created.job_id, LIMIT).await;
+    check_events(&events, spec.total_batches(), spec.orders.len());
+    assert_same_results(
+        &want,
+        &queue.results(&created.job_id).await.unwrap().unwrap(),
+    );
+    let requeues: Option<u32> = c
+        .hget(format!("{prefix}job:{}", created.job_id), "reenvios")
+        .await
+        .unwrap();
+    assert_eq!(requeues, Some(1));
+
+    w.cancel();
+    h.await.unwrap();
+    shutdown.cancel();
+    cleanup(&url, &prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flushed_redis_ends_in_a_finished_job() {
+    // Its own database: the test flushes it.
+    let Some(url) = redis_url(11).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, 1500).await;
+    let prefix = prefix("flush");
+    let opts = options(&url, &prefix);
+    let shutdown = CancellationToken::new();
+    let queue = queue(&opts, &shutdown).await;
+    let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 4);
+    let want = in_process(store.as_ref(), &spec).await;
+    let created = queue.submit(spec.clone()).await.unwrap();
+    let id = created.job_id.clone();
+
+    // Follow the events while the data vanishes mid-job.
+    let (w, h) = start_worker(&store, &opts, 1, "flush");
+    let (seen_tx, mut seen_rx) = tokio::sync::mpsc::unbounded_channel();
+    let follower = {
+        let queue = queue.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            let mut stream = queue.events(&id, 0).await.unwrap().unwrap();
+            let mut all = Vec::new();
+            while let Some(e) = futures::StreamExt::next(&mut stream).await {
+                let _ = seen_tx.send(e.id());
+                all.push(e);
+            }
+            all
+        })
+    };
+    // Flush once the follower has had a few events.
+    for _ in 0..3 {
+        tokio::time::timeout(LIMIT, seen_rx.recv()).await.unwrap();
+    }
+    let mut c = conn(&url).await;
+    let _: () = redis::cmd("FLUSHDB").query_async(&mut c).await.unwrap();
+    let events = tokio::time::timeout(LIMIT, follower)
+        .await
+        .expect("o job terminou")
+        .unwrap();
+    let status = queue.status(&id).await.unwrap().unwrap();
+    eprintln!(
+        "depois do FLUSHDB: {} eventos, estado {:?}, mensagem {:?}",
+        events.len(),
+        status.estado,
+        status.mensagem
+    );
+    match events.last() {
+        Some(JobEvent::Concluido { .. }) => {
+            assert_eq!(status.estado, JobState::Concluido);
+            assert_same_results(&want, &queue.results(&id).await.unwrap().unwrap());
+        }
+        Some(JobEvent::Falhou { message, .. }) => {
+            assert_eq!(status.estado, JobState::Falhou);
+            assert!(!message.is_empty());
+        }
+        other => panic!("fim inesperado: {other:?}"),
+    }
+    // Event ids never go back, whatever was lost.
+    for pair in events.windows(2) {
+        assert!(pair[1].id() > pair[0].id(), "ids crescentes");
+    }
+
+    w.cancel();
+    h.await.unwrap();
+    shutdown.cancel();
+    cleanup(&url, &prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_waits_for_redis_and_shuts_down() {
+    // Nothing listens on this port: the worker keeps retrying and still stops on request.
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, 30).await;
+    let opts = options("redis://127.0.0.1:1/0", "ninguem:");
+    let (w, h) = start_worker(&store, &opts, 1, "sem-redis");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    w.cancel();
+    tokio::time::timeout(Duration::from_secs(10), h)
+        .await
+        .expect("o worker terminou")
+        .unwrap();
+}
