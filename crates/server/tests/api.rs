@@ -781,3 +781,81 @@ async fn order_list_filters_sorts_and_pages() {
         .any(|e| e == uf.as_str()));
     let _ = today();
 }
+
+/// PostgreSQL going away while serving: requests get 503 with a JSON message (never a hang or a
+/// 500), health says so, and the service recovers by itself when the database returns. The
+/// outage is a proxy the test stops, so the shared PostgreSQL server keeps running.
+#[tokio::test]
+async fn a_database_outage_gives_503_and_the_service_recovers() {
+    use ruptura_store::testing::TestDb;
+    use ruptura_testkit::{host_port, Proxy};
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let upstream = host_port(&ruptura_store::testing::base_url());
+    let mut proxy = Proxy::start(0, upstream.clone()).await;
+    let via_proxy = db
+        .url()
+        .replace(&upstream, &format!("127.0.0.1:{}", proxy.port));
+    let store = ruptura_store::connect(&via_proxy).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let data = book(40);
+    store
+        .import(&data, ruptura_store::ImportMode::Replace)
+        .await
+        .expect("import");
+    let app = TestApp::over(
+        tempfile::tempdir().expect("tempdir"),
+        store,
+        Settings::default(),
+        ServerConfig::default(),
+        None,
+    );
+    let body = json!({"pedidos": orders_of(&data), "data_base": "2026-03-02"}).to_string();
+    let before = app.post(LOTE, &body).await;
+    assert_eq!(before.status, StatusCode::OK);
+
+    proxy.stop().await;
+    let started = std::time::Instant::now();
+    let down = app.post(LOTE, &body).await;
+    assert_eq!(
+        down.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        String::from_utf8_lossy(&down.body)
+    );
+    assert_eq!(down.json()["success"], false);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        app.get("/health").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        app.get("/api/carteira/pedidos").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        app.post("/api/ruptura/jobs", "{}").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    // A job accepted before the outage is noticed ends `falhou` with a clear message.
+    let job = app.post("/api/ruptura/jobs", &body).await.json();
+    let status = app.wait_job(job["job_id"].as_str().expect("id")).await;
+    assert_eq!(status["estado"], "falhou");
+    assert!(
+        status["mensagem"]
+            .as_str()
+            .is_some_and(|m| m.contains("indisponível")),
+        "{status}"
+    );
+
+    let _back = Proxy::start(proxy.port, upstream).await;
+    let after = app.post(LOTE, &body).await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert_eq!(after.json()["resultados"], before.json()["resultados"]);
+    assert_eq!(app.get("/health").await.status, StatusCode::OK);
+}

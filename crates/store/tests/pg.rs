@@ -15,6 +15,7 @@ use ruptura_engine::records::{CarteiraRow, Dataset};
 use ruptura_store::postgres::PgStore;
 use ruptura_store::testing::TestDb;
 use ruptura_store::{ImportMode, OrderFilter, Selection, Store, StoreError};
+use ruptura_testkit::{host_port, Proxy};
 
 #[tokio::test]
 async fn start_up_without_postgresql_is_unavailable_and_redacts_the_password() {
@@ -464,45 +465,6 @@ async fn a_connection_killed_mid_transaction_is_unavailable() {
     store.ping().await.expect("a new connection");
 }
 
-/// A TCP proxy in front of PostgreSQL that the test can stop (refusing and cutting every
-/// connection, as a stopped server does) and start again on the same port.
-struct Proxy {
-    port: u16,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Proxy {
-    async fn start(port: u16, upstream: String) -> Self {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .expect("bind proxy");
-        let port = listener.local_addr().unwrap().port();
-        let task = tokio::spawn(async move {
-            let mut conns = tokio::task::JoinSet::new();
-            while let Ok((mut client, _)) = listener.accept().await {
-                let upstream = upstream.clone();
-                conns.spawn(async move {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-            }
-        });
-        Self {
-            port,
-            task: Some(task),
-        }
-    }
-
-    /// Stops listening and cuts every connection (the JoinSet aborts its tasks on drop).
-    async fn stop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-            let _ = task.await;
-        }
-    }
-}
-
 #[tokio::test]
 async fn an_outage_fails_fast_and_the_store_recovers_when_the_database_returns() {
     let Some((db, pg)) = postgres().await else {
@@ -511,13 +473,7 @@ async fn an_outage_fails_fast_and_the_store_recovers_when_the_database_returns()
     pg.import(&sample(50, 0), ImportMode::Replace)
         .await
         .unwrap();
-    let upstream = {
-        let base = ruptura_store::testing::base_url();
-        let host = base.rsplit('@').next().unwrap().to_string();
-        host.trim_start_matches("postgres://")
-            .trim_start_matches("postgresql://")
-            .to_string()
-    };
+    let upstream = host_port(&ruptura_store::testing::base_url());
     let mut proxy = Proxy::start(0, upstream.clone()).await;
     let via_proxy = db
         .url()

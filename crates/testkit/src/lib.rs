@@ -186,6 +186,54 @@ pub fn compare(path: &str, field: &str, expected: &Value, actual: &Value, diffs:
     }
 }
 
+/// A TCP proxy in front of a database that a test can stop (refusing and cutting every
+/// connection, as a stopped server does) and start again on the same port: an outage without
+/// touching the real server, which other tests share.
+pub struct Proxy {
+    pub port: u16,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Proxy {
+    /// Listens on 127.0.0.1:`port` (0: any free port) and forwards to `upstream` (`host:port`).
+    pub async fn start(port: u16, upstream: String) -> Self {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        let task = tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                conns.spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        Self {
+            port,
+            task: Some(task),
+        }
+    }
+
+    /// Stops listening and cuts every connection (the JoinSet aborts its tasks on drop).
+    pub async fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+/// `host:port` of a `postgres://user@host:port/...` URL.
+pub fn host_port(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +250,15 @@ mod tests {
         let ok = serde_json::json!({"a": {"ruptura_qtd": 20.0004, "data": "2026-03-05", "l": [1, 2], "extra": 1}});
         compare("t", "t", &exp, &ok, &mut none);
         assert!(none.is_empty(), "{none:?}");
+    }
+
+    #[test]
+    fn host_port_of_urls() {
+        assert_eq!(
+            host_port("postgres://postgres@127.0.0.1:5432"),
+            "127.0.0.1:5432"
+        );
+        assert_eq!(host_port("postgres://u:p@h:1/db"), "h:1");
     }
 
     #[test]
