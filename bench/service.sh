@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of the HTTP service (issue "The HTTP API: batch analysis, jobs with live
+# progress, and a hundred times the seed's speed"): the seeded scale data set (10,000 orders,
+# ~50,000 lines, 2,000 products), imported into a fresh SQLite file, `ruptura serve` started on a
+# free port, and crates/cli/examples/bench_service.rs as the client:
+#   (a) one request of 1,000 orders (tamanho_lote 20, max_workers 5), median of RUNS;
+#   (b) 8 concurrent clients sending 20-order batches back to back: p50 / p99 / max latency;
+#   (c) a whole-book job of 10,000 orders timed to its `concluido` event, median of RUNS;
+# and the yardstick: the same 1,000 orders analysed the way the seed's system did it (per order
+# its own queries, 5 threads) against the same SQLite file, with `ratio = yardstick / (a)`.
+# Runs of (a) and the yardstick are interleaved. Times are printed, never asserted.
+#
+#   bench/service.sh              # RUNS=5 SEED=42 by default
+#   bench/service.sh --pg         # then the same against a PostgreSQL copy (PG_URL, default
+#                                 # postgres://postgres@127.0.0.1:5432), yardstick included
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+SEED=${SEED:-42}
+TODAY=2026-03-02
+OUT=${BENCH_DIR:-bench-out}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+WITH_PG=0
+for arg in "$@"; do
+  case $arg in
+    --pg) WITH_PG=1 ;;
+    *) echo "usage: $0 [--pg]" >&2; exit 2 ;;
+  esac
+done
+command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
+mkdir -p "$OUT"
+
+cargo build --release -q -p ruptura -p ruptura-datagen --examples
+BIN=target/release/ruptura
+CLIENT=target/release/examples/bench_service
+DATA="$OUT/scale-$SEED"
+[ -f "$DATA/carteira_principal.csv" ] || target/release/examples/generate scale "$SEED" "$DATA" >/dev/null
+echo "data set: seed $SEED, $(($(wc -l < "$DATA/carteira_principal.csv") - 1)) order lines"
+
+DB="$OUT/service.db"
+rm -f "$DB" "$DB-wal" "$DB-shm"
+$BIN import --db "sqlite://$DB" "$DATA" >/dev/null 2>&1
+
+SERVER_PID=
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+}
+trap stop_server EXIT
+
+# Starts `ruptura serve` on a free port against $1 and waits for /health; sets PORT.
+start_server() {
+  PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  RUST_LOG=warn $BIN serve --db "$1" --bind "127.0.0.1:$PORT" >"$OUT/service-server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 200); do
+    curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "the server did not answer; its log:" >&2
+  cat "$OUT/service-server.log" >&2
+  exit 1
+}
+
+echo
+echo "== service on SQLite ($DB), $RUNS runs; $(nproc) cores; uptime:$(uptime | sed 's/.*load/ load/')"
+start_server "sqlite://$DB"
+$CLIENT --url "http://127.0.0.1:$PORT" --db "$DB" --today "$TODAY" --runs "$RUNS" --seed "$SEED" |
+  tee "$OUT/service-sqlite.txt"
+stop_server
+
+if [ "$WITH_PG" = 1 ]; then
+  psql "$PG_URL/postgres" -X -q -c 'select 1' >/dev/null 2>&1 ||
+    { echo "PostgreSQL at $PG_URL does not answer" >&2; exit 1; }
+  PGDB=ruptura_bench_service
+  export PGOPTIONS='--client-min-messages=warning'
+  psql "$PG_URL/postgres" -X -q -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" -c "CREATE DATABASE $PGDB" >/dev/null
+  $BIN import --db "$PG_URL/$PGDB" "$DATA" >/dev/null 2>&1
+  psql "$PG_URL/$PGDB" -X -q -c 'VACUUM ANALYZE' >/dev/null
+  echo
+  echo "== service on PostgreSQL ($PG_URL/$PGDB), $RUNS runs; uptime:$(uptime | sed 's/.*load/ load/')"
+  start_server "$PG_URL/$PGDB"
+  $CLIENT --url "http://127.0.0.1:$PORT" --db "$PG_URL/$PGDB" --today "$TODAY" --runs "$RUNS" --seed "$SEED" |
+    tee "$OUT/service-pg.txt"
+  stop_server
+  psql "$PG_URL/postgres" -X -q -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null
+fi
