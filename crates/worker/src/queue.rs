@@ -602,6 +602,12 @@ impl EventCursor {
             .lrange(inner.keys.events(&self.id), start, start + 49)
             .await?;
         if raw.is_empty() {
+            // The state changes in the same script that appends the final event: a finished
+            // job with nothing after the cursor has nothing more to send.
+            if state.as_deref() != Some("em_andamento") {
+                self.finished = true;
+                return Ok(true);
+            }
             return Ok(false);
         }
         for (i, text) in raw.iter().enumerate() {

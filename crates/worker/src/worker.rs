@@ -329,9 +329,20 @@ impl Consumer {
                 self.give_up(&msg, &id, attempt - 1, &last_error).await;
                 return;
             }
+            let started = Instant::now();
             match self.analyze(&msg, &id).await {
                 Outcome::Done(batches) => {
+                    let analysed = started.elapsed();
                     self.commit_batches(&msg, &id, batches).await;
+                    tracing::debug!(
+                        consumer = %self.name,
+                        job = %msg.job_id,
+                        lote = msg.first_batch,
+                        pedidos = msg.orders.len(),
+                        analise_ms = analysed.as_secs_f64() * 1e3,
+                        gravacao_ms = (started.elapsed() - analysed).as_secs_f64() * 1e3,
+                        "lote gravado"
+                    );
                     return;
                 }
                 Outcome::Cancelled => {
@@ -345,7 +356,7 @@ impl Consumer {
                     // The database is restarting: wait for it without using an attempt.
                     let wait = db_backoff.next_delay();
                     tracing::warn!(consumer = %self.name, job = %msg.job_id, lote = msg.first_batch, %error, "banco indisponível; nova tentativa em {wait:?}");
-                    if sleep_or_cancel(wait, &self.shutdown).await {
+                    if self.pause(wait, &id).await {
                         self.release(&msg, &id).await;
                         return;
                     }
@@ -359,7 +370,7 @@ impl Consumer {
                         return;
                     }
                     let wait = Duration::from_millis(200 * attempt as u64);
-                    if sleep_or_cancel(wait, &self.shutdown).await {
+                    if self.pause(wait, &id).await {
                         self.release(&msg, &id).await;
                         return;
                     }
@@ -495,6 +506,22 @@ impl Consumer {
                 _ = beat.tick(), if Instant::now() < hold_until => self.heartbeat(id).await,
                 _ = &mut deadline => return Outcome::Cancelled,
             }
+        }
+    }
+
+    /// Waits `d` with a message in hand, keeping it claimed; true when shutdown came.
+    async fn pause(&mut self, d: Duration, id: &str) -> bool {
+        let period = (self.config.redis.visibility / 3).max(Duration::from_millis(200));
+        let until = Instant::now() + d;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            if sleep_or_cancel(left.min(period), &self.shutdown).await {
+                return true;
+            }
+            self.heartbeat(id).await;
         }
     }
 

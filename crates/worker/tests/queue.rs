@@ -90,6 +90,14 @@ async fn job_through_workers_equals_in_process() {
         let mut tail = queue.events(&created.job_id, 5).await.unwrap().unwrap();
         let first = futures::StreamExt::next(&mut tail).await.unwrap();
         assert_eq!(first.id(), 6);
+        // Past the last event of a finished job: the stream ends at once.
+        let mut past = queue
+            .events(&created.job_id, 10_000)
+            .await
+            .unwrap()
+            .unwrap();
+        let end = tokio::time::timeout(Duration::from_secs(5), futures::StreamExt::next(&mut past));
+        assert!(end.await.expect("o fluxo terminou").is_none());
     }
 
     // An unknown job.
