@@ -582,46 +582,19 @@ impl Consumer {
     /// idempotent). After shutdown it stops retrying after a few tries: the message stays
     /// pending and another worker redoes it.
     async fn commit(&mut self, msg: &BatchMessage, index: usize, ack: &str, results: &[Resultado]) {
-        let counts = BatchCounts::of(results);
-        let orders: Vec<&str> = results.iter().map(Resultado::num_pedido).collect();
-        let orders_json = serde_json::to_string(&orders).unwrap_or_else(|_| "[]".into());
         let mut backoff = Backoff::default();
         let mut tries = 0;
         loop {
-            let mut inv = scripts::COMMIT.prepare_invoke();
-            inv.key(self.keys.job(&msg.job_id))
-                .key(self.keys.results(&msg.job_id))
-                .key(self.keys.done(&msg.job_id))
-                .key(self.keys.events(&msg.job_id))
-                .key(self.keys.stream())
-                .key(self.keys.orders(&msg.job_id))
-                .key(self.keys.attempts(&msg.job_id))
-                .key(self.keys.jobs())
-                .arg(&msg.job_id)
-                .arg(index)
-                .arg(GROUP)
-                .arg(ack)
-                .arg(self.config.redis.ttl_secs())
-                .arg(&orders_json)
-                .arg(counts.processados)
-                .arg(counts.erros)
-                .arg(counts.pedidos_ok)
-                .arg(counts.pedidos_com_ruptura)
-                .arg(counts.por_criticidade.len());
-            for (label, n) in &counts.por_criticidade {
-                inv.arg(label).arg(*n);
-            }
-            for r in results {
-                let json = serde_json::to_string(r).unwrap_or_else(|e| {
-                    serde_json::to_string(&Resultado::erro(
-                        r.num_pedido(),
-                        &format!("falha ao serializar o resultado: {e}"),
-                    ))
-                    .unwrap_or_default()
-                });
-                inv.arg(r.num_pedido()).arg(json);
-            }
-            let outcome: RedisResult<i64> = inv.invoke_async(&mut self.conn).await;
+            let outcome = record_batch(
+                &mut self.conn,
+                &self.keys,
+                self.config.redis.ttl_secs(),
+                &msg.job_id,
+                index,
+                ack,
+                results,
+            )
+            .await;
             match outcome {
                 Ok(code) => {
                     match code {
@@ -669,4 +642,56 @@ impl Consumer {
             }
         }
     }
+}
+
+/// Records one finished batch of job `job_id` with [`scripts::COMMIT`] and, when `ack` is a
+/// message id, acknowledges and deletes that message, all atomically. Returns the script's code:
+/// -1 (job gone or finished: nothing written), 0 (batch already counted: nothing written),
+/// 1 (counted) or 2 (counted, job completed).
+pub async fn record_batch<C: redis::aio::ConnectionLike + Send>(
+    conn: &mut C,
+    keys: &Keys,
+    ttl_secs: u64,
+    job_id: &str,
+    index: usize,
+    ack: &str,
+    results: &[Resultado],
+) -> RedisResult<i64> {
+    let counts = BatchCounts::of(results);
+    let orders: Vec<&str> = results.iter().map(Resultado::num_pedido).collect();
+    let orders_json = serde_json::to_string(&orders).unwrap_or_else(|_| "[]".into());
+    let mut inv = scripts::COMMIT.prepare_invoke();
+    inv.key(keys.job(job_id))
+        .key(keys.results(job_id))
+        .key(keys.done(job_id))
+        .key(keys.events(job_id))
+        .key(keys.stream())
+        .key(keys.orders(job_id))
+        .key(keys.attempts(job_id))
+        .key(keys.jobs())
+        .arg(job_id)
+        .arg(index)
+        .arg(GROUP)
+        .arg(ack)
+        .arg(ttl_secs)
+        .arg(&orders_json)
+        .arg(counts.processados)
+        .arg(counts.erros)
+        .arg(counts.pedidos_ok)
+        .arg(counts.pedidos_com_ruptura)
+        .arg(counts.por_criticidade.len());
+    for (label, n) in &counts.por_criticidade {
+        inv.arg(label).arg(*n);
+    }
+    for r in results {
+        let json = serde_json::to_string(r).unwrap_or_else(|e| {
+            serde_json::to_string(&Resultado::erro(
+                r.num_pedido(),
+                &format!("falha ao serializar o resultado: {e}"),
+            ))
+            .unwrap_or_default()
+        });
+        inv.arg(r.num_pedido()).arg(json);
+    }
+    inv.invoke_async(conn).await
 }

@@ -438,3 +438,56 @@ async fn worker_waits_for_redis_and_shuts_down() {
         .expect("o worker terminou")
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sequential_message_taken_over_after_partial_progress() {
+    let Some(url) = redis_url(0).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, 200).await;
+    let prefix = prefix("sequencial");
+    let opts = options(&url, &prefix);
+    let shutdown = CancellationToken::new();
+    let queue = queue(&opts, &shutdown).await;
+    let spec = spec(
+        all_orders(store.as_ref()).await,
+        Params::new(today()).with_mode(Mode::Sequential),
+        20,
+    );
+    let want = in_process(store.as_ref(), &spec).await;
+    let created = queue.submit(spec.clone()).await.unwrap();
+    let id = created.job_id;
+    let entries = stream_entries(&url, &prefix).await;
+    assert_eq!(entries.len(), 1, "um job sequencial é uma só mensagem");
+
+    // A worker takes the message, records its first two batches and dies.
+    let mut c = conn(&url).await;
+    let read = redis::streams::StreamReadOptions::default()
+        .group(ruptura_worker::keys::GROUP, "morto-0")
+        .count(1);
+    let _: redis::streams::StreamReadReply = c
+        .xread_options(&[format!("{prefix}lotes")], &[">"], &read)
+        .await
+        .unwrap();
+    let keys = opts.keys();
+    for index in 0..2 {
+        let batch = &want[index * 20..(index + 1) * 20];
+        let code = ruptura_worker::worker::record_batch(&mut c, &keys, 600, &id, index, "", batch)
+            .await
+            .unwrap();
+        assert_eq!(code, 1);
+    }
+
+    // Another worker takes the message over and records the rest, once each.
+    let (w, h) = start_worker(&store, &opts, 1, "sequencial");
+    let events = follow(&queue, &id, LIMIT).await;
+    check_events(&events, spec.total_batches(), spec.orders.len());
+    assert_same_results(&want, &queue.results(&id).await.unwrap().unwrap());
+    assert!(stream_entries(&url, &prefix).await.is_empty());
+
+    w.cancel();
+    h.await.unwrap();
+    shutdown.cancel();
+    cleanup(&url, &prefix).await;
+}
