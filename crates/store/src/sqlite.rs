@@ -30,7 +30,10 @@ use crate::{
 pub const MAX_CONNECTIONS: usize = 8;
 
 /// Ruptura's schema, one script per version: `user_version` = how many have run.
-const MIGRATIONS: [&str; 1] = [include_str!("../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_covering_indexes.sql"),
+];
 
 /// Where the connections come from.
 #[derive(Debug, Clone)]
