@@ -9,6 +9,9 @@
 # and the yardstick: the same 1,000 orders analysed the way the seed's system did it (per order
 # its own queries, 5 threads) against the same SQLite file, with `ratio = yardstick / (a)`.
 # Runs of (a) and the yardstick are interleaved. Times are printed, never asserted.
+# With --pg, a second yardstick runs the seed's own stack on the PostgreSQL copy: Python,
+# SQLAlchemy ORM queries and 5 threads (bench/seed_yardstick.py, in a venv under bench-out/), on
+# the same 1,000 orders, and its ratio to (a) on each database is printed.
 #
 #   bench/service.sh              # RUNS=5 SEED=42 by default
 #   bench/service.sh --pg         # then the same against a PostgreSQL copy (PG_URL, default
@@ -69,7 +72,8 @@ start_server() {
 echo
 echo "== service on SQLite ($DB), $RUNS runs; $(nproc) cores; uptime:$(uptime | sed 's/.*load/ load/')"
 start_server "sqlite://$DB"
-$CLIENT --url "http://127.0.0.1:$PORT" --db "$DB" --today "$TODAY" --runs "$RUNS" --seed "$SEED" |
+$CLIENT --url "http://127.0.0.1:$PORT" --db "$DB" --today "$TODAY" --runs "$RUNS" --seed "$SEED" \
+  --sample-out "$OUT/sample-orders.txt" --median-out "$OUT/a-sqlite.txt" |
   tee "$OUT/service-sqlite.txt"
 stop_server
 
@@ -84,8 +88,28 @@ if [ "$WITH_PG" = 1 ]; then
   echo
   echo "== service on PostgreSQL ($PG_URL/$PGDB), $RUNS runs; uptime:$(uptime | sed 's/.*load/ load/')"
   start_server "$PG_URL/$PGDB"
-  $CLIENT --url "http://127.0.0.1:$PORT" --db "$PG_URL/$PGDB" --today "$TODAY" --runs "$RUNS" --seed "$SEED" |
+  $CLIENT --url "http://127.0.0.1:$PORT" --db "$PG_URL/$PGDB" --today "$TODAY" --runs "$RUNS" --seed "$SEED" \
+    --median-out "$OUT/a-pg.txt" |
     tee "$OUT/service-pg.txt"
   stop_server
+
+  echo
+  echo "== the seed's stack (Python, SQLAlchemy ORM, 5 threads) on the same 1,000 orders, PostgreSQL"
+  VENV="$OUT/venv"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -c 'import sqlalchemy, psycopg2' 2>/dev/null ||
+    "$VENV/bin/pip" install -q 'sqlalchemy>=2,<3' 'psycopg2-binary>=2.9,<3'
+  YRUNS=$(( RUNS < 3 ? RUNS : 3 ))
+  read -r _ y_med y_min y_max y_n y_q < <("$VENV/bin/python" bench/seed_yardstick.py "$PG_URL/$PGDB" \
+    "$OUT/sample-orders.txt" "$TODAY" "$YRUNS")
+  python3 - "$y_med" "$y_min" "$y_max" "$y_n" "$y_q" "$(cat "$OUT/a-sqlite.txt")" "$(cat "$OUT/a-pg.txt")" <<'PY' |
+import sys
+med, lo, hi, n, q, a_sqlite, a_pg = sys.argv[1:]
+med, lo, hi, n, q, a_sqlite, a_pg = float(med), float(lo), float(hi), int(n), float(q), float(a_sqlite), float(a_pg)
+print(f"seed's stack: median {med:.2f} s (min {lo:.2f}, max {hi:.2f}) for {n} orders, "
+      f"{med * 1000 / n:.1f} ms per order, {q:.1f} queries per order")
+print(f"ratio seed's stack / (a) on PostgreSQL: {med / a_pg:.0f}x;  on SQLite: {med / a_sqlite:.0f}x (target: 100x)")
+PY
+    tee "$OUT/service-seed-stack.txt"
   psql "$PG_URL/postgres" -X -q -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null
 fi

@@ -77,6 +77,12 @@ struct Opts {
     /// Seed of the random order choices.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Write the orders of (a), one per line, for another yardstick (bench/seed_yardstick.py).
+    #[arg(long)]
+    sample_out: Option<std::path::PathBuf>,
+    /// Write the median of (a) in seconds, for the bench script's ratios.
+    #[arg(long)]
+    median_out: Option<std::path::PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -92,6 +98,9 @@ fn main() -> anyhow::Result<()> {
     let mut sample = book.clone();
     sample.shuffle(&mut rng);
     sample.truncate(opts.orders);
+    if let Some(path) = &opts.sample_out {
+        std::fs::write(path, sample.join("\n") + "\n").context("--sample-out")?;
+    }
 
     let mut yardstick = match &opts.db {
         Some(path) => Some(Yardstick::open(path, opts.today, opts.yardstick_threads)?),
@@ -168,6 +177,9 @@ fn main() -> anyhow::Result<()> {
     );
     println!("load average: {load_start} at the start, {load_end} at the end");
     let a = Summary::of(&times_a);
+    if let Some(path) = &opts.median_out {
+        std::fs::write(path, format!("{:.6}\n", a.median.as_secs_f64())).context("--median-out")?;
+    }
     println!(
         "(a) {n} orders in one request (tamanho_lote {}, max_workers {}): median {} (min {}, max {}); \
          server's own tempo_total median {}; {:.0} orders/s",
