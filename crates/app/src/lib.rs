@@ -7,5 +7,5 @@ pub mod run;
 pub mod settings;
 pub mod wire;
 
-pub use run::{analyze, AnalysisError, Batch, InOrder, Observer, RunOptions};
+pub use run::{analyze, AnalysisError, Batch, InOrder, JsonInOrder, Observer, RunOptions};
 pub use settings::{Settings, SettingsError};

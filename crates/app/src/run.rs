@@ -26,6 +26,9 @@ pub struct RunOptions {
     pub batch_size: usize,
     /// Batches analysed at once (`max_workers`), at least 1.
     pub max_workers: usize,
+    /// Also serialize each batch to JSON on the worker thread that analysed it
+    /// ([`Batch::json`]): for callers that write all results as one JSON object.
+    pub json: bool,
 }
 
 impl Default for RunOptions {
@@ -33,6 +36,7 @@ impl Default for RunOptions {
         Self {
             batch_size: 20,
             max_workers: 5,
+            json: false,
         }
     }
 }
@@ -43,6 +47,34 @@ impl Default for RunOptions {
 pub struct Batch {
     pub index: usize,
     pub results: Vec<Resultado>,
+    /// With [`RunOptions::json`]: the batch as JSON object members, `"num": RESULT,...`.
+    pub json: Option<Vec<u8>>,
+}
+
+impl Batch {
+    fn new(index: usize, results: Vec<Resultado>, json: bool) -> Self {
+        let json = json.then(|| members(&results));
+        Self {
+            index,
+            results,
+            json,
+        }
+    }
+}
+
+/// `"num": RESULT, ...` for `results`: members of the `resultados` object.
+fn members(results: &[Resultado]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(results.len() * 1536);
+    for (i, r) in results.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        // Writing a string and a plain struct into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut buf, r.num_pedido());
+        buf.push(b':');
+        let _ = serde_json::to_writer(&mut buf, r);
+    }
+    buf
 }
 
 /// Receives the progress of a run.
@@ -56,6 +88,41 @@ pub trait Observer {
 impl<F: FnMut(Batch)> Observer for F {
     fn batch(&mut self, batch: Batch) {
         self(batch)
+    }
+}
+
+/// Collects the JSON of the batches of a run (run with [`RunOptions::json`]) in request order,
+/// and writes them as one `resultados` object.
+#[derive(Debug, Default)]
+pub struct JsonInOrder {
+    parts: Vec<Option<Vec<u8>>>,
+}
+
+impl JsonInOrder {
+    /// Writes `{"num": RESULT, ...}`.
+    pub fn write_object(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(b"{")?;
+        let mut first = true;
+        for part in self.parts.iter().flatten().filter(|p| !p.is_empty()) {
+            if !first {
+                out.write_all(b",")?;
+            }
+            out.write_all(part)?;
+            first = false;
+        }
+        out.write_all(b"}")
+    }
+}
+
+impl Observer for JsonInOrder {
+    fn started(&mut self, _orders: &[String], batches: usize) {
+        self.parts = vec![None; batches];
+    }
+
+    fn batch(&mut self, batch: Batch) {
+        if let Some(slot) = self.parts.get_mut(batch.index) {
+            *slot = Some(batch.json.unwrap_or_else(|| members(&batch.results)));
+        }
     }
 }
 
@@ -126,49 +193,53 @@ pub async fn analyze(
         observer.batch(batch);
     };
 
-    match mode {
+    // What each batch task does: analyse its orders (independent mode), or only map to the wire
+    // the outcomes the allocation already decided (sequential mode: the allocation is one pass
+    // over all the orders in priority order, whatever the batches).
+    let work: Vec<BatchWork> = match mode {
         Mode::Sequential => {
             let a = Arc::clone(&analyzer);
-            let all = blocking(move || {
-                a.analyze(&orders)
-                    .into_iter()
-                    .map(|(num, outcome)| Resultado::from_outcome(&num, &outcome, today))
-                    .collect::<Vec<_>>()
+            let mut outcomes = blocking(move || a.analyze(&orders)).await?.into_iter();
+            batches
+                .iter()
+                .map(|batch| BatchWork::Map(outcomes.by_ref().take(batch.len()).collect()))
+                .collect()
+        }
+        Mode::Independent => batches.into_iter().map(BatchWork::Analyze).collect(),
+    };
+    let permits = Arc::new(Semaphore::new(opts.max_workers.max(1)));
+    let (tx, mut rx) = mpsc::unbounded_channel::<Result<Batch, String>>();
+    for (index, work) in work.into_iter().enumerate() {
+        let (a, tx, permits) = (Arc::clone(&analyzer), tx.clone(), Arc::clone(&permits));
+        let json = opts.json;
+        tokio::spawn(async move {
+            let Ok(_permit) = permits.acquire_owned().await else {
+                return;
+            };
+            let done = tokio::task::spawn_blocking(move || {
+                let results = match work {
+                    BatchWork::Analyze(orders) => orders
+                        .iter()
+                        .map(|num| Resultado::from_outcome(num, &a.analyze_order(num), today))
+                        .collect(),
+                    BatchWork::Map(outcomes) => outcomes
+                        .iter()
+                        .map(|(num, outcome)| Resultado::from_outcome(num, outcome, today))
+                        .collect(),
+                };
+                Batch::new(index, results, json)
             })
-            .await?;
-            let mut all = all.into_iter();
-            for (index, batch) in batches.iter().enumerate() {
-                let results: Vec<Resultado> = all.by_ref().take(batch.len()).collect();
-                emit(Batch { index, results }, &mut stats);
-            }
-        }
-        Mode::Independent => {
-            let permits = Arc::new(Semaphore::new(opts.max_workers.max(1)));
-            let (tx, mut rx) = mpsc::unbounded_channel::<Result<Batch, String>>();
-            for (index, batch) in batches.into_iter().enumerate() {
-                let (a, tx, permits) = (Arc::clone(&analyzer), tx.clone(), Arc::clone(&permits));
-                tokio::spawn(async move {
-                    let Ok(_permit) = permits.acquire_owned().await else {
-                        return;
-                    };
-                    let done = tokio::task::spawn_blocking(move || {
-                        let results = batch
-                            .iter()
-                            .map(|num| Resultado::from_outcome(num, &a.analyze_order(num), today))
-                            .collect();
-                        Batch { index, results }
-                    })
-                    .await
-                    .map_err(|e| e.to_string());
-                    let _ = tx.send(done);
-                });
-            }
-            drop(tx);
-            while let Some(done) = rx.recv().await {
-                emit(done.map_err(AnalysisError::Internal)?, &mut stats);
-            }
-        }
+            .await
+            .map_err(|e| e.to_string());
+            let _ = tx.send(done);
+        });
     }
+    drop(tx);
+    while let Some(done) = rx.recv().await {
+        emit(done.map_err(AnalysisError::Internal)?, &mut stats);
+    }
+    // The snapshot and its projections can be large: free them off the caller's path.
+    std::thread::spawn(move || drop(analyzer));
     stats.finish(started.elapsed());
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
@@ -176,6 +247,14 @@ pub async fn analyze(
         "análise concluída"
     );
     Ok(stats)
+}
+
+/// The work of one batch task.
+enum BatchWork {
+    /// Analyse these orders on their own.
+    Analyze(Vec<String>),
+    /// Map these outcomes, decided by the allocation, to the wire.
+    Map(Vec<(String, ruptura_engine::OrderOutcome)>),
 }
 
 async fn blocking<T: Send + 'static>(

@@ -14,7 +14,15 @@ use serde::{Deserialize, Serialize, Serializer};
 use utoipa::ToSchema;
 
 fn num(d: Decimal, places: u32) -> f64 {
-    round_half_away(d, places).to_f64().unwrap_or(0.0)
+    let r = round_half_away(d, places);
+    let (mantissa, scale) = (r.mantissa(), r.scale());
+    // One IEEE division of two exactly representable numbers is correctly rounded: the nearest
+    // double to the decimal, as `to_f64` gives, without its general (slower) path.
+    if mantissa.unsigned_abs() < (1u128 << 53) && scale <= 22 {
+        mantissa as f64 / 10f64.powi(scale as i32)
+    } else {
+        r.to_f64().unwrap_or(0.0)
+    }
 }
 
 fn qty(d: Decimal) -> f64 {
@@ -32,10 +40,49 @@ fn iso(d: NaiveDate) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
+/// A date on the wire: `"YYYY-MM-DD"`, written without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ToSchema)]
+#[schema(value_type = String, format = Date)]
+pub struct Dia(pub NaiveDate);
+
+impl Serialize for Dia {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use chrono::Datelike;
+        let (y, m, d) = (self.0.year(), self.0.month(), self.0.day());
+        if !(0..=9999).contains(&y) {
+            return serializer.serialize_str(&iso(self.0));
+        }
+        let y = y as u32;
+        let digit = |v: u32| b'0' + (v % 10) as u8;
+        let buf = [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(d / 10),
+            digit(d),
+        ];
+        serializer.serialize_str(std::str::from_utf8(&buf).map_err(serde::ser::Error::custom)?)
+    }
+}
+
+impl<'de> Deserialize<'de> for Dia {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map(Dia)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// One day of a short line's projected stock, for the page's chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PontoProjecao {
-    pub data: String,
+    pub data: Dia,
     pub saldo: f64,
 }
 
@@ -48,9 +95,9 @@ pub struct ItemRuptura {
     pub estoque_atual: f64,
     pub estoque_min_d7: f64,
     pub ruptura_qtd: f64,
-    pub data_producao: Option<String>,
+    pub data_producao: Option<Dia>,
     pub qtd_producao: f64,
-    pub data_disponivel: Option<String>,
+    pub data_disponivel: Option<Dia>,
     // Extras beyond SPEC 3.1:
     /// Quantity of the line that the window covers.
     pub qtd_disponivel: f64,
@@ -206,9 +253,9 @@ fn item_ruptura(l: &LineResult, today: NaiveDate) -> ItemRuptura {
         estoque_atual: qty(l.estoque_atual),
         estoque_min_d7: qty(l.menor_estoque),
         ruptura_qtd: qty(l.ruptura_qtd),
-        data_producao: l.data_producao.map(iso),
+        data_producao: l.data_producao.map(Dia),
         qtd_producao: qty(l.qtd_producao),
-        data_disponivel: l.data_disponivel.map(iso),
+        data_disponivel: l.data_disponivel.map(Dia),
         qtd_disponivel: qty(l.disponivel),
         preco_unitario: money(l.preco.unwrap_or_default()),
         valor_total: money(l.valor),
@@ -218,10 +265,7 @@ fn item_ruptura(l: &LineResult, today: NaiveDate) -> ItemRuptura {
             .iter()
             .enumerate()
             .map(|(d, saldo)| PontoProjecao {
-                data: today
-                    .checked_add_days(Days::new(d as u64))
-                    .map(iso)
-                    .unwrap_or_default(),
+                data: Dia(today.checked_add_days(Days::new(d as u64)).unwrap_or(today)),
                 saldo: qty(*saldo),
             })
             .collect(),
@@ -331,4 +375,30 @@ pub struct Relatorio {
     #[schema(value_type = std::collections::HashMap<String, Resultado>)]
     pub resultados: Resultados,
     pub estatisticas: Estatisticas,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_round_half_away_and_convert_exactly() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(qty(d("80.1255")), 80.126);
+        assert_eq!(money(d("905.625")), 905.63);
+        assert_eq!(money(d("-905.625")), -905.63);
+        assert_eq!(money(d("0.1")), 0.1);
+        assert_eq!(qty(d("123456789.0005")), 123456789.001);
+        for s in ["0.3", "1234.56", "99999999999.999", "0.001", "-7.5"] {
+            assert_eq!(qty(d(s)), s.parse::<f64>().unwrap(), "{s}");
+        }
+    }
+
+    #[test]
+    fn dates_serialize_as_iso() {
+        let day = Dia(NaiveDate::from_ymd_opt(2026, 3, 5).unwrap());
+        assert_eq!(serde_json::to_string(&day).unwrap(), "\"2026-03-05\"");
+        assert_eq!(serde_json::from_str::<Dia>("\"2026-03-05\"").unwrap(), day);
+        assert!(serde_json::from_str::<Dia>("\"2026-02-30\"").is_err());
+    }
 }

@@ -371,6 +371,7 @@ impl JobQueue for LocalQueue {
             let opts = RunOptions {
                 batch_size: spec.batch_size,
                 max_workers: spec.max_workers,
+                json: false,
             };
             let selection = Selection::Orders(spec.orders);
             let mut recorder = JobRecorder(Arc::clone(&job));

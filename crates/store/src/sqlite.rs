@@ -168,6 +168,41 @@ fn to_scaled(d: Decimal, places: u32, what: &str) -> Result<i64, StoreError> {
         .ok_or_else(|| StoreError::Rejected(format!("{what}: valor fora do intervalo ({d})")))
 }
 
+/// Reads an ISO date column (`YYYY-MM-DD`, NULL as `None`) without chrono's format-string
+/// parser: a whole-book load reads some hundred thousand dates.
+fn date_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
+    use rusqlite::types::{FromSqlError, ValueRef};
+    match r.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(t) => parse_iso_date(t).map(Some).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                i,
+                rusqlite::types::Type::Text,
+                format!("data inválida {:?}", String::from_utf8_lossy(t)).into(),
+            )
+        }),
+        other => Err(rusqlite::Error::FromSqlConversionFailure(
+            i,
+            other.data_type(),
+            Box::new(FromSqlError::InvalidType),
+        )),
+    }
+}
+
+/// `YYYY-MM-DD` (anything after the tenth byte, such as a time, is ignored).
+fn parse_iso_date(t: &[u8]) -> Option<NaiveDate> {
+    let digits = |s: &[u8]| -> Option<u32> {
+        s.iter().try_fold(0u32, |acc, b| {
+            b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+        })
+    };
+    if t.len() < 10 || t[4] != b'-' || t[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(&t[..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(&t[5..7])?, digits(&t[8..10])?)
+}
+
 /// Open lines: active, with at least 0.001 open (1 thousandth).
 const OPEN: &str = "ativo = 1 AND qtd_saldo_produto_pedido >= 1";
 
@@ -222,8 +257,8 @@ fn load_lines(
             nome_produto: r.get(3)?,
             qtd: milli(r.get(4)?),
             preco: r.get::<_, Option<i64>>(5)?.map(|c| Decimal::new(c, 2)),
-            expedicao: r.get(6)?,
-            data_pedido: r.get(7)?,
+            expedicao: date_col(r, 6)?,
+            data_pedido: date_col(r, 7)?,
         })
     };
     let lines: Vec<OrderLine> = match selection {
@@ -328,7 +363,7 @@ fn load_snapshot(
         let rows = stmt.query_map(params.as_slice(), |r| {
             Ok(DatedQty::new(
                 r.get::<_, String>(0)?,
-                r.get::<_, Option<NaiveDate>>(1)?,
+                date_col(r, 1)?,
                 milli(r.get(2)?),
             ))
         })?;
@@ -343,7 +378,7 @@ fn load_snapshot(
         let rows = stmt.query_map(params.as_slice(), |r| {
             Ok(DatedQty::new(
                 r.get::<_, String>(0)?,
-                Some(r.get::<_, NaiveDate>(1)?),
+                date_col(r, 1)?,
                 milli(r.get(2)?),
             ))
         })?;
@@ -474,9 +509,9 @@ fn list_orders(conn: &mut Connection, query: &OrderQuery) -> Result<OrderPage, S
                 cod_uf: r.get(4)?,
                 vendedor: r.get(5)?,
                 equipe_vendas: r.get(6)?,
-                data_pedido: r.get(7)?,
-                expedicao: r.get(8)?,
-                agendamento: r.get(9)?,
+                data_pedido: date_col(r, 7)?,
+                expedicao: date_col(r, 8)?,
+                agendamento: date_col(r, 9)?,
                 valor_total: Decimal::new(r.get(10)?, 5),
                 linhas: usize::try_from(r.get::<_, i64>(11)?).unwrap_or(0),
             })
@@ -712,5 +747,31 @@ impl Store for SqliteStore {
         // The import owns its rows on the blocking thread; cloning is cheap next to the writes.
         let data = data.clone();
         self.run(move |c| import(c, &data, mode)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates_parse_fast_and_strictly() {
+        assert_eq!(
+            parse_iso_date(b"2026-03-02"),
+            NaiveDate::from_ymd_opt(2026, 3, 2)
+        );
+        assert_eq!(
+            parse_iso_date(b"2026-03-02 10:00:00"),
+            NaiveDate::from_ymd_opt(2026, 3, 2)
+        );
+        assert_eq!(parse_iso_date(b"2026-02-30"), None);
+        assert_eq!(parse_iso_date(b"02/03/2026"), None);
+        assert_eq!(parse_iso_date(b"2026-3-2"), None);
+        assert_eq!(parse_iso_date(b"20x6-03-02"), None);
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
     }
 }

@@ -459,6 +459,7 @@ impl Consumer {
         let opts = RunOptions {
             batch_size: msg.batch_size,
             max_workers: 1,
+            json: false,
         };
         let work = async move {
             let mut batches: Vec<Batch> = Vec::new();

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ruptura_app::wire::{Estatisticas, Resultado, Resultados};
-use ruptura_app::{Batch, InOrder, Observer, RunOptions};
+use ruptura_app::{Batch, InOrder, JsonInOrder, Observer, RunOptions};
 use ruptura_engine::Mode;
 use ruptura_store::{OrderFilter, Selection};
 
@@ -100,6 +100,7 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
     let run_opts = RunOptions {
         batch_size: settings.batch_size,
         max_workers: settings.max_workers,
+        json: opts.format == Format::Json,
     };
 
     let mut collector = Collector {
@@ -113,22 +114,11 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
     }
     match opts.format {
         Format::Json => {
-            // `{"resultados": {...}, "estatisticas": {...}}`, the results pre-serialized per batch.
-            out.write_all(b"{\"resultados\":{")?;
-            let mut first = true;
-            for part in collector
-                .json_parts
-                .iter()
-                .flatten()
-                .filter(|p| !p.is_empty())
-            {
-                if !first {
-                    out.write_all(b",")?;
-                }
-                out.write_all(part)?;
-                first = false;
-            }
-            out.write_all(b"},\"estatisticas\":")?;
+            // `{"resultados": {...}, "estatisticas": {...}}`; each batch was serialized on the
+            // thread that analysed it.
+            out.write_all(b"{\"resultados\":")?;
+            collector.json_parts.write_object(&mut out)?;
+            out.write_all(b",\"estatisticas\":")?;
             serde_json::to_writer(&mut out, &stats)?;
             out.write_all(b"}\n")?;
         }
@@ -146,18 +136,20 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
 /// progress bar when stderr is a terminal.
 #[derive(Default)]
 struct Collector {
-    /// JSON output: each batch is serialized as it arrives (`"num": RESULT, ...`), while the
-    /// workers go on with the next batches, instead of all at the end.
+    /// JSON output: only the JSON of each batch is kept.
     json: bool,
-    json_parts: Vec<Option<Vec<u8>>>,
+    json_parts: JsonInOrder,
     in_order: InOrder,
     bar: Option<ProgressBar>,
 }
 
 impl Observer for Collector {
     fn started(&mut self, orders: &[String], batches: usize) {
-        self.in_order.started(orders, batches);
-        self.json_parts = vec![None; batches];
+        if self.json {
+            self.json_parts.started(orders, batches);
+        } else {
+            self.in_order.started(orders, batches);
+        }
         if std::io::stderr().is_terminal() && orders.len() >= 200 {
             let bar = ProgressBar::new(orders.len() as u64);
             bar.set_style(
@@ -173,19 +165,7 @@ impl Observer for Collector {
             bar.inc(batch.results.len() as u64);
         }
         if self.json {
-            if let Some(slot) = self.json_parts.get_mut(batch.index) {
-                let mut buf = Vec::with_capacity(batch.results.len() * 1024);
-                for (i, r) in batch.results.iter().enumerate() {
-                    if i > 0 {
-                        buf.push(b',');
-                    }
-                    // Serializing a String and a plain struct to a Vec cannot fail.
-                    let _ = serde_json::to_writer(&mut buf, r.num_pedido());
-                    buf.push(b':');
-                    let _ = serde_json::to_writer(&mut buf, r);
-                }
-                *slot = Some(buf);
-            }
+            self.json_parts.batch(batch);
         } else {
             self.in_order.batch(batch);
         }

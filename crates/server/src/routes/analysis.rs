@@ -3,11 +3,12 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ruptura_app::wire::{RespostaLote, Resultado, Resultados};
-use ruptura_app::{InOrder, RunOptions};
+use ruptura_app::wire::{RespostaLote, Resultado};
+use ruptura_app::{InOrder, JsonInOrder, RunOptions};
 use ruptura_engine::Mode;
 use ruptura_store::Selection;
 use serde::Deserialize;
@@ -36,7 +37,7 @@ pub fn body_error(e: BytesRejection) -> ApiError {
 pub async fn analisar_lote(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<RespostaLote>, ApiError> {
+) -> Result<Response, ApiError> {
     let body = body.map_err(body_error)?;
     let req = request::parse(
         &body,
@@ -46,11 +47,14 @@ pub async fn analisar_lote(
     )?;
     let params = state.settings.params(req.data_base, req.mode);
     let orders = req.orders.unwrap_or_default();
+    // Each batch is serialized on the thread that analysed it; the reply is their concatenation
+    // (the shape of `RespostaLote`).
     let opts = RunOptions {
         batch_size: req.batch_size,
         max_workers: req.max_workers,
+        json: true,
     };
-    let mut collected = InOrder::default();
+    let mut collected = JsonInOrder::default();
     let estatisticas = ruptura_app::analyze(
         state.store.as_ref(),
         &Selection::Orders(orders),
@@ -59,11 +63,17 @@ pub async fn analisar_lote(
         &mut collected,
     )
     .await?;
-    Ok(Json(RespostaLote {
-        success: true,
-        resultados: Resultados(collected.into_results()),
-        estatisticas,
-    }))
+    let mut out = Vec::new();
+    let written = (|| -> std::io::Result<()> {
+        out.extend_from_slice(b"{\"success\":true,\"resultados\":");
+        collected.write_object(&mut out)?;
+        out.extend_from_slice(b",\"estatisticas\":");
+        serde_json::to_writer(&mut out, &estatisticas)?;
+        out.push(b'}');
+        Ok(())
+    })();
+    written.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(CONTENT_TYPE, "application/json")], out).into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -95,6 +105,7 @@ pub async fn analisar_pedido(
         RunOptions {
             batch_size: 1,
             max_workers: 1,
+            json: false,
         },
         &mut collected,
     )

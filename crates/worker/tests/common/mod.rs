@@ -119,6 +119,7 @@ pub async fn in_process(store: &dyn Store, spec: &JobSpec) -> Vec<Resultado> {
         RunOptions {
             batch_size: spec.batch_size,
             max_workers: 2,
+            json: false,
         },
         &mut sink,
     )
