@@ -108,7 +108,7 @@ pub fn parse(
         (Some(_), Source::Filter) => {
             return Err(bad("esta rota aceita \"filtros\", não \"pedidos\""))
         }
-        (Some(v), _) => Some(order_list(v, max_orders)?),
+        (Some(v), _) => Some(order_list(v, max_orders, source)?),
     };
     let filter = match obj.get("filtros") {
         None | Some(Value::Null) => OrderFilter::default(),
@@ -148,7 +148,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, ApiError> {
         .map_err(|_| bad(format!("\"data_base\" inválida {s:?}: use AAAA-MM-DD")))
 }
 
-fn order_list(v: &Value, max_orders: usize) -> Result<Vec<String>, ApiError> {
+fn order_list(v: &Value, max_orders: usize, source: Source) -> Result<Vec<String>, ApiError> {
     let Value::Array(items) = v else {
         return Err(bad(
             "\"pedidos\" deve ser uma lista de números de pedido (texto)",
@@ -172,8 +172,13 @@ fn order_list(v: &Value, max_orders: usize) -> Result<Vec<String>, ApiError> {
         }
     }
     if orders.len() > max_orders {
+        let hint = if source == Source::Orders {
+            " (MAX_PEDIDOS_POR_REQUISICAO): para mais, use /api/ruptura/jobs"
+        } else {
+            " num job"
+        };
         return Err(bad(format!(
-            "{} pedidos numa requisição; o máximo é {max_orders} (MAX_PEDIDOS_POR_REQUISICAO): use /api/ruptura/jobs",
+            "{} pedidos numa requisição; o máximo é {max_orders}{hint}",
             orders.len()
         )));
     }
