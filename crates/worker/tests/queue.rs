@@ -13,7 +13,6 @@ use ruptura_app::wire::Resultado;
 use ruptura_engine::{Mode, Params};
 use ruptura_server::jobs::{JobEvent, JobState};
 use ruptura_server::JobQueue;
-use tokio_util::sync::CancellationToken;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -51,17 +50,12 @@ fn check_events(events: &[JobEvent], batches: usize, orders: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn job_through_workers_equals_in_process() {
-    let Some(url) = redis_url(0).await else {
+    let Some(t) = Setup::new(0, "igual", 600).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(&dir, 600).await;
-    let prefix = prefix("igual");
-    let opts = options(&url, &prefix);
-    let shutdown = CancellationToken::new();
-    let queue = queue(&opts, &shutdown).await;
-    let (w1, h1) = start_worker(&store, &opts, 2, "a");
-    let (w2, h2) = start_worker(&store, &opts, 1, "b");
+    let (_, store, _, opts, queue) = (&t.url, &t.store, &t.prefix, &t.opts, &t.queue);
+    let (w1, h1) = start_worker(store, opts, 2, "a");
+    let (w2, h2) = start_worker(store, opts, 1, "b");
 
     for mode in [Mode::Independent, Mode::Sequential] {
         let spec = spec(
@@ -72,7 +66,7 @@ async fn job_through_workers_equals_in_process() {
         let want = in_process(store.as_ref(), &spec).await;
         let created = queue.submit(spec.clone()).await.unwrap();
         assert_eq!(created.total_lotes, spec.total_batches());
-        let events = follow(&queue, &created.job_id, LIMIT).await;
+        let events = follow(queue, &created.job_id, LIMIT).await;
         check_events(&events, spec.total_batches(), spec.orders.len());
         let got = queue.results(&created.job_id).await.unwrap().unwrap();
         assert_same_results(&want, &got);
@@ -108,8 +102,7 @@ async fn job_through_workers_equals_in_process() {
     w2.cancel();
     h1.await.unwrap();
     h2.await.unwrap();
-    shutdown.cancel();
-    cleanup(&url, &prefix).await;
+    t.finish().await;
 }
 
 /// A snapshot of everything a client can see of a job.
@@ -138,75 +131,64 @@ async fn visible(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_delivered_twice_changes_nothing() {
-    let Some(url) = redis_url(0).await else {
+    let Some(t) = Setup::new(0, "duplo", 300).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(&dir, 300).await;
-    let prefix = prefix("duplo");
-    let opts = options(&url, &prefix);
-    let shutdown = CancellationToken::new();
-    let queue = queue(&opts, &shutdown).await;
+    let (url, store, prefix, opts, queue) = (&t.url, &t.store, &t.prefix, &t.opts, &t.queue);
     let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 20);
     let want = in_process(store.as_ref(), &spec).await;
 
     // Every message twice before any worker runs: each batch is delivered twice.
     let created = queue.submit(spec.clone()).await.unwrap();
     let id = created.job_id;
-    let mut c = conn(&url).await;
-    let entries = stream_entries(&url, &prefix).await;
+    let mut c = conn(url).await;
+    let entries = stream_entries(url, prefix).await;
     assert_eq!(entries.len(), spec.total_batches());
     for (_, fields) in &entries {
         let _: String = c.xadd(format!("{prefix}lotes"), "*", fields).await.unwrap();
     }
-    let (w, h) = start_worker(&store, &opts, 2, "duplo");
-    let events = follow(&queue, &id, LIMIT).await;
+    let (w, h) = start_worker(store, opts, 2, "duplo");
+    let events = follow(queue, &id, LIMIT).await;
     check_events(&events, spec.total_batches(), spec.orders.len());
     assert_same_results(&want, &queue.results(&id).await.unwrap().unwrap());
-    let before = visible(&url, &prefix, &id).await;
+    let before = visible(url, prefix, &id).await;
 
     // And once more after the job completed: nothing visible changes.
     for (_, fields) in entries.iter().take(3) {
         let _: String = c.xadd(format!("{prefix}lotes"), "*", fields).await.unwrap();
     }
     tokio::time::timeout(LIMIT, async {
-        while !stream_entries(&url, &prefix).await.is_empty() {
+        while !stream_entries(url, prefix).await.is_empty() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     })
     .await
     .expect("as cópias foram consumidas");
-    assert_eq!(visible(&url, &prefix, &id).await, before);
+    assert_eq!(visible(url, prefix, &id).await, before);
     let status = queue.status(&id).await.unwrap().unwrap();
     assert_eq!(status.processados, spec.orders.len());
     assert_eq!(status.lotes_concluidos, spec.total_batches());
 
     w.cancel();
     h.await.unwrap();
-    shutdown.cancel();
-    cleanup(&url, &prefix).await;
+    t.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_batch_ends_as_error_results() {
-    let Some(url) = redis_url(0).await else {
+    let Some(t) = Setup::new(0, "veneno", 200).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(&dir, 200).await;
-    let prefix = prefix("veneno");
-    let opts = options(&url, &prefix);
-    let shutdown = CancellationToken::new();
-    let queue = queue(&opts, &shutdown).await;
+    let (url, store, prefix, opts, queue) = (&t.url, &t.store, &t.prefix, &t.opts, &t.queue);
     let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 20);
     let want = in_process(store.as_ref(), &spec).await;
     let created = queue.submit(spec.clone()).await.unwrap();
     let id = created.job_id;
 
     // Corrupt the parameters of batch 3's message: every attempt at it fails.
-    let mut c = conn(&url).await;
+    let mut c = conn(url).await;
     let stream = format!("{prefix}lotes");
-    let entries = stream_entries(&url, &prefix).await;
+    let entries = stream_entries(url, prefix).await;
     let (entry_id, fields) = entries
         .iter()
         .find(|(_, f)| f.iter().any(|(k, v)| k == "lote" && v == "3"))
@@ -225,8 +207,8 @@ async fn poison_batch_ends_as_error_results() {
     let _: () = c.xdel(&stream, &[entry_id]).await.unwrap();
     let _: String = c.xadd(&stream, "*", &poisoned).await.unwrap();
 
-    let (w, h) = start_worker(&store, &opts, 2, "veneno");
-    let events = follow(&queue, &id, LIMIT).await;
+    let (w, h) = start_worker(store, opts, 2, "veneno");
+    let events = follow(queue, &id, LIMIT).await;
     check_events(&events, spec.total_batches(), spec.orders.len());
     let got = queue.results(&id).await.unwrap().unwrap();
     assert_eq!(got.len(), want.len());
@@ -260,27 +242,21 @@ async fn poison_batch_ends_as_error_results() {
 
     w.cancel();
     h.await.unwrap();
-    shutdown.cancel();
-    cleanup(&url, &prefix).await;
+    t.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_of_a_dead_consumer_is_reclaimed() {
-    let Some(url) = redis_url(0).await else {
+    let Some(t) = Setup::new(0, "morto", 200).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(&dir, 200).await;
-    let prefix = prefix("morto");
-    let opts = options(&url, &prefix);
-    let shutdown = CancellationToken::new();
-    let queue = queue(&opts, &shutdown).await;
+    let (url, store, prefix, opts, queue) = (&t.url, &t.store, &t.prefix, &t.opts, &t.queue);
     let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 20);
     let want = in_process(store.as_ref(), &spec).await;
     let created = queue.submit(spec.clone()).await.unwrap();
 
     // A consumer takes two batches and dies without acknowledging them.
-    let mut c = conn(&url).await;
+    let mut c = conn(url).await;
     let opts_read = redis::streams::StreamReadOptions::default()
         .group(ruptura_worker::keys::GROUP, "morto-0")
         .count(2);
@@ -291,8 +267,8 @@ async fn batch_of_a_dead_consumer_is_reclaimed() {
     assert_eq!(taken.keys[0].ids.len(), 2);
 
     let started = std::time::Instant::now();
-    let (w, h) = start_worker(&store, &opts, 2, "vivo");
-    let events = follow(&queue, &created.job_id, LIMIT).await;
+    let (w, h) = start_worker(store, opts, 2, "vivo");
+    let events = follow(queue, &created.job_id, LIMIT).await;
     // The two batches wait out the 2 s visibility timeout.
     assert!(started.elapsed() >= Duration::from_millis(1900));
     check_events(&events, spec.total_batches(), spec.orders.len());
@@ -308,33 +284,27 @@ async fn batch_of_a_dead_consumer_is_reclaimed() {
 
     w.cancel();
     h.await.unwrap();
-    shutdown.cancel();
-    cleanup(&url, &prefix).await;
+    t.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_messages_are_queued_again() {
-    let Some(url) = redis_url(0).await else {
+    let Some(t) = Setup::new(0, "perdido", 200).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(&dir, 200).await;
-    let prefix = prefix("perdido");
-    let opts = options(&url, &prefix);
-    let shutdown = CancellationToken::new();
-    let queue = queue(&opts, &shutdown).await;
+    let (url, store, prefix, opts, queue) = (&t.url, &t.store, &t.prefix, &t.opts, &t.queue);
     let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 20);
     let want = in_process(store.as_ref(), &spec).await;
     let created = queue.submit(spec.clone()).await.unwrap();
 
     // Half the messages vanish before any worker sees them.
-    let mut c = conn(&url).await;
-    let entries = stream_entries(&url, &prefix).await;
+    let mut c = conn(url).await;
+    let entries = stream_entries(url, prefix).await;
     let gone: Vec<&String> = entries.iter().step_by(2).map(|(id, _)| id).collect();
     let _: () = c.xdel(format!("{prefix}lotes"), &gone).await.unwrap();
 
-    let (w, h) = start_worker(&store, &opts, 2, "perdido");
-    let events = follow(&queue, &created.job_id, LIMIT).await;
+    let (w, h) = start_worker(store, opts, 2, "perdido");
+    let events = follow(queue, &created.job_id, LIMIT).await;
     check_events(&events, spec.total_batches(), spec.orders.len());
     assert_same_results(
         &want,
@@ -348,29 +318,23 @@ async fn lost_messages_are_queued_again() {
 
     w.cancel();
     h.await.unwrap();
-    shutdown.cancel();
-    cleanup(&url, &prefix).await;
+    t.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flushed_redis_ends_in_a_finished_job() {
     // Its own database: the test flushes it.
-    let Some(url) = redis_url(11).await else {
+    let Some(t) = Setup::new(11, "flush", 1500).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(&dir, 1500).await;
-    let prefix = prefix("flush");
-    let opts = options(&url, &prefix);
-    let shutdown = CancellationToken::new();
-    let queue = queue(&opts, &shutdown).await;
+    let (url, store, _, opts, queue) = (&t.url, &t.store, &t.prefix, &t.opts, &t.queue);
     let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 4);
     let want = in_process(store.as_ref(), &spec).await;
     let created = queue.submit(spec.clone()).await.unwrap();
     let id = created.job_id.clone();
 
     // Follow the events while the data vanishes mid-job.
-    let (w, h) = start_worker(&store, &opts, 1, "flush");
+    let (w, h) = start_worker(store, opts, 1, "flush");
     let (seen_tx, mut seen_rx) = tokio::sync::mpsc::unbounded_channel();
     let follower = {
         let queue = queue.clone();
@@ -389,7 +353,7 @@ async fn flushed_redis_ends_in_a_finished_job() {
     for _ in 0..3 {
         tokio::time::timeout(LIMIT, seen_rx.recv()).await.unwrap();
     }
-    let mut c = conn(&url).await;
+    let mut c = conn(url).await;
     let _: () = redis::cmd("FLUSHDB").query_async(&mut c).await.unwrap();
     let events = tokio::time::timeout(LIMIT, follower)
         .await
@@ -420,8 +384,7 @@ async fn flushed_redis_ends_in_a_finished_job() {
 
     w.cancel();
     h.await.unwrap();
-    shutdown.cancel();
-    cleanup(&url, &prefix).await;
+    t.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,15 +404,10 @@ async fn worker_waits_for_redis_and_shuts_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sequential_message_taken_over_after_partial_progress() {
-    let Some(url) = redis_url(0).await else {
+    let Some(t) = Setup::new(0, "sequencial", 200).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(&dir, 200).await;
-    let prefix = prefix("sequencial");
-    let opts = options(&url, &prefix);
-    let shutdown = CancellationToken::new();
-    let queue = queue(&opts, &shutdown).await;
+    let (url, store, prefix, opts, queue) = (&t.url, &t.store, &t.prefix, &t.opts, &t.queue);
     let spec = spec(
         all_orders(store.as_ref()).await,
         Params::new(today()).with_mode(Mode::Sequential),
@@ -458,11 +416,11 @@ async fn sequential_message_taken_over_after_partial_progress() {
     let want = in_process(store.as_ref(), &spec).await;
     let created = queue.submit(spec.clone()).await.unwrap();
     let id = created.job_id;
-    let entries = stream_entries(&url, &prefix).await;
+    let entries = stream_entries(url, prefix).await;
     assert_eq!(entries.len(), 1, "um job sequencial é uma só mensagem");
 
     // A worker takes the message, records its first two batches and dies.
-    let mut c = conn(&url).await;
+    let mut c = conn(url).await;
     let read = redis::streams::StreamReadOptions::default()
         .group(ruptura_worker::keys::GROUP, "morto-0")
         .count(1);
@@ -480,14 +438,13 @@ async fn sequential_message_taken_over_after_partial_progress() {
     }
 
     // Another worker takes the message over and records the rest, once each.
-    let (w, h) = start_worker(&store, &opts, 1, "sequencial");
-    let events = follow(&queue, &id, LIMIT).await;
+    let (w, h) = start_worker(store, opts, 1, "sequencial");
+    let events = follow(queue, &id, LIMIT).await;
     check_events(&events, spec.total_batches(), spec.orders.len());
     assert_same_results(&want, &queue.results(&id).await.unwrap().unwrap());
-    assert!(stream_entries(&url, &prefix).await.is_empty());
+    assert!(stream_entries(url, prefix).await.is_empty());
 
     w.cancel();
     h.await.unwrap();
-    shutdown.cancel();
-    cleanup(&url, &prefix).await;
+    t.finish().await;
 }

@@ -211,3 +211,42 @@ pub async fn stream_entries(url: &str, prefix: &str) -> Vec<(String, Vec<(String
         })
         .collect()
 }
+
+/// What most queue tests start from: a Redis database (`None`: Redis absent, the test skips),
+/// a SQLite store with a generated book, a private key prefix, and a `RedisQueue` on them.
+pub struct Setup {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pub store: Arc<dyn Store>,
+    pub prefix: String,
+    pub opts: RedisOptions,
+    pub shutdown: CancellationToken,
+    pub queue: RedisQueue,
+}
+
+impl Setup {
+    pub async fn new(db: u8, name: &str, orders: usize) -> Option<Self> {
+        let url = redis_url(db).await?;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = store(&dir, orders).await;
+        let prefix = prefix(name);
+        let opts = options(&url, &prefix);
+        let shutdown = CancellationToken::new();
+        let queue = queue(&opts, &shutdown).await;
+        Some(Self {
+            url,
+            dir,
+            store,
+            prefix,
+            opts,
+            shutdown,
+            queue,
+        })
+    }
+
+    /// Stops the queue's background tasks and deletes the test's keys.
+    pub async fn finish(self) {
+        self.shutdown.cancel();
+        cleanup(&self.url, &self.prefix).await;
+    }
+}
