@@ -235,10 +235,6 @@ impl Analyzer {
         }
     }
 
-    pub fn params(&self) -> &Params {
-        &self.params
-    }
-
     /// Orders with at least one analysable line, sorted.
     pub fn order_numbers(&self) -> Vec<&str> {
         let mut v: Vec<&str> = self.orders.keys().map(String::as_str).collect();

@@ -130,11 +130,6 @@ impl Projection {
         (0..=last_day).map(|d| self.balance_on(d)).collect()
     }
 
-    /// Breakpoints `(day, saldo_final)`: the balance holds from that day to the next breakpoint.
-    pub fn breakpoints(&self) -> impl Iterator<Item = (u32, Decimal)> + '_ {
-        self.days.iter().copied().zip(self.balances.iter().copied())
-    }
-
     /// Takes `qty` off every balance from day `from_day` on (sequential allocation). `from_day`
     /// may fall between breakpoints: a breakpoint is added there so the step stays exact.
     pub fn hold(&mut self, from_day: u32, qty: Decimal) {

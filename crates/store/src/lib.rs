@@ -205,29 +205,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn load(&self, selection: &Selection, today: NaiveDate) -> Result<Loaded, StoreError>;
 
     /// The orders of the book that match `filter` (those with an open active line), sorted.
-    async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
-        let today = chrono::NaiveDate::MIN;
-        Ok(self
-            .load(&Selection::Book(filter.clone()), today)
-            .await?
-            .orders)
-    }
+    async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError>;
 
     /// A page of the open orders of the book (orders with an open active line).
-    async fn list_orders(&self, _query: &OrderQuery) -> Result<OrderPage, StoreError> {
-        Err(StoreError::Foreign(format!(
-            "{:?}: lista de pedidos não implementada",
-            self.backend()
-        )))
-    }
+    async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError>;
 
     /// Sellers, teams and UFs of the open orders, sorted.
-    async fn facets(&self) -> Result<Facets, StoreError> {
-        Err(StoreError::Foreign(format!(
-            "{:?}: filtros não implementados",
-            self.backend()
-        )))
-    }
+    async fn facets(&self) -> Result<Facets, StoreError>;
 
     /// Writes the tables present in `data` in one transaction: all or nothing.
     async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError>;
