@@ -120,6 +120,16 @@ pub trait JobQueue: Send + Sync {
     async fn status(&self, id: &str) -> Result<Option<JobStatus>, ApiError>;
     /// Every result finished so far, in the order of the job's orders.
     async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, ApiError>;
+    /// The criticality label (`OK`, `CRITICA`, ..., `ERRO`) of every order finished so far: what
+    /// the page filters the book by, without copying whole results.
+    async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, ApiError> {
+        Ok(self.results(id).await?.map(|results| {
+            results
+                .iter()
+                .map(|r| (r.num_pedido().to_string(), r.criticidade().to_string()))
+                .collect()
+        }))
+    }
     /// The events after event id `after`, then the live ones, ending after the final event.
     async fn events(
         &self,
@@ -420,6 +430,16 @@ impl JobQueue for LocalQueue {
             job.orders
                 .iter()
                 .filter_map(|o| st.slot_of.get(o).map(|&i| st.results[i].clone()))
+                .collect()
+        }))
+    }
+
+    async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, ApiError> {
+        Ok(self.get(id).map(|job| {
+            let st = job.lock();
+            st.results
+                .iter()
+                .map(|r| (r.num_pedido().to_string(), r.criticidade().to_string()))
                 .collect()
         }))
     }

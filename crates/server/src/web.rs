@@ -206,14 +206,14 @@ pub async fn pedidos(
                 .into(),
         )),
         (Some(wanted), Some(job_id)) => {
-            let results = state.jobs.results(job_id).await?.ok_or_else(|| {
+            let labels = state.jobs.criticalities(job_id).await?.ok_or_else(|| {
                 ApiError::NotFound(format!("job {job_id:?} não encontrado (ou expirado)"))
             })?;
             Some(
-                results
-                    .iter()
-                    .filter(|r| wanted.contains(&r.criticidade()))
-                    .map(|r| r.num_pedido().to_string())
+                labels
+                    .into_iter()
+                    .filter(|(_, label)| wanted.contains(&label.as_str()))
+                    .map(|(num, _)| num)
                     .collect(),
             )
         }

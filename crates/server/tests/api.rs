@@ -859,3 +859,134 @@ async fn a_database_outage_gives_503_and_the_service_recovers() {
     assert_eq!(after.json()["resultados"], before.json()["resultados"]);
     assert_eq!(app.get("/health").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_order_list_filters_by_the_criticality_a_job_found() {
+    let data = book(150);
+    let app = TestApp::new(&data).await;
+    let job = app
+        .post("/api/ruptura/jobs", r#"{"data_base": "2026-03-02"}"#)
+        .await
+        .json();
+    let id = job["job_id"].as_str().expect("id").to_string();
+    assert_eq!(app.wait_job(&id).await["estado"], "concluido");
+    let results = app
+        .get(&format!("/api/ruptura/jobs/{id}/resultados"))
+        .await
+        .json();
+    let want: BTreeSet<String> = results["resultados"]
+        .as_object()
+        .expect("resultados")
+        .iter()
+        .filter(|(_, r)| {
+            matches!(
+                r["resumo"]["criticidade"].as_str(),
+                Some("CRITICA" | "ALTA")
+            )
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert!(!want.is_empty(), "the demo book has critical orders");
+    let page = app
+        .get(&format!(
+            "/api/carteira/pedidos?criticidade=CRITICA,ALTA&job_id={id}&por_pagina=20000"
+        ))
+        .await
+        .json();
+    assert_eq!(page["total"], want.len());
+    let got: BTreeSet<String> = page["pedidos"]
+        .as_array()
+        .expect("pedidos")
+        .iter()
+        .map(|p| p["num_pedido"].as_str().expect("num").to_string())
+        .collect();
+    assert_eq!(got, want);
+    let paged = app
+        .get(&format!(
+            "/api/carteira/pedidos?criticidade=CRITICA,ALTA&job_id={id}&por_pagina=5&pagina=2"
+        ))
+        .await
+        .json();
+    assert_eq!(
+        paged["pedidos"].as_array().expect("pedidos").len(),
+        5.min(want.len().saturating_sub(5))
+    );
+    assert_eq!(
+        app.get("/api/carteira/pedidos?criticidade=CRITICA")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.get("/api/carteira/pedidos?criticidade=CRITICA&job_id=nao-existe")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// One log line per request, naming the route and the status, and never the token.
+#[tokio::test(flavor = "current_thread")]
+async fn requests_are_logged_without_the_token() {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let token = "segredo-que-nao-vai-ao-log";
+    let data = book(10);
+    let app = TestApp::with(
+        &data,
+        Settings::default(),
+        ServerConfig::default(),
+        Some(token),
+    )
+    .await;
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("info")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let auth = format!("Bearer {token}");
+    let ok = app
+        .call(
+            Method::POST,
+            LOTE,
+            Some(r#"{"pedidos": ["X"]}"#),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let denied = app
+        .call(
+            Method::GET,
+            &format!("/api/ruptura/jobs/x?token={token}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
+    let log = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8");
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("ruptura::http"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(
+        lines[0].contains("/carteira/api/ruptura/analisar-lote-async")
+            && lines[0].contains("status=200"),
+        "{log}"
+    );
+    assert!(lines[1].contains("status=401"), "{log}");
+    assert!(!log.contains(token), "the token reached the log: {log}");
+}

@@ -503,6 +503,39 @@ impl JobQueue for RedisQueue {
         ))
     }
 
+    async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, ApiError> {
+        /// Only the label of a stored result; the rest of its JSON is skipped, not built.
+        #[derive(serde::Deserialize)]
+        struct Label {
+            resumo: Option<Resumo>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Resumo {
+            criticidade: String,
+        }
+        let inner = &self.inner;
+        let (exists, raw): (bool, HashMap<String, String>) = redis::pipe()
+            .exists(inner.keys.job(id))
+            .hgetall(inner.keys.results(id))
+            .query_async(&mut inner.conn())
+            .await
+            .map_err(unavailable)?;
+        if !exists && raw.is_empty() && inner.memo().get(id).is_none() {
+            return Ok(None);
+        }
+        Ok(Some(
+            raw.into_iter()
+                .filter_map(|(num, json)| {
+                    let label = serde_json::from_str::<Label>(&json).ok()?;
+                    let crit = label
+                        .resumo
+                        .map_or_else(|| "ERRO".to_string(), |r| r.criticidade);
+                    Some((num, crit))
+                })
+                .collect(),
+        ))
+    }
+
     async fn events(
         &self,
         id: &str,

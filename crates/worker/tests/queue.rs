@@ -69,6 +69,13 @@ async fn job_through_workers_equals_in_process() {
         let events = follow(queue, &created.job_id, LIMIT).await;
         check_events(&events, spec.total_batches(), spec.orders.len());
         let got = queue.results(&created.job_id).await.unwrap().unwrap();
+        // The labels read on their own agree with the whole results.
+        let labels = queue.criticalities(&created.job_id).await.unwrap().unwrap();
+        let from_results: std::collections::HashMap<String, String> = got
+            .iter()
+            .map(|r| (r.num_pedido().to_string(), r.criticidade().to_string()))
+            .collect();
+        assert_eq!(labels, from_results);
         assert_same_results(&want, &got);
         let status = queue.status(&created.job_id).await.unwrap().unwrap();
         assert_eq!(status.estado, JobState::Concluido);
