@@ -17,7 +17,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -272,11 +272,4 @@ pub async fn shutdown_signal() {
     let terminate = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
     tracing::info!("encerrando: sinal recebido");
-}
-
-#[doc(hidden)]
-pub fn _assert_state_is_send_sync() {
-    fn check<T: Send + Sync>() {}
-    check::<AppState>();
-    let _ = State::<AppState>;
 }

@@ -8,50 +8,49 @@ use chrono::NaiveDate;
 use ruptura_app::Settings;
 use ruptura_engine::Mode;
 use ruptura_store::OrderFilter;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
 /// A batch analysis (`analisar-lote-async`).
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+/// (Documentation of the body for OpenAPI; the body itself is checked field by field in [`parse`].)
+#[derive(Debug, ToSchema)]
 pub struct LoteRequest {
     /// Order numbers (duplicates are analysed once).
-    pedidos: Vec<String>,
+    pub pedidos: Vec<String>,
     /// Orders per batch, 1..=1000 (default `BATCH_SIZE`).
-    tamanho_lote: Option<u32>,
+    pub tamanho_lote: Option<u32>,
     /// Batches analysed at once, 1..=64 (default `MAX_WORKERS`).
-    max_workers: Option<u32>,
+    pub max_workers: Option<u32>,
     /// Reference date D0, YYYY-MM-DD (default: today in `RUPTURA_TZ`).
-    data_base: Option<String>,
+    pub data_base: Option<String>,
     /// `independente` (default) or `sequencial`.
-    modo: Option<String>,
+    pub modo: Option<String>,
 }
 
 /// Filters of the order book.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+/// (Documentation of the body for OpenAPI; the body itself is checked field by field in [`parse`].)
+#[derive(Debug, ToSchema)]
 pub struct Filtros {
-    vendedor: Option<String>,
-    equipe_vendas: Option<String>,
+    pub vendedor: Option<String>,
+    pub equipe_vendas: Option<String>,
     /// UF.
-    estado: Option<String>,
+    pub estado: Option<String>,
     /// Free text: order, client, CNPJ, city, product.
-    busca: Option<String>,
+    pub busca: Option<String>,
 }
 
 /// A job: either `pedidos` or `filtros` (neither: the whole book), plus the options of a batch.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+/// (Documentation of the body for OpenAPI; the body itself is checked field by field in [`parse`].)
+#[derive(Debug, ToSchema)]
 pub struct JobRequest {
-    pedidos: Option<Vec<String>>,
-    filtros: Option<Filtros>,
-    tamanho_lote: Option<u32>,
-    max_workers: Option<u32>,
-    data_base: Option<String>,
-    modo: Option<String>,
+    pub pedidos: Option<Vec<String>>,
+    pub filtros: Option<Filtros>,
+    pub tamanho_lote: Option<u32>,
+    pub max_workers: Option<u32>,
+    pub data_base: Option<String>,
+    pub modo: Option<String>,
 }
 
 /// What an analysis request asks for, checked.
