@@ -30,7 +30,8 @@ echo "==> npm ci (tests/browser)"
 if [ -z "${RUPTURA_BIN:-}" ]; then
   echo "==> cargo build -p ruptura"
   (cd "$repo" && cargo build -p ruptura)
-  export RUPTURA_BIN="$repo/target/debug/ruptura"
+  export RUPTURA_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/ruptura"
+  case "$RUPTURA_BIN" in /*) ;; *) RUPTURA_BIN="$repo/$RUPTURA_BIN" ;; esac
 fi
 echo "==> testes no navegador com $RUPTURA_BIN"
 mkdir -p "$repo/artifacts/browser"
