@@ -8,6 +8,6 @@ pub mod run;
 pub mod settings;
 pub mod wire;
 
-pub use run::{analyze, AnalysisError, Batch, InOrder, JsonInOrder, Observer, RunOptions};
 pub use decisions::{Decisoes, Produto, Produtos, RelatorioProdutos, Valores};
+pub use run::{analyze, AnalysisError, Batch, InOrder, JsonInOrder, Observer, RunOptions};
 pub use settings::{Settings, SettingsError};
