@@ -96,6 +96,7 @@ pub async fn analisar_pedido(
         .as_deref()
         .map(request::parse_date)
         .transpose()?;
+    request::check_text("num_pedido", &num_pedido)?;
     let params = state.settings.params(data_base, Mode::Independent);
     let mut collected = InOrder::default();
     ruptura_app::analyze(
