@@ -75,12 +75,31 @@ impl Settings {
     }
 }
 
-/// Parses a reference date as `YYYY-MM-DD` (or `DD/MM/YYYY`).
+/// Years a reference date may fall in: a business date, not year 0, nor a negative year, nor
+/// chrono's far future (`+262142-12-31`), whose arithmetic would overflow.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// Checks that a reference date lies in [`DATE_YEARS`].
+pub fn check_date_range(d: NaiveDate) -> Result<NaiveDate, String> {
+    use chrono::Datelike;
+    if DATE_YEARS.contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "data {d} fora do intervalo aceito: anos de {} a {}",
+            DATE_YEARS.start(),
+            DATE_YEARS.end()
+        ))
+    }
+}
+
+/// Parses a reference date as `YYYY-MM-DD` (or `DD/MM/YYYY`), in [`DATE_YEARS`].
 pub fn parse_date(s: &str) -> Result<NaiveDate, SettingsError> {
     let t = s.trim();
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+    let d = NaiveDate::parse_from_str(t, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
-        .map_err(|_| SettingsError::Invalid(format!("data inválida {s:?}: use AAAA-MM-DD")))
+        .map_err(|_| SettingsError::Invalid(format!("data inválida {s:?}: use AAAA-MM-DD")))?;
+    check_date_range(d).map_err(SettingsError::Invalid)
 }
 
 /// Parses a partial-shipment minimum: a decimal number >= 0, with a decimal point or comma.
@@ -117,6 +136,16 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
         );
         assert!(parse_date("2026-02-31").is_err());
+        for out in [
+            "0000-01-01",
+            "-0001-01-01",
+            "+262142-12-31",
+            "1999-12-31",
+            "2101-01-01",
+        ] {
+            assert!(parse_date(out).is_err(), "{out}");
+        }
+        assert!(parse_date("2000-01-01").is_ok() && parse_date("2100-12-31").is_ok());
         assert!(Settings::parse_time_zone("America/Sao_Paulo").is_ok());
         assert!(Settings::parse_time_zone("Mars/Base").is_err());
     }

@@ -316,6 +316,7 @@ impl Resultado {
                 Resultado::Analisado(Box::new(PedidoAnalisado::from_result(r, today)))
             }
             OrderOutcome::NotFound => Resultado::erro(num_pedido, NOT_FOUND_MESSAGE),
+            OrderOutcome::Failed(message) => Resultado::erro(num_pedido, message),
         }
     }
 

@@ -127,18 +127,23 @@ impl OrderResult {
 }
 
 /// What the analysis says of one requested order.
+// Almost every outcome is `Found`: boxing it would add one allocation per order for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderOutcome {
     Found(OrderResult),
     /// No active line with an open quantity (`Pedido não encontrado`).
     NotFound,
+    /// The order's numbers do not fit exact decimal arithmetic (a quantity times a price, or a
+    /// sum over the order, overflows): this order gets an error, every other is analysed.
+    Failed(String),
 }
 
 impl OrderOutcome {
     pub fn found(&self) -> Option<&OrderResult> {
         match self {
             OrderOutcome::Found(r) => Some(r),
-            OrderOutcome::NotFound => None,
+            OrderOutcome::NotFound | OrderOutcome::Failed(_) => None,
         }
     }
 }
@@ -264,7 +269,10 @@ impl Analyzer {
     /// Analyses one order on its own against the whole projection (independent mode).
     pub fn analyze_order(&self, num_pedido: &str) -> OrderOutcome {
         match self.orders.get(num_pedido) {
-            Some(range) => OrderOutcome::Found(self.evaluate(range.clone(), &self.projections).0),
+            Some(range) => match self.evaluate(range.clone(), &self.projections) {
+                Ok((result, _)) => OrderOutcome::Found(result),
+                Err(e) => OrderOutcome::Failed(e),
+            },
             None => OrderOutcome::NotFound,
         }
     }
@@ -284,9 +292,7 @@ impl Analyzer {
                 distinct
                     .into_iter()
                     .map(|n| {
-                        let outcome = all
-                            .remove(n)
-                            .map_or(OrderOutcome::NotFound, OrderOutcome::Found);
+                        let outcome = all.remove(n).unwrap_or(OrderOutcome::NotFound);
                         (n.to_string(), outcome)
                     })
                     .collect()
@@ -296,14 +302,11 @@ impl Analyzer {
 
     /// Priority mode's allocation: sequential mode over every order of the analyzer (the whole
     /// active book when the snapshot holds it, SPEC 8.1), keyed by order number.
-    pub fn allocate_all(&self) -> HashMap<String, OrderResult> {
+    pub fn allocate_all(&self) -> HashMap<String, OrderOutcome> {
         let all = self.order_numbers();
         self.allocate(&all)
             .into_iter()
-            .filter_map(|(n, o)| match o {
-                OrderOutcome::Found(r) => Some((n, r)),
-                OrderOutcome::NotFound => None,
-            })
+            .filter(|(_, o)| !matches!(o, OrderOutcome::NotFound))
             .collect()
     }
 
@@ -312,10 +315,17 @@ impl Analyzer {
     /// order given.
     pub fn allocate(&self, orders: &[&str]) -> Vec<(String, OrderOutcome)> {
         let mut live = self.projections.clone();
-        let mut results: HashMap<&str, OrderResult> = HashMap::new();
+        let mut results: HashMap<&str, OrderOutcome> = HashMap::new();
         for num in self.rank(orders) {
             let range = self.orders[num].clone();
-            let (result, holds) = self.evaluate(range, &live);
+            let (result, holds) = match self.evaluate(range, &live) {
+                Ok(r) => r,
+                Err(e) => {
+                    // Holds nothing: the orders after it are analysed as if it were absent.
+                    results.insert(num, OrderOutcome::Failed(e));
+                    continue;
+                }
+            };
             for hold in holds {
                 let p = &mut live[hold.group as usize];
                 p.hold(0, hold.disponivel);
@@ -323,14 +333,12 @@ impl Analyzer {
                     p.hold(day, hold.ruptura_qtd);
                 }
             }
-            results.insert(num, result);
+            results.insert(num, OrderOutcome::Found(result));
         }
         orders
             .iter()
             .map(|n| {
-                let outcome = results
-                    .remove(n)
-                    .map_or(OrderOutcome::NotFound, OrderOutcome::Found);
+                let outcome = results.remove(n).unwrap_or(OrderOutcome::NotFound);
                 (n.to_string(), outcome)
             })
             .collect()
@@ -369,7 +377,7 @@ impl Analyzer {
         &self,
         range: Range<usize>,
         projections: &[Projection],
-    ) -> (OrderResult, Vec<Hold>) {
+    ) -> Result<(OrderResult, Vec<Hold>), String> {
         let p = &self.params;
         let lines = &self.lines[range.clone()];
         let groups = &self.line_group[range];
@@ -381,7 +389,9 @@ impl Analyzer {
             let prior = match before.iter_mut().find(|(bg, _)| *bg == g) {
                 Some((_, q)) => {
                     let prior = *q;
-                    *q += line.qtd;
+                    *q = q
+                        .checked_add(line.qtd)
+                        .ok_or_else(|| overflow(line, "soma das quantidades"))?;
                     prior
                 }
                 None => {
@@ -391,11 +401,19 @@ impl Analyzer {
             };
             let q = line.qtd;
             let menor = proj.window_min();
-            let disponivel = (menor - prior).clamp(Decimal::ZERO, q);
-            let ruptura_qtd = q - disponivel;
+            let disponivel = menor
+                .checked_sub(prior)
+                .ok_or_else(|| overflow(line, "estoque disponível"))?
+                .clamp(Decimal::ZERO, q);
+            let ruptura_qtd = q
+                .checked_sub(disponivel)
+                .ok_or_else(|| overflow(line, "quantidade em ruptura"))?;
             let short = ruptura_qtd > Decimal::ZERO;
             let dia_cobertura = if short {
-                proj.earliest_covering_day(prior + q)
+                let need = prior
+                    .checked_add(q)
+                    .ok_or_else(|| overflow(line, "quantidade acumulada"))?;
+                proj.earliest_covering_day(need)
             } else {
                 None
             };
@@ -424,7 +442,9 @@ impl Analyzer {
                 nome_produto: line.nome_produto.clone(),
                 qtd: q,
                 preco: line.preco,
-                valor: q * line.preco.unwrap_or(Decimal::ZERO),
+                valor: q
+                    .checked_mul(line.preco.unwrap_or(Decimal::ZERO))
+                    .ok_or_else(|| overflow(line, "quantidade × preço"))?,
                 grupo: self.group_keys[g as usize].clone(),
                 estoque_atual: proj.stock(),
                 menor_estoque: menor,
@@ -439,20 +459,33 @@ impl Analyzer {
             });
         }
         let expedicao = lines.iter().filter_map(|l| l.expedicao).min();
-        let summary = summarize(&results, expedicao, p);
+        let summary = summarize(&results, expedicao, p).ok_or_else(|| {
+            format!(
+                "valores do pedido grandes demais para somar com exatidão (pedido {})",
+                lines.first().map_or("", |l| l.num_pedido.as_str())
+            )
+        })?;
         let num_pedido = lines
             .first()
             .map(|l| l.num_pedido.clone())
             .unwrap_or_default();
-        (
+        Ok((
             OrderResult {
                 num_pedido,
                 lines: results,
                 summary,
             },
             holds,
-        )
+        ))
     }
+}
+
+/// The message of an order whose arithmetic overflows.
+fn overflow(line: &OrderLine, what: &str) -> String {
+    format!(
+        "valores grandes demais para calcular com exatidão ({what}) na linha {} do produto {}",
+        line.id, line.cod_produto
+    )
 }
 
 /// What one line promises in sequential mode.
@@ -463,22 +496,33 @@ struct Hold {
     dia_cobertura: Option<u32>,
 }
 
-fn summarize(lines: &[LineResult], expedicao: Option<NaiveDate>, params: &Params) -> Summary {
+/// The order's summary; `None` when a sum overflows.
+fn summarize(
+    lines: &[LineResult],
+    expedicao: Option<NaiveDate>,
+    params: &Params,
+) -> Option<Summary> {
     let total_itens = lines.len();
     let qtd_itens_ruptura = lines.iter().filter(|l| l.is_short()).count();
     let qtd_itens_disponiveis = total_itens - qtd_itens_ruptura;
-    let valor_total_pedido: Decimal = lines.iter().map(|l| l.valor).sum();
-    let valor_com_ruptura: Decimal = lines.iter().filter(|l| l.is_short()).map(|l| l.valor).sum();
-    let valor_disponivel = valor_total_pedido - valor_com_ruptura;
+    let valor_total_pedido = lines
+        .iter()
+        .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(l.valor))?;
+    let valor_com_ruptura = lines
+        .iter()
+        .filter(|l| l.is_short())
+        .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(l.valor))?;
+    let valor_disponivel = valor_total_pedido.checked_sub(valor_com_ruptura)?;
     let hundred = Decimal::ONE_HUNDRED;
     let percentual_ruptura = if valor_total_pedido.is_zero() {
         Decimal::ZERO
     } else {
-        (valor_com_ruptura * hundred)
+        valor_com_ruptura
+            .checked_mul(hundred)?
             .checked_div(valor_total_pedido)
             .unwrap_or(Decimal::ZERO)
     };
-    let percentual_disponibilidade = round_half_away(hundred - percentual_ruptura, 0);
+    let percentual_disponibilidade = round_half_away(hundred.checked_sub(percentual_ruptura)?, 0);
     let percentual_itens_disponiveis = if total_itens == 0 {
         Decimal::ZERO
     } else {
@@ -521,14 +565,14 @@ fn summarize(lines: &[LineResult], expedicao: Option<NaiveDate>, params: &Params
         (Some(e), Some(p)) => Some((p - e).num_days().max(0)),
         _ => None,
     };
-    let valor_agora: Decimal = lines
-        .iter()
-        .map(|l| l.disponivel * l.preco.unwrap_or(Decimal::ZERO))
-        .sum();
+    let valor_agora = lines.iter().try_fold(Decimal::ZERO, |acc, l| {
+        acc.checked_add(l.disponivel.checked_mul(l.preco.unwrap_or(Decimal::ZERO))?)
+    })?;
     let percentual_valor_agora = if valor_total_pedido.is_zero() {
         Decimal::ZERO
     } else {
-        (valor_agora * hundred)
+        valor_agora
+            .checked_mul(hundred)?
             .checked_div(valor_total_pedido)
             .unwrap_or(Decimal::ZERO)
     };
@@ -547,7 +591,7 @@ fn summarize(lines: &[LineResult], expedicao: Option<NaiveDate>, params: &Params
     } else {
         Sugestao::Aguardar
     };
-    Summary {
+    Some(Summary {
         total_itens,
         qtd_itens_ruptura,
         qtd_itens_disponiveis,
@@ -567,7 +611,7 @@ fn summarize(lines: &[LineResult], expedicao: Option<NaiveDate>, params: &Params
         percentual_valor_agora,
         itens_agora,
         sugestao,
-    }
+    })
 }
 
 /// Days from `today` to `date`, or `None` when `date` is before today.

@@ -18,7 +18,37 @@ fn one(book: Book, num: &str) -> OrderResult {
     let params = Params::new(book.today);
     match Analyzer::new(book.build(), params).analyze_order(num) {
         OrderOutcome::Found(r) => r,
-        OrderOutcome::NotFound => panic!("{num} not found"),
+        other => panic!("{num}: {other:?}"),
+    }
+}
+
+/// Checked arithmetic: an order whose quantity × price overflows gets an error outcome (in
+/// both modes); the other orders are analysed as usual.
+#[test]
+fn an_overflowing_order_fails_alone() {
+    let huge = "39614081257132168796771975168"; // Decimal::MAX / 2, about
+    let book = || {
+        Book::new(TODAY)
+            .stock("A", "100")
+            .stock("B", "100")
+            .order("P1", |o| o.line("A", "10"))
+            .order("GRANDE", |o| o.priced("B", huge, Some("1000")))
+            .order("P3", |o| o.line("A", "20"))
+    };
+    for mode in [Mode::Independent, Mode::Sequential] {
+        let out = run(
+            book(),
+            Params::new(date(TODAY)).with_mode(mode),
+            &["P1", "GRANDE", "P3"],
+        );
+        assert!(out[0].1.found().is_some_and(|r| r.is_ok()), "{mode:?}");
+        assert!(out[2].1.found().is_some_and(|r| r.is_ok()), "{mode:?}");
+        match &out[1].1 {
+            OrderOutcome::Failed(message) => {
+                assert!(message.contains("grandes demais"), "{message}")
+            }
+            other => panic!("{mode:?}: {other:?}"),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use calamine::{CellErrorType, Data, ExcelDateTime, Range, Reader};
+use std::io::Read as _;
 
 use crate::decode::decode_text;
 use crate::error::Diagnostics;
@@ -297,6 +298,9 @@ pub(crate) fn read_worksheet(
     bytes: &[u8],
     table: &str,
 ) -> Result<Range<Data>, String> {
+    if matches!(format, SpreadsheetFormat::Xlsx | SpreadsheetFormat::Ods) {
+        check_expansion(bytes, expansion_limit(bytes.len()))?;
+    }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let cursor = Cursor::new(bytes);
         match format {
@@ -318,6 +322,54 @@ pub(crate) fn read_worksheet(
         }
     }));
     outcome.unwrap_or_else(|_| Err("o leitor de planilhas falhou ao ler o arquivo".to_owned()))
+}
+
+/// The most a zipped workbook may expand to: 100 times its size (real workbooks expand 5 to
+/// 20 times), at least 32 MiB, at most 512 MiB.
+pub(crate) fn expansion_limit(file_len: usize) -> u64 {
+    (file_len as u64)
+        .saturating_mul(100)
+        .clamp(32 << 20, 512 << 20)
+}
+
+/// Refuses a zip (XLSX, ODS) that expands beyond `limit` bytes, before the spreadsheet reader
+/// sees it: first by the sizes its directory declares, then by decompressing each entry into
+/// nothing, counting, and stopping at the limit (a directory can lie). Memory stays constant
+/// whatever the file.
+pub(crate) fn check_expansion(bytes: &[u8], limit: u64) -> Result<(), String> {
+    let refuse = |what: &str| {
+        format!(
+            "a planilha se expande para {what} ao descompactar, acima do limite de {} MB \
+             para um arquivo deste tamanho: arquivo recusado",
+            limit >> 20
+        )
+    };
+    // Not a zip at all: let the reader say what is wrong with it.
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let mut declared: u64 = 0;
+    for i in 0..archive.len() {
+        if let Ok(entry) = archive.by_index_raw(i) {
+            declared = declared.saturating_add(entry.size());
+        }
+    }
+    if declared > limit {
+        return Err(refuse(&format!("{} MB", declared >> 20)));
+    }
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let Ok(entry) = archive.by_index(i) else {
+            continue;
+        };
+        let budget = limit - total;
+        let read = std::io::copy(&mut entry.take(budget + 1), &mut std::io::sink()).unwrap_or(0);
+        total += read.min(budget + 1);
+        if total > limit {
+            return Err(refuse(&format!("mais de {} MB", limit >> 20)));
+        }
+    }
+    Ok(())
 }
 
 fn table_worksheet<RS, W>(mut workbook: W, table: &str) -> Result<Range<Data>, String>

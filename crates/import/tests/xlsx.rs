@@ -398,3 +398,39 @@ fn mangled_xlsx_never_panics() {
         let _ = load_one("carteira_principal.xlsx", &bytes);
     }
 }
+
+/// A small XLSX that expands to far more than a workbook of its size could hold is refused
+/// before it is read, with a message naming the limit (issue 12: 575 KB expanding to 200 MB).
+#[test]
+fn a_zip_bomb_is_refused_before_reading() {
+    use std::io::Write;
+    let valid = workbook(&[SheetSpec {
+        name: "separacao",
+        origin: (0, 0),
+        rows: &[
+            &[Text("cod_produto"), Text("qtd_saldo")],
+            &[Text("A"), Number(1.0)],
+        ],
+    }]);
+    let mut zip = zip::ZipWriter::new_append(std::io::Cursor::new(valid.clone())).expect("zip");
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    zip.start_file("xl/media/enchimento.xml", options)
+        .expect("entry");
+    let block = vec![b' '; 1 << 20];
+    for _ in 0..48 {
+        zip.write_all(&block).expect("write");
+    }
+    let bomb = zip.finish().expect("finish").into_inner();
+    assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+    match load_one("separacao.xlsx", &bomb) {
+        Err(error @ ImportError::Spreadsheet { .. }) => {
+            let message = error.to_string();
+            assert!(message.contains("separacao.xlsx"), "{message}");
+            assert!(message.contains("limite"), "{message}");
+        }
+        other => panic!("expected the expansion limit, got {other:?}"),
+    }
+    assert!(load_one("separacao.xlsx", &valid).is_ok());
+}

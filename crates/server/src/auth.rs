@@ -2,12 +2,23 @@
 //! `Authorization: Bearer <token>`, or the session cookie that `POST /api/auth/sessao` sets
 //! after checking the token. The cookie exists for the page's event stream: `EventSource`
 //! cannot send headers, and a token in a URL would end up in logs and history. The cookie is
-//! HttpOnly and SameSite=Strict, holds a random session id (never the token), and the token is
-//! never read from a query string nor logged.
+//! HttpOnly and SameSite=Strict (and `Secure` with `COOKIE_SECURE`), never holds the token,
+//! and the token is never read from a query string nor logged.
+//!
+//! The cookie is signed, not looked up: `expiry.nonce.hmac` with HMAC-SHA256 under a key taken
+//! from `SESSION_KEY` or, without it, derived from `API_TOKEN`. So a session survives a restart
+//! and works on every server sharing the key; changing the key (or the token) ends every
+//! session. Logging out forgets the cookie in the browser and, on this server, refuses it
+//! until it expires.
+//!
+//! Token checks compare SHA-256 digests in constant time (`subtle`), so neither the content
+//! nor the length of the token leaks through timing, and failed attempts are limited: after
+//! `MAX_FAILURES` wrong tokens within `FAILURE_WINDOW`, token checks answer 429 until the
+//! window ends (sessions already open keep working).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
@@ -15,7 +26,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hmac::{Hmac, Mac};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
@@ -23,84 +37,191 @@ use crate::AppState;
 
 pub const SESSION_COOKIE: &str = "ruptura_sessao";
 const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+/// Wrong tokens accepted within one window; then token checks answer 429.
+pub const MAX_FAILURES: u32 = 20;
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(10);
 
-/// The configured token and the sessions opened with it.
+type HmacSha256 = Hmac<Sha256>;
+
+/// The outcome of checking a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCheck {
+    Valid,
+    Invalid,
+    /// Too many wrong tokens lately: not checked.
+    Limited,
+}
+
+#[derive(Debug)]
+struct Failures {
+    since: Instant,
+    count: u32,
+}
+
+/// The configured token, the key that signs sessions, and the failure counter.
 #[derive(Clone)]
 pub struct Auth {
-    token: Option<Arc<str>>,
-    sessions: Arc<Mutex<HashMap<String, Instant>>>,
+    token_digest: Option<[u8; 32]>,
+    key: Arc<[u8; 32]>,
+    secure_cookie: bool,
+    failures: Arc<Mutex<Failures>>,
+    /// Sessions closed on this server, until they expire (nonce -> expiry).
+    closed: Arc<Mutex<HashMap<String, u64>>>,
 }
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auth")
-            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("token", &self.token_digest.map(|_| "***"))
+            .field("secure_cookie", &self.secure_cookie)
             .finish()
     }
 }
 
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 impl Auth {
+    /// `token` empty or absent: no authentication.
     pub fn new(token: Option<String>) -> Self {
+        let token = token.filter(|t| !t.is_empty());
+        let key = match &token {
+            Some(t) => {
+                let mut mac = HmacSha256::new_from_slice(t.as_bytes()).expect("any key length");
+                mac.update(b"ruptura-sessao-v1");
+                mac.finalize().into_bytes().into()
+            }
+            None => [0; 32],
+        };
         Self {
-            token: token.filter(|t| !t.is_empty()).map(Arc::from),
-            sessions: Arc::default(),
+            token_digest: token.map(|t| sha256(t.as_bytes())),
+            key: Arc::new(key),
+            secure_cookie: false,
+            failures: Arc::new(Mutex::new(Failures {
+                since: Instant::now(),
+                count: 0,
+            })),
+            closed: Arc::default(),
         }
     }
 
+    /// Signs sessions with `SESSION_KEY` instead of a key derived from the token.
+    pub fn with_session_key(mut self, key: Option<&str>) -> Self {
+        if let Some(k) = key.filter(|k| !k.is_empty()) {
+            self.key = Arc::new(sha256(k.as_bytes()));
+        }
+        self
+    }
+
+    /// Marks the session cookie `Secure` (only sent over HTTPS).
+    pub fn with_secure_cookie(mut self, secure: bool) -> Self {
+        self.secure_cookie = secure;
+        self
+    }
+
     pub fn enabled(&self) -> bool {
-        self.token.is_some()
+        self.token_digest.is_some()
     }
 
-    fn token_matches(&self, given: &str) -> bool {
-        self.token
-            .as_deref()
-            .is_some_and(|t| constant_time_eq(t.as_bytes(), given.as_bytes()))
+    /// Checks a token in constant time, within the failure budget.
+    pub fn check_token(&self, given: &str) -> TokenCheck {
+        let Some(want) = &self.token_digest else {
+            return TokenCheck::Invalid;
+        };
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if f.since.elapsed() >= FAILURE_WINDOW {
+            f.since = Instant::now();
+            f.count = 0;
+        }
+        if f.count >= MAX_FAILURES {
+            return TokenCheck::Limited;
+        }
+        if bool::from(sha256(given.as_bytes()).ct_eq(want)) {
+            TokenCheck::Valid
+        } else {
+            f.count += 1;
+            TokenCheck::Invalid
+        }
     }
 
-    fn open_session(&self) -> String {
-        let id = format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        sessions.retain(|_, since| now.duration_since(*since) < SESSION_TTL);
-        sessions.insert(id.clone(), now);
-        id
+    fn sign(&self, payload: &str) -> [u8; 32] {
+        let mut mac = HmacSha256::new_from_slice(self.key.as_ref()).expect("any key length");
+        mac.update(payload.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
-    fn session_valid(&self, id: &str) -> bool {
-        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        sessions
-            .get(id)
-            .is_some_and(|since| since.elapsed() < SESSION_TTL)
+    /// A new signed session value: `expiry.nonce.mac`.
+    pub fn open_session(&self) -> String {
+        let expiry = now_secs() + SESSION_TTL.as_secs();
+        let payload = format!("{expiry}.{}", uuid::Uuid::new_v4().simple());
+        let mac = hex(&self.sign(&payload));
+        format!("{payload}.{mac}")
     }
 
-    fn close_session(&self, id: &str) {
-        self.sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
+    /// The nonce and expiry of a valid, unexpired, not closed session value.
+    fn session(&self, value: &str) -> Option<(String, u64)> {
+        let (payload, mac) = value.rsplit_once('.')?;
+        let want = hex(&self.sign(payload));
+        if !bool::from(want.as_bytes().ct_eq(mac.as_bytes())) {
+            return None;
+        }
+        let (expiry, nonce) = payload.split_once('.')?;
+        let expiry: u64 = expiry.parse().ok()?;
+        if expiry <= now_secs() {
+            return None;
+        }
+        let closed = self.closed.lock().unwrap_or_else(|e| e.into_inner());
+        (!closed.contains_key(nonce)).then(|| (nonce.to_string(), expiry))
+    }
+
+    fn session_valid(&self, value: &str) -> bool {
+        self.enabled() && self.session(value).is_some()
+    }
+
+    fn close_session(&self, value: &str) {
+        if let Some((nonce, expiry)) = self.session(value) {
+            let now = now_secs();
+            let mut closed = self.closed.lock().unwrap_or_else(|e| e.into_inner());
+            closed.retain(|_, exp| *exp > now);
+            closed.insert(nonce, expiry);
+        }
     }
 
     /// Whether the request carries the token or a live session.
     pub fn allows(&self, headers: &HeaderMap) -> bool {
+        self.check(headers) == TokenCheck::Valid
+    }
+
+    /// What the request's credentials amount to.
+    pub fn check(&self, headers: &HeaderMap) -> TokenCheck {
         if !self.enabled() {
-            return true;
+            return TokenCheck::Valid;
         }
         if let Some(token) = bearer(headers) {
-            return self.token_matches(token);
+            return self.check_token(token);
         }
-        session_cookie(headers).is_some_and(|id| self.session_valid(id))
+        if session_cookie(headers).is_some_and(|v| self.session_valid(v)) {
+            TokenCheck::Valid
+        } else {
+            TokenCheck::Invalid
+        }
     }
-}
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+    fn cookie(&self, value: &str, max_age: u64) -> String {
+        let secure = if self.secure_cookie { "; Secure" } else { "" };
+        format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}")
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -120,15 +241,22 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
+fn too_many() -> ApiError {
+    ApiError::TooManyRequests(format!(
+        "tentativas demais com token inválido; aguarde {} segundos",
+        FAILURE_WINDOW.as_secs()
+    ))
+}
+
 /// Rejects unauthenticated requests with 401 JSON.
 pub async fn require(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.auth.allows(request.headers()) {
-        next.run(request).await
-    } else {
-        ApiError::Unauthorized(
+    match state.auth.check(request.headers()) {
+        TokenCheck::Valid => next.run(request).await,
+        TokenCheck::Limited => too_many().into_response(),
+        TokenCheck::Invalid => ApiError::Unauthorized(
             "token ausente ou inválido: envie Authorization: Bearer <token>".into(),
         )
-        .into_response()
+        .into_response(),
     }
 }
 
@@ -158,14 +286,15 @@ pub async fn open_session(
         .as_deref()
         .or_else(|| bearer(&headers))
         .unwrap_or_default();
-    if !state.auth.token_matches(given) {
-        return ApiError::Unauthorized("token inválido".into()).into_response();
+    match state.auth.check_token(given) {
+        TokenCheck::Valid => {}
+        TokenCheck::Limited => return too_many().into_response(),
+        TokenCheck::Invalid => {
+            return ApiError::Unauthorized("token inválido".into()).into_response()
+        }
     }
     let id = state.auth.open_session();
-    let cookie = format!(
-        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        SESSION_TTL.as_secs()
-    );
+    let cookie = state.auth.cookie(&id, SESSION_TTL.as_secs());
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(SET_COOKIE, v);
@@ -180,10 +309,9 @@ pub async fn close_session(State(state): State<AppState>, headers: HeaderMap) ->
         state.auth.close_session(id);
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_static("ruptura_sessao=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-    );
+    if let Ok(v) = HeaderValue::from_str(&state.auth.cookie("", 0)) {
+        response.headers_mut().insert(SET_COOKIE, v);
+    }
     response
 }
 
@@ -216,23 +344,62 @@ mod tests {
         );
         assert_eq!(bearer(&h), Some("abc"));
         assert_eq!(session_cookie(&h), Some("xyz"));
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
     }
 
-    #[test]
-    fn sessions_open_and_close() {
-        let auth = Auth::new(Some("s3cret".into()));
-        let id = auth.open_session();
+    fn with_cookie(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert(
             COOKIE,
-            HeaderValue::from_str(&format!("{SESSION_COOKIE}={id}")).unwrap(),
+            HeaderValue::from_str(&format!("{SESSION_COOKIE}={value}")).unwrap(),
         );
-        assert!(auth.allows(&h));
+        h
+    }
+
+    #[test]
+    fn sessions_are_signed_survive_a_restart_and_close() {
+        let auth = Auth::new(Some("s3cret".into()));
+        let id = auth.open_session();
+        assert!(!id.contains("s3cret"));
+        assert!(auth.allows(&with_cookie(&id)));
+        // Another server (or this one restarted) with the same token accepts it.
+        let other = Auth::new(Some("s3cret".into()));
+        assert!(other.allows(&with_cookie(&id)));
+        // A different key, a tampered expiry or signature: refused.
+        assert!(!Auth::new(Some("outro".into())).allows(&with_cookie(&id)));
+        let keyed = Auth::new(Some("s3cret".into())).with_session_key(Some("k"));
+        assert!(!keyed.allows(&with_cookie(&id)));
+        let (exp, rest) = id.split_once('.').unwrap();
+        let later = format!("{}.{rest}", exp.parse::<u64>().unwrap() + 1000);
+        assert!(!auth.allows(&with_cookie(&later)));
+        let mut bad_mac = id.clone();
+        bad_mac.pop();
+        bad_mac.push('0');
+        if bad_mac != id {
+            assert!(!auth.allows(&with_cookie(&bad_mac)));
+        }
         auth.close_session(&id);
-        assert!(!auth.allows(&h));
+        assert!(!auth.allows(&with_cookie(&id)));
         assert!(!format!("{auth:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn wrong_tokens_are_limited() {
+        let auth = Auth::new(Some("s3cret".into()));
+        assert_eq!(auth.check_token("s3cret"), TokenCheck::Valid);
+        for _ in 0..MAX_FAILURES {
+            assert_eq!(auth.check_token("x"), TokenCheck::Invalid);
+        }
+        // Even the right token is not checked until the window ends.
+        assert_eq!(auth.check_token("s3cret"), TokenCheck::Limited);
+        assert_eq!(auth.check_token("x"), TokenCheck::Limited);
+    }
+
+    #[test]
+    fn secure_cookie_option() {
+        let auth = Auth::new(Some("t".into())).with_secure_cookie(true);
+        assert!(auth.cookie("v", 10).ends_with("; Secure"));
+        assert!(!Auth::new(Some("t".into()))
+            .cookie("v", 10)
+            .contains("Secure"));
     }
 }

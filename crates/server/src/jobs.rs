@@ -22,6 +22,14 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
+/// Whether `id` has the form of a job id (a hyphenated lowercase UUID, as `submit` makes them).
+/// Anything else names no job, whatever the queue: it never reaches a key or a map.
+pub fn valid_job_id(id: &str) -> bool {
+    id.len() == 36
+        && uuid::Uuid::try_parse(id).is_ok()
+        && !id.bytes().any(|b| b.is_ascii_uppercase())
+}
+
 /// What a job analyses and how.
 #[derive(Debug, Clone)]
 pub struct JobSpec {
@@ -142,6 +150,11 @@ pub trait JobQueue: Send + Sync {
         &self,
         id: &str,
     ) -> Result<Option<(JobStatus, Estatisticas, Decisoes)>, ApiError>;
+    /// Whether the queue's backing service answers (`/health`): `Err` says why not. The
+    /// in-process queue always answers.
+    async fn ping(&self) -> Result<(), String> {
+        Ok(())
+    }
     /// The events after event id `after`, then the live ones, ending after the final event.
     async fn events(
         &self,
@@ -159,6 +172,11 @@ pub struct LocalQueueConfig {
     pub max_pending: usize,
     /// How long a finished job stays readable.
     pub ttl: Duration,
+    /// Finished jobs kept at most; past it the oldest finished job is forgotten first.
+    pub max_finished_jobs: usize,
+    /// Bytes of results (serialized JSON) that finished jobs keep at most; past it the oldest
+    /// finished job is forgotten first (the newest is always kept).
+    pub max_finished_bytes: usize,
 }
 
 impl Default for LocalQueueConfig {
@@ -167,6 +185,8 @@ impl Default for LocalQueueConfig {
             max_running: 2,
             max_pending: 32,
             ttl: Duration::from_secs(3600),
+            max_finished_jobs: 64,
+            max_finished_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -181,13 +201,79 @@ enum Recorded {
     Falhou(String),
 }
 
+/// One result, kept compactly: its JSON and its criticality label, not the structure (a
+/// finished whole-book job holds about its JSON size, not several times it).
+struct StoredResult {
+    json: Box<[u8]>,
+    criticidade: Box<str>,
+}
+
+impl StoredResult {
+    fn new(r: &Resultado) -> Self {
+        Self {
+            // A plain struct serializes into a Vec without error.
+            json: serde_json::to_vec(r).unwrap_or_default().into_boxed_slice(),
+            criticidade: r.criticidade().into(),
+        }
+    }
+
+    fn size(&self, num_pedido: &str) -> usize {
+        self.json.len() + self.criticidade.len() + 2 * num_pedido.len() + 64
+    }
+
+    fn result(&self) -> Option<Resultado> {
+        serde_json::from_slice(&self.json).ok()
+    }
+}
+
+/// Finished jobs in the order they finished, with what each holds: the budget of
+/// `max_finished_jobs` and `max_finished_bytes`.
+#[derive(Default)]
+struct FinishedJobs {
+    order: std::collections::VecDeque<(String, usize)>,
+    bytes: usize,
+}
+
+impl FinishedJobs {
+    /// Records a finished job; returns the ids to forget (oldest first) to stay in budget.
+    fn admit(&mut self, id: String, bytes: usize, config: &LocalQueueConfig) -> Vec<String> {
+        self.order.push_back((id, bytes));
+        self.bytes += bytes;
+        let mut evicted = Vec::new();
+        while self.order.len() > 1
+            && (self.order.len() > config.max_finished_jobs.max(1)
+                || self.bytes > config.max_finished_bytes)
+        {
+            if let Some((old, b)) = self.order.pop_front() {
+                self.bytes -= b;
+                evicted.push(old);
+            }
+        }
+        evicted
+    }
+
+    fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        let mut bytes = 0;
+        self.order.retain(|(id, b)| {
+            let k = keep(id);
+            if k {
+                bytes += b;
+            }
+            k
+        });
+        self.bytes = bytes;
+    }
+}
+
 struct LocalJobState {
     estado: JobState,
     stats: Estatisticas,
     /// Exact totals and products of the batches finished so far.
     decisoes: Decisoes,
     /// Results in completion order; `slot_of[i]` is the position of job order i, once finished.
-    results: Vec<Resultado>,
+    results: Vec<StoredResult>,
+    /// Bytes `results` and `slot_of` hold (about).
+    bytes: usize,
     slot_of: HashMap<String, usize>,
     events: Vec<Recorded>,
     batches_done: usize,
@@ -254,7 +340,10 @@ impl LocalJob {
             } => JobEvent::Lote {
                 id,
                 lote_index: *lote_index,
-                resultados: st.results[results.clone()].to_vec(),
+                resultados: st.results[results.clone()]
+                    .iter()
+                    .filter_map(StoredResult::result)
+                    .collect(),
                 counts: *counts,
             },
             Recorded::Concluido(stats) => JobEvent::Concluido {
@@ -279,14 +368,17 @@ struct JobRecorder(Arc<LocalJob>);
 impl Observer for JobRecorder {
     fn batch(&mut self, batch: Batch) {
         let job = &self.0;
+        // Serialized before taking the lock.
+        let stored: Vec<StoredResult> = batch.results.iter().map(StoredResult::new).collect();
         let event = {
             let mut st = job.lock();
             let start = st.results.len();
-            for r in batch.results {
-                st.stats.count(&r);
+            for (r, s) in batch.results.iter().zip(stored) {
+                st.stats.count(r);
                 let slot = st.results.len();
+                st.bytes += s.size(r.num_pedido());
                 st.slot_of.insert(r.num_pedido().to_string(), slot);
-                st.results.push(r);
+                st.results.push(s);
             }
             st.stats.add_valores(&batch.valores);
             st.decisoes.merge(Decisoes {
@@ -317,13 +409,16 @@ pub struct LocalQueue {
     config: LocalQueueConfig,
     running: Arc<Semaphore>,
     jobs: Arc<RwLock<HashMap<String, Arc<LocalJob>>>>,
+    finished: Arc<Mutex<FinishedJobs>>,
 }
 
 impl LocalQueue {
     /// A queue over `store`; also starts the sweeper that forgets jobs past their TTL.
     pub fn new(store: Arc<dyn Store>, config: LocalQueueConfig) -> Self {
         let jobs: Arc<RwLock<HashMap<String, Arc<LocalJob>>>> = Arc::default();
+        let finished: Arc<Mutex<FinishedJobs>> = Arc::default();
         let weak = Arc::downgrade(&jobs);
+        let weak_finished = Arc::downgrade(&finished);
         let ttl = config.ttl;
         tokio::spawn(async move {
             let mut tick =
@@ -333,6 +428,11 @@ impl LocalQueue {
                 let Some(jobs) = weak.upgrade() else { break };
                 let mut map = jobs.write().unwrap_or_else(|e| e.into_inner());
                 map.retain(|_, j| j.lock().finished_at.is_none_or(|t| t.elapsed() < ttl));
+                if let Some(f) = weak_finished.upgrade() {
+                    f.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .retain(|id| map.contains_key(id));
+                }
             }
         });
         Self {
@@ -340,6 +440,7 @@ impl LocalQueue {
             running: Arc::new(Semaphore::new(config.max_running.max(1))),
             config,
             jobs,
+            finished,
         }
     }
 
@@ -380,6 +481,7 @@ impl JobQueue for LocalQueue {
                 stats: Estatisticas::new(spec.orders.len()),
                 decisoes: Decisoes::default(),
                 results: Vec::with_capacity(spec.orders.len()),
+                bytes: 0,
                 slot_of: HashMap::with_capacity(spec.orders.len()),
                 events: Vec::new(),
                 batches_done: 0,
@@ -399,6 +501,11 @@ impl JobQueue for LocalQueue {
         };
 
         let (store, running) = (Arc::clone(&self.store), Arc::clone(&self.running));
+        let (jobs, finished, config) = (
+            Arc::clone(&self.jobs),
+            Arc::clone(&self.finished),
+            self.config,
+        );
         tokio::spawn(async move {
             let _permit = running.acquire_owned().await;
             let started = Instant::now();
@@ -440,6 +547,23 @@ impl JobQueue for LocalQueue {
                 st.events.len()
             };
             job.events_tx.send_replace(count);
+            // Within budget: the oldest finished jobs are forgotten first.
+            let bytes = job.lock().bytes;
+            let evicted = finished.lock().unwrap_or_else(|e| e.into_inner()).admit(
+                job.id.clone(),
+                bytes,
+                &config,
+            );
+            if !evicted.is_empty() {
+                let mut map = jobs.write().unwrap_or_else(|e| e.into_inner());
+                for id in &evicted {
+                    map.remove(id);
+                }
+                tracing::info!(
+                    esquecidos = evicted.len(),
+                    "jobs concluídos antigos esquecidos (limite de memória)"
+                );
+            }
         });
         Ok(created)
     }
@@ -464,7 +588,7 @@ impl JobQueue for LocalQueue {
             let st = job.lock();
             job.orders
                 .iter()
-                .filter_map(|o| st.slot_of.get(o).map(|&i| st.results[i].clone()))
+                .filter_map(|o| st.slot_of.get(o).and_then(|&i| st.results[i].result()))
                 .collect()
         }))
     }
@@ -472,9 +596,9 @@ impl JobQueue for LocalQueue {
     async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, ApiError> {
         Ok(self.get(id).map(|job| {
             let st = job.lock();
-            st.results
+            st.slot_of
                 .iter()
-                .map(|r| (r.num_pedido().to_string(), r.criticidade().to_string()))
+                .map(|(num, &i)| (num.clone(), st.results[i].criticidade.to_string()))
                 .collect()
         }))
     }

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod guard;
 pub mod jobs;
 pub mod openapi;
 pub mod request;
@@ -47,6 +48,17 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Serve the page's files from this folder instead of the embedded copies (development).
     pub web_dir: Option<std::path::PathBuf>,
+    /// A connection must send a whole request head within this time, the first one and each
+    /// next one on a keep-alive connection: silent, slow and idle connections are closed.
+    pub header_timeout: Duration,
+    /// Open connections at most; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// On shutdown, connections still busy after this are dropped.
+    pub shutdown_grace: Duration,
+    /// Batch and single-order analyses running at once (`MAX_ANALISES_SIMULTANEAS`); later
+    /// requests wait, their bodies unread, within the request timeout. With the jobs'
+    /// `MAX_JOBS_SIMULTANEOS` this bounds the memory analysis takes under any load.
+    pub max_concurrent_analyses: usize,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +69,10 @@ impl Default for ServerConfig {
             body_limit: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(120),
             web_dir: None,
+            header_timeout: Duration::from_secs(15),
+            max_connections: 1024,
+            shutdown_grace: Duration::from_secs(10),
+            max_concurrent_analyses: 4,
         }
     }
 }
@@ -71,6 +87,8 @@ pub struct AppState {
     pub auth: Auth,
     /// Cancelled when shutdown starts: event streams end.
     pub shutdown: CancellationToken,
+    /// Permits for batch and single-order analyses (`ServerConfig::max_concurrent_analyses`).
+    pub analyses: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -96,6 +114,9 @@ impl AppState {
         Self {
             store,
             settings: Arc::new(settings),
+            analyses: Arc::new(tokio::sync::Semaphore::new(
+                config.max_concurrent_analyses.max(1),
+            )),
             config: Arc::new(config),
             jobs,
             auth,
@@ -110,8 +131,9 @@ pub fn router(state: AppState) -> Router {
     let timeout =
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout);
 
-    // Routes that need the token when one is configured.
-    let api = Router::new()
+    // Analyses answered in the request: at most `max_concurrent_analyses` at once, the permit
+    // taken before the body is read.
+    let analyses = Router::new()
         .route(
             "/carteira/api/ruptura/analisar-lote-async",
             post(analysis::analisar_lote),
@@ -128,6 +150,14 @@ pub fn router(state: AppState) -> Router {
             "/api/ruptura/analisar-pedido/{num_pedido}",
             get(analysis::analisar_pedido),
         )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            analysis_permit,
+        ));
+
+    // Routes that need the token when one is configured.
+    let api = Router::new()
+        .merge(analyses)
         .route(
             "/carteira/api/ruptura/analisar-todos-async",
             post(jobs::analisar_todos),
@@ -165,9 +195,22 @@ pub fn router(state: AppState) -> Router {
         .merge(open)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(middleware::from_fn(guard::csrf))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Waits for an analysis permit, then runs the request holding it.
+async fn analysis_permit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match Arc::clone(&state.analyses).acquire_owned().await {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
 }
 
 async fn not_found(request: Request) -> Response {
@@ -243,20 +286,76 @@ async fn log_request(request: Request, next: Next) -> Response {
 }
 
 /// Serves `router(state)` on `listener` until `shutdown` completes; then stops accepting,
-/// ends event streams and lets in-flight requests finish.
+/// ends event streams and lets in-flight requests finish, for at most
+/// `ServerConfig::shutdown_grace`.
+///
+/// HTTP/1.1 connections through hyper: a connection that does not send a whole request head
+/// within `header_timeout` (silent, slow, or idle between keep-alive requests) is closed, and at
+/// most `max_connections` are open at once (the next client waits in the listen backlog, so a
+/// flood of idle sockets cannot use up the process's file descriptors).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
     let token = state.shutdown.clone();
+    let config = Arc::clone(&state.config);
     let app = router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            token.cancel();
-        })
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&slots).acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before accept: wait, go on.
+                    tracing::warn!(error = %e, "accept falhou");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let conn = builder.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "conexão encerrada com erro");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    token.cancel();
+    if tokio::time::timeout(config.shutdown_grace, graceful.shutdown())
         .await
+        .is_err()
+    {
+        tracing::warn!(
+            "encerrando: conexões ainda ocupadas após {:?} foram descartadas",
+            config.shutdown_grace
+        );
+    }
+    Ok(())
 }
 
 /// Completes on ctrl-c or SIGTERM.

@@ -1,7 +1,8 @@
 //! The API description at `/api/openapi.json` and a docs page at `/api/docs`.
 
 use axum::Router;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
@@ -25,6 +26,7 @@ use crate::AppState;
         crate::auth::status,
         crate::web::pedidos,
     ),
+    modifiers(&BearerScheme),
     tags(
         (name = "analise", description = "Análise de pedidos"),
         (name = "jobs", description = "Análises grandes com progresso ao vivo"),
@@ -34,6 +36,41 @@ use crate::AppState;
     )
 )]
 pub struct ApiDoc;
+
+/// Declares `Authorization: Bearer <API_TOKEN>` (the `bearer` scheme) as the API's security.
+/// Routes that need no token (`/health`, `/api/auth/*`) say so with an empty requirement.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "API_TOKEN; a página usa o cookie de sessão aberto em /api/auth/sessao",
+                    ))
+                    .build(),
+            ),
+        );
+        openapi.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if path == "/health" || path.starts_with("/api/auth/") {
+                for op in [&mut item.get, &mut item.post, &mut item.delete]
+                    .into_iter()
+                    .flatten()
+                {
+                    op.security = Some(vec![SecurityRequirement::default()]);
+                }
+            }
+        }
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))

@@ -105,6 +105,17 @@ fn bad(msg: impl Into<String>) -> ApiError {
     ApiError::BadRequest(msg.into())
 }
 
+/// Rejects text holding a NUL or another control character (PostgreSQL refuses NUL in text,
+/// and none belongs in an order number, a filter or a search).
+pub fn check_text(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(bad(format!(
+            "{field} contém caractere de controle (por exemplo NUL): não permitido"
+        )));
+    }
+    Ok(())
+}
+
 /// Parses a request body. `max_orders` is `MAX_PEDIDOS_POR_REQUISICAO`.
 pub fn parse(
     body: &Bytes,
@@ -193,8 +204,9 @@ fn minimum(obj: &Map<String, Value>, name: &str) -> Result<Option<Decimal>, ApiE
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| bad(format!("\"data_base\" inválida {s:?}: use AAAA-MM-DD")))
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| bad(format!("\"data_base\" inválida {s:?}: use AAAA-MM-DD")))?;
+    ruptura_app::settings::check_date_range(d).map_err(|e| bad(format!("\"data_base\": {e}")))
 }
 
 fn order_list(v: &Value, max_orders: usize, source: Source) -> Result<Vec<String>, ApiError> {
@@ -216,6 +228,7 @@ fn order_list(v: &Value, max_orders: usize, source: Source) -> Result<Vec<String
         if s.is_empty() {
             return Err(bad(format!("pedidos[{i}] está vazio")));
         }
+        check_text(&format!("pedidos[{i}]"), s)?;
         if seen.insert(s.to_string()) {
             orders.push(s.to_string());
         }
@@ -238,7 +251,10 @@ fn filters(f: &Map<String, Value>) -> Result<OrderFilter, ApiError> {
     let text = |name: &str| -> Result<Option<String>, ApiError> {
         match f.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::String(s)) => {
+                check_text(&format!("filtros.{name}"), s)?;
+                Ok(Some(s.clone()))
+            }
             Some(_) => Err(bad(format!("filtros.{name} deve ser texto"))),
         }
     };
@@ -324,6 +340,13 @@ mod tests {
             r#"{"pedidos": ["a"], "max_workers": 65}"#,
             r#"{"pedidos": ["a"], "max_workers": 2.5}"#,
             r#"{"pedidos": ["a"], "data_base": "2026-02-31"}"#,
+            r#"{"pedidos": ["a"], "data_base": "0000-01-01"}"#,
+            r#"{"pedidos": ["a"], "data_base": "-0001-12-31"}"#,
+            r#"{"pedidos": ["a"], "data_base": "+262142-12-31"}"#,
+            r#"{"pedidos": ["a"], "data_base": "1999-12-31"}"#,
+            r#"{"pedidos": ["a"], "data_base": "2101-01-01"}"#,
+            r#"{"pedidos": ["a\u0000"]}"#,
+            r#"{"pedidos": ["a"], "filtros": {"busca": "\u0000"}}"#,
             r#"{"pedidos": ["a"], "modo": "turbo"}"#,
             r#"{"pedidos": ["a"], "modo": 1}"#,
             r#"{"pedidos": ["a"], "parcial_minimo_valor": -1}"#,

@@ -62,6 +62,26 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// Reads `path` from `dir` only when it names a file inside `dir`: plain relative components
+/// only (no root, no `..`, no drive prefix), and the resolved file (symbolic links followed)
+/// still under the resolved folder.
+fn read_inside(dir: &std::path::Path, path: &str) -> Option<Vec<u8>> {
+    use std::path::Component;
+    if path.is_empty() || path.contains(['\\', '\0']) {
+        return None;
+    }
+    let rel = std::path::Path::new(path);
+    if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let root = dir.canonicalize().ok()?;
+    let file = root.join(rel).canonicalize().ok()?;
+    if !file.starts_with(&root) || !file.is_file() {
+        return None;
+    }
+    std::fs::read(file).ok()
+}
+
 fn serve_file(state: &AppState, path: &str) -> Response {
     if path
         .split('/')
@@ -70,7 +90,7 @@ fn serve_file(state: &AppState, path: &str) -> Response {
         return StatusCode::NOT_FOUND.into_response();
     }
     let bytes: Option<Vec<u8>> = match &state.config.web_dir {
-        Some(dir) => std::fs::read(dir.join(path)).ok(),
+        Some(dir) => read_inside(dir, path),
         None => Assets::get(path).map(|f| f.data.into_owned()),
     };
     match bytes {
@@ -197,6 +217,17 @@ pub async fn pedidos(
         ));
     }
     let pagina = q.pagina.unwrap_or(1).max(1);
+    for (field, value) in [
+        ("vendedor", &q.vendedor),
+        ("equipe_vendas", &q.equipe_vendas),
+        ("estado", &q.estado),
+        ("busca", &q.busca),
+        ("job_id", &q.job_id),
+    ] {
+        if let Some(v) = value {
+            crate::request::check_text(field, v)?;
+        }
+    }
     let criticidades = parse_criticidades(q.criticidade.as_deref())?;
     // Criticality comes from a job's results, not from the store: the orders it keeps.
     let keep: Option<HashSet<String>> = match (criticidades, q.job_id.as_deref()) {
@@ -206,6 +237,11 @@ pub async fn pedidos(
                 .into(),
         )),
         (Some(wanted), Some(job_id)) => {
+            if !crate::jobs::valid_job_id(job_id) {
+                return Err(ApiError::NotFound(format!(
+                    "job {job_id:?} não encontrado: um id de job tem a forma de um UUID"
+                )));
+            }
             let labels = state.jobs.criticalities(job_id).await?.ok_or_else(|| {
                 ApiError::NotFound(format!("job {job_id:?} não encontrado (ou expirado)"))
             })?;

@@ -482,7 +482,11 @@ async fn shutdown_ends_open_event_streams() {
         .await
         .expect("stream ends")
         .unwrap();
-    assert!(ended && events.is_empty());
+    // One final event says why the stream ends (issue 12).
+    assert!(ended);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].event, "encerrando");
+    assert!(events[0].id.is_none());
     tokio::time::timeout(Duration::from_secs(10), task)
         .await
         .expect("server stops")

@@ -39,6 +39,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// request during an outage fails fast with [`StoreError::Unavailable`].
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long one load (the snapshot's queries) may take. PostgreSQL cancels a statement past
+/// it (`statement_timeout`, sent at connection start), and the client gives up at the same
+/// time plus a margin, so a connection that goes silent (a network outage, a stopped host)
+/// fails the load with [`StoreError::Unavailable`] instead of leaving a job waiting forever.
+pub const LOAD_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Rows per `INSERT ... SELECT FROM UNNEST(...)` of an import.
 const IMPORT_CHUNK: usize = 20_000;
 
@@ -60,7 +66,8 @@ impl PgStore {
         let shown = crate::redact(url);
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl(format!("{shown}: {e}")))?
-            .application_name("ruptura");
+            .application_name("ruptura")
+            .options([("statement_timeout", format!("{}s", LOAD_TIMEOUT.as_secs()))]);
         // One direct connection first: its error says what is wrong (refused, unknown host, no
         // such database), where a pool would only report a timeout.
         match tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options)).await {
@@ -88,6 +95,29 @@ impl PgStore {
             pool,
             layout: Arc::default(),
         })
+    }
+
+    /// One snapshot for every query of a load, and no writes: the old system's database is
+    /// only ever read.
+    async fn load_snapshot(
+        &self,
+        selection: &Selection,
+        today: NaiveDate,
+    ) -> Result<Loaded, StoreError> {
+        let mut tx = self.pool.begin_with(READ_SNAPSHOT).await?;
+        match self.load_in(&mut tx, selection, today).await {
+            Ok(loaded) => {
+                tx.commit().await?;
+                Ok(loaded)
+            }
+            Err(e) => {
+                if matches!(e, StoreError::Schema(_)) {
+                    // The tables changed under the cached layout: read it again next time.
+                    self.forget_layout();
+                }
+                Err(e)
+            }
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -652,22 +682,15 @@ impl Store for PgStore {
     }
 
     async fn load(&self, selection: &Selection, today: NaiveDate) -> Result<Loaded, StoreError> {
-        // One snapshot for every query below, and no writes: the old system's database is only
-        // ever read.
-        let mut tx = self.pool.begin_with(READ_SNAPSHOT).await?;
-        match self.load_in(&mut tx, selection, today).await {
-            Ok(loaded) => {
-                tx.commit().await?;
-                Ok(loaded)
-            }
-            Err(e) => {
-                if matches!(e, StoreError::Schema(_)) {
-                    // The tables changed under the cached layout: read it again next time.
-                    self.forget_layout();
-                }
-                Err(e)
-            }
-        }
+        let limit = LOAD_TIMEOUT + Duration::from_secs(5);
+        tokio::time::timeout(limit, self.load_snapshot(selection, today))
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Unavailable(format!(
+                    "o PostgreSQL não respondeu à leitura em {} s",
+                    limit.as_secs()
+                )))
+            })
     }
 
     async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {

@@ -30,7 +30,9 @@ use ruptura_app::wire::{Estatisticas, Resultado};
 use ruptura_app::{Decisoes, Produtos, Valores};
 use ruptura_engine::Mode;
 use ruptura_server::error::ApiError;
-use ruptura_server::jobs::{Counts, JobCreated, JobEvent, JobSpec, JobState, JobStatus};
+use ruptura_server::jobs::{
+    valid_job_id, Counts, JobCreated, JobEvent, JobSpec, JobState, JobStatus,
+};
 use ruptura_server::JobQueue;
 use rust_decimal::Decimal;
 use tokio_util::sync::CancellationToken;
@@ -493,7 +495,27 @@ impl JobQueue for RedisQueue {
         Ok(created)
     }
 
+    async fn ping(&self) -> Result<(), String> {
+        let reply: RedisResult<String> = tokio::time::timeout(
+            Duration::from_secs(2),
+            redis::cmd("PING").query_async(&mut self.inner.conn()),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(RedisError::from((
+                redis::ErrorKind::IoError,
+                "sem resposta em 2 s",
+            )))
+        });
+        reply
+            .map(|_| ())
+            .map_err(|e| format!("Redis indisponível: {e}"))
+    }
+
     async fn status(&self, id: &str) -> Result<Option<JobStatus>, ApiError> {
+        if !valid_job_id(id) {
+            return Ok(None);
+        }
         let h = self.inner.hash(id).await.map_err(unavailable)?;
         if h.is_empty() {
             return Ok(self.inner.memo_status(id));
@@ -536,6 +558,9 @@ impl JobQueue for RedisQueue {
     }
 
     async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, ApiError> {
+        if !valid_job_id(id) {
+            return Ok(None);
+        }
         let inner = &self.inner;
         let (exists, orders, raw): (bool, Vec<String>, HashMap<String, String>) = redis::pipe()
             .exists(inner.keys.job(id))
@@ -573,6 +598,9 @@ impl JobQueue for RedisQueue {
         struct Resumo {
             criticidade: String,
         }
+        if !valid_job_id(id) {
+            return Ok(None);
+        }
         let inner = &self.inner;
         let (exists, raw): (bool, HashMap<String, String>) = redis::pipe()
             .exists(inner.keys.job(id))
@@ -601,6 +629,9 @@ impl JobQueue for RedisQueue {
         id: &str,
         after: u64,
     ) -> Result<Option<BoxStream<'static, JobEvent>>, ApiError> {
+        if !valid_job_id(id) {
+            return Ok(None);
+        }
         let inner = Arc::clone(&self.inner);
         let exists: bool = inner
             .conn()
@@ -616,6 +647,8 @@ impl JobQueue for RedisQueue {
             cursor: after,
             pending: VecDeque::new(),
             finished: false,
+            delivered: HashSet::new(),
+            high: None,
             backoff: Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
         };
         let stream = futures::stream::unfold(state, |mut st| async move {
@@ -634,14 +667,32 @@ struct EventCursor {
     cursor: u64,
     pending: VecDeque<JobEvent>,
     finished: bool,
+    /// Orders whose result this follower has handed out: a job recreated after Redis lost its
+    /// data analyses them again, and the follower must not see them twice.
+    delivered: HashSet<String>,
+    /// The highest running counts handed out: progress never goes backwards.
+    high: Option<Counts>,
     backoff: Backoff,
 }
 
 impl EventCursor {
     async fn next(&mut self) -> Option<JobEvent> {
         loop {
-            if let Some(e) = self.pending.pop_front() {
+            if let Some(mut e) = self.pending.pop_front() {
                 self.cursor = e.id();
+                if let JobEvent::Lote {
+                    resultados, counts, ..
+                } = &mut e
+                {
+                    resultados.retain(|r| self.delivered.insert(r.num_pedido().to_string()));
+                    let high = self.high.get_or_insert(*counts);
+                    high.processados = high.processados.max(counts.processados);
+                    high.erros = high.erros.max(counts.erros);
+                    high.pedidos_ok = high.pedidos_ok.max(counts.pedidos_ok);
+                    high.pedidos_com_ruptura =
+                        high.pedidos_com_ruptura.max(counts.pedidos_com_ruptura);
+                    *counts = *high;
+                }
                 let last = !matches!(e, JobEvent::Lote { .. });
                 self.inner.remember_event(&self.id, self.cursor, last);
                 if last {
@@ -689,10 +740,18 @@ impl EventCursor {
             return Ok(true);
         }
         let base = base.unwrap_or(0);
-        let start = self.cursor.saturating_sub(base) as isize;
+        // A cursor past anything a list can hold (a Last-Event-ID of 2^63 or more) is past the
+        // end: nothing to replay, never a wrap to a negative index.
+        let Ok(start) = isize::try_from(self.cursor.saturating_sub(base)) else {
+            if state.as_deref() != Some("em_andamento") {
+                self.finished = true;
+                return Ok(true);
+            }
+            return Ok(false);
+        };
         let raw: Vec<String> = inner
             .conn()
-            .lrange(inner.keys.events(&self.id), start, start + 49)
+            .lrange(inner.keys.events(&self.id), start, start.saturating_add(49))
             .await?;
         if raw.is_empty() {
             // The state changes in the same script that appends the final event: a finished

@@ -609,10 +609,12 @@ impl Consumer {
                 &self.keys,
                 self.config.redis.ttl_secs(),
                 &msg.job_id,
-                index,
-                ack,
-                results,
-                decisoes,
+                FinishedBatch {
+                    index,
+                    ack,
+                    results,
+                    decisoes,
+                },
             )
             .await;
             match outcome {
@@ -664,6 +666,18 @@ impl Consumer {
     }
 }
 
+/// One finished batch, as [`record_batch`] records it.
+#[derive(Debug, Clone, Copy)]
+pub struct FinishedBatch<'a> {
+    /// The batch's index in the job.
+    pub index: usize,
+    /// The stream message id to acknowledge, or "" for none.
+    pub ack: &'a str,
+    pub results: &'a [Resultado],
+    /// The batch's exact totals and products (SPEC 8.3, 8.4).
+    pub decisoes: &'a Decisoes,
+}
+
 /// Records one finished batch of job `job_id` with [`scripts::COMMIT`] and, when `ack` is a
 /// message id, acknowledges and deletes that message, all atomically. Returns the script's code:
 /// -1 (job gone or finished: nothing written), 0 (batch already counted: nothing written),
@@ -673,11 +687,14 @@ pub async fn record_batch<C: redis::aio::ConnectionLike + Send>(
     keys: &Keys,
     ttl_secs: u64,
     job_id: &str,
-    index: usize,
-    ack: &str,
-    results: &[Resultado],
-    decisoes: &Decisoes,
+    batch: FinishedBatch<'_>,
 ) -> RedisResult<i64> {
+    let FinishedBatch {
+        index,
+        ack,
+        results,
+        decisoes,
+    } = batch;
     let counts = BatchCounts::of(results);
     let orders: Vec<&str> = results.iter().map(Resultado::num_pedido).collect();
     let orders_json = serde_json::to_string(&orders).unwrap_or_else(|_| "[]".into());

@@ -388,6 +388,29 @@ async fn flushed_redis_ends_in_a_finished_job() {
     for pair in events.windows(2) {
         assert!(pair[1].id() > pair[0].id(), "ids crescentes");
     }
+    // The follower never sees an order twice nor progress going backwards (SPEC 5).
+    let mut seen = std::collections::HashSet::new();
+    let mut progress = 0;
+    for e in &events {
+        if let JobEvent::Lote {
+            resultados, counts, ..
+        } = e
+        {
+            for r in resultados {
+                assert!(
+                    seen.insert(r.num_pedido().to_string()),
+                    "pedido {} entregue duas vezes",
+                    r.num_pedido()
+                );
+            }
+            assert!(
+                counts.processados >= progress,
+                "progresso voltou de {progress} para {}",
+                counts.processados
+            );
+            progress = counts.processados;
+        }
+    }
 
     w.cancel();
     h.await.unwrap();
@@ -443,10 +466,12 @@ async fn sequential_message_taken_over_after_partial_progress() {
             &keys,
             600,
             &id,
-            index,
-            "",
-            batch,
-            &Default::default(),
+            ruptura_worker::worker::FinishedBatch {
+                index,
+                ack: "",
+                results: batch,
+                decisoes: &Default::default(),
+            },
         )
         .await
         .unwrap();
@@ -460,6 +485,55 @@ async fn sequential_message_taken_over_after_partial_progress() {
     assert_same_results(&want, &queue.results(&id).await.unwrap().unwrap());
     assert!(stream_entries(url, prefix).await.is_empty());
 
+    w.cancel();
+    h.await.unwrap();
+    t.finish().await;
+}
+
+/// Ids of the wrong form name no job (never a key such as `{id}:eventos`), and a
+/// `Last-Event-ID` of 2^63 or more is past the end rather than a replay from the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_ids_are_validated_and_huge_cursors_replay_nothing() {
+    let Some(t) = Setup::new(0, "ids", 40).await else {
+        return;
+    };
+    let (store, opts, queue) = (&t.store, &t.opts, &t.queue);
+    let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 10);
+    let (w, h) = start_worker(store, opts, 1, "ids");
+    let id = queue.submit(spec).await.unwrap().job_id;
+    let all = follow(queue, &id, LIMIT).await;
+    assert!(matches!(all.last(), Some(JobEvent::Concluido { .. })));
+
+    for bad in [
+        format!("{id}:eventos"),
+        format!("{id}:resultados"),
+        format!("{id}:pedidos"),
+        "x".to_string(),
+        id.to_uppercase(),
+    ] {
+        assert!(queue.status(&bad).await.unwrap().is_none(), "{bad}");
+        assert!(queue.results(&bad).await.unwrap().is_none(), "{bad}");
+        assert!(queue.criticalities(&bad).await.unwrap().is_none(), "{bad}");
+        assert!(queue.events(&bad, 0).await.unwrap().is_none(), "{bad}");
+    }
+
+    for after in [1u64 << 63, u64::MAX, (1u64 << 63) + 3] {
+        let mut events = queue.events(&id, after).await.unwrap().expect("job");
+        let got = tokio::time::timeout(LIMIT, async {
+            let mut v = Vec::new();
+            while let Some(e) = futures::StreamExt::next(&mut events).await {
+                v.push(e);
+            }
+            v
+        })
+        .await
+        .expect("o fluxo termina");
+        assert!(
+            got.is_empty(),
+            "Last-Event-ID {after}: {} eventos",
+            got.len()
+        );
+    }
     w.cancel();
     h.await.unwrap();
     t.finish().await;

@@ -67,6 +67,44 @@ pub struct ServerArgs {
     /// Serve the page's files from this folder (development) instead of the embedded copies.
     #[arg(long = "web-dir", env = "RUPTURA_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
+    /// Key that signs session cookies (default: derived from API_TOKEN). Servers sharing it
+    /// accept each other's sessions.
+    #[arg(long = "session-key", env = "SESSION_KEY", hide_env_values = true)]
+    pub session_key: Option<String>,
+    /// Mark the session cookie Secure (only sent over HTTPS): set it behind TLS.
+    #[arg(long = "cookie-secure", env = "COOKIE_SECURE")]
+    pub cookie_secure: bool,
+    /// Seconds a connection has to send a request head (also the idle keep-alive limit).
+    #[arg(
+        long = "header-timeout",
+        env = "HEADER_TIMEOUT_SEGUNDOS",
+        default_value_t = 15
+    )]
+    pub header_timeout_secs: u64,
+    /// Open connections at most.
+    #[arg(long = "max-conexoes", env = "MAX_CONEXOES", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Batch and single-order analyses running at once (later requests wait).
+    #[arg(
+        long = "max-analises",
+        env = "MAX_ANALISES_SIMULTANEAS",
+        default_value_t = 4
+    )]
+    pub max_analyses: usize,
+    /// Finished jobs kept in memory at most (in-process queue; oldest forgotten first).
+    #[arg(
+        long = "max-jobs-concluidos",
+        env = "MAX_JOBS_CONCLUIDOS",
+        default_value_t = 64
+    )]
+    pub max_finished_jobs: usize,
+    /// Megabytes of results that finished jobs keep in memory at most (in-process queue).
+    #[arg(
+        long = "memoria-jobs-mb",
+        env = "MEMORIA_JOBS_MB",
+        default_value_t = 256
+    )]
+    pub finished_jobs_mb: usize,
 }
 
 #[derive(Debug, Args)]
@@ -123,14 +161,21 @@ pub async fn serve_with(
         body_limit: server.body_limit,
         request_timeout: Duration::from_secs(server.request_timeout_secs.max(1)),
         web_dir: server.web_dir.clone(),
+        header_timeout: Duration::from_secs(server.header_timeout_secs.max(1)),
+        max_connections: server.max_connections.max(1),
+        max_concurrent_analyses: server.max_analyses.max(1),
         ..ServerConfig::default()
     };
     let local = LocalQueueConfig {
         max_running: server.max_jobs.max(1),
         ttl: Duration::from_secs(server.job_ttl_secs),
+        max_finished_jobs: server.max_finished_jobs.max(1),
+        max_finished_bytes: server.finished_jobs_mb.saturating_mul(1024 * 1024),
         ..LocalQueueConfig::default()
     };
-    let auth = Auth::new(server.api_token.clone());
+    let auth = Auth::new(server.api_token.clone())
+        .with_session_key(server.session_key.as_deref())
+        .with_secure_cookie(server.cookie_secure);
     let redis = queue.filter(|q| q.queue == QueueKind::Redis);
     let jobs: Arc<dyn JobQueue> = match redis {
         None => Arc::new(LocalQueue::new(Arc::clone(&store), local)),

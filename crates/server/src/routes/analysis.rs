@@ -100,6 +100,7 @@ pub async fn analisar_pedido(
         .as_deref()
         .map(request::parse_date)
         .transpose()?;
+    request::check_text("num_pedido", &num_pedido)?;
     let mode = match q.modo.as_deref() {
         None | Some("") => Mode::Independent,
         Some(m) => m

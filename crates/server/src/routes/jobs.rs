@@ -68,12 +68,25 @@ fn unknown(id: &str) -> ApiError {
     ApiError::NotFound(format!("job {id:?} não encontrado (ou expirado)"))
 }
 
+/// A job id of the wrong form names no job: 404 before any queue is asked.
+fn check_id(id: &str) -> Result<(), ApiError> {
+    if crate::jobs::valid_job_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!(
+            "job {:?} não encontrado: um id de job tem a forma de um UUID",
+            id.chars().take(64).collect::<String>()
+        )))
+    }
+}
+
 #[utoipa::path(get, path = "/api/ruptura/jobs/{id}", tag = "jobs",
     params(("id" = String, Path)), responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<JobStatus>, ApiError> {
+    check_id(&id)?;
     state
         .jobs
         .status(&id)
@@ -96,6 +109,7 @@ pub async fn resultados(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<JobResults>, ApiError> {
+    check_id(&id)?;
     let results = state.jobs.results(&id).await?.ok_or_else(|| unknown(&id))?;
     Ok(Json(JobResults {
         job_id: id,
@@ -142,17 +156,51 @@ pub async fn eventos(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let after = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(0);
+    check_id(&id)?;
+    let after = match headers.get("last-event-id") {
+        None => 0,
+        Some(v) => v
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .and_then(|v| {
+                if v.is_empty() {
+                    Some(0)
+                } else {
+                    v.parse::<u64>().ok()
+                }
+            })
+            .ok_or_else(|| {
+                ApiError::BadRequest(
+                    "Last-Event-ID inválido: use o id (inteiro) do último evento recebido".into(),
+                )
+            })?,
+    };
     let events = state
         .jobs
         .events(&id, after)
         .await?
         .ok_or_else(|| unknown(&id))?;
-    let shutdown = state.shutdown.clone().cancelled_owned();
-    let stream = events.map(move |e| Ok(to_sse(&id, e))).take_until(shutdown);
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    let token = state.shutdown.clone();
+    let farewell_id = id.clone();
+    let live = events
+        .map(move |e| Ok(to_sse(&id, e)))
+        .take_until(token.clone().cancelled_owned());
+    // Cut by a shutdown: one last event (no id, so Last-Event-ID keeps the last real one) says
+    // why, instead of a silent end.
+    let farewell = futures::stream::once(async move {
+        token.is_cancelled().then(|| {
+            Ok(Event::default().event("encerrando").data(
+                json!({
+                    "job_id": farewell_id,
+                    "message": "o servidor está encerrando: reconecte com Last-Event-ID; \
+                                com a fila em processo (sem Redis) o job em andamento se perde \
+                                e a análise deve ser enviada de novo",
+                })
+                .to_string(),
+            ))
+        })
+    })
+    .filter_map(futures::future::ready);
+    Ok(Sse::new(live.chain(farewell)).keep_alive(KeepAlive::default()))
 }

@@ -15,33 +15,33 @@ pub struct Health {
     pub status: String,
     /// `ok`, or why the database does not answer.
     pub banco: String,
+    /// `ok`, or why the job queue (Redis, with `--queue redis`) does not answer.
+    pub fila: String,
     pub backend: String,
     pub versao: String,
 }
 
-/// Whether the service and its database answer (503 when the database does not).
+/// Whether the service, its database and its job queue answer (503 and `degradado` when one
+/// does not).
 #[utoipa::path(get, path = "/health", tag = "sistema", responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let backend = format!("{:?}", state.store.backend()).to_lowercase();
     let versao = env!("CARGO_PKG_VERSION").to_string();
-    match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(Health {
-                status: "ok".into(),
-                banco: "ok".into(),
-                backend,
-                versao,
-            }),
-        ),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health {
-                status: "degradado".into(),
-                banco: e.to_string(),
-                backend,
-                versao,
-            }),
-        ),
-    }
+    let (banco, fila) = tokio::join!(state.store.ping(), state.jobs.ping());
+    let ok = banco.is_ok() && fila.is_ok();
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(Health {
+            status: if ok { "ok" } else { "degradado" }.into(),
+            banco: banco.map_or_else(|e| e.to_string(), |()| "ok".into()),
+            fila: fila.map_or_else(|e| e, |()| "ok".into()),
+            backend,
+            versao,
+        }),
+    )
 }
