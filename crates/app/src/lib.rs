@@ -5,7 +5,9 @@
 
 pub mod run;
 pub mod settings;
+pub mod stream;
 pub mod wire;
 
 pub use run::{analyze, AnalysisError, Batch, InOrder, JsonInOrder, Observer, RunOptions};
 pub use settings::{Settings, SettingsError};
+pub use stream::{InOrderSink, JsonStream, Streamed};
