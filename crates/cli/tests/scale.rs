@@ -14,7 +14,7 @@ use ruptura_engine::{Mode, Params};
 use ruptura_store::{OrderFilter, Selection};
 
 const TODAY: &str = "2026-03-02";
-const ORDERS: usize = 3000;
+const ORDERS: usize = 2000;
 
 fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap()
@@ -98,13 +98,12 @@ async fn streamed_output_equals_the_in_memory_path() {
             v["estatisticas"]["processados"].as_u64(),
             Some(v["resultados"].as_object().unwrap().len() as u64)
         );
-        // Large batches on one thread (in order) against many small ones, for every format.
-        for format in ["json", "csv", "table"] {
+        // Large batches on one thread (in order) against many small ones, for the other
+        // formats.
+        for format in ["csv", "table"] {
             let whole = analyze(&db, mode, format, 1000, 1);
             let small = analyze(&db, mode, format, 7, 5);
-            let (whole, small) = if format == "json" {
-                (resultados(&whole).to_vec(), resultados(&small).to_vec())
-            } else if format == "table" {
+            let (whole, small) = if format == "table" {
                 // The first line says how long the run took.
                 let skip = |t: &[u8]| -> Vec<u8> {
                     let at = t.iter().position(|&b| b == b'\n').unwrap();
