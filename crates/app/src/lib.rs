@@ -6,8 +6,10 @@
 pub mod decisions;
 pub mod run;
 pub mod settings;
+pub mod stream;
 pub mod wire;
 
 pub use decisions::{Decisoes, Produto, Produtos, RelatorioProdutos, Valores};
 pub use run::{analyze, AnalysisError, Batch, InOrder, JsonInOrder, Observer, RunOptions};
 pub use settings::{Settings, SettingsError};
+pub use stream::{InOrderSink, JsonStream, Streamed};

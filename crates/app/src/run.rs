@@ -81,7 +81,7 @@ impl Batch {
 }
 
 /// `"num": RESULT, ...` for `results`: members of the `resultados` object.
-fn members(results: &[Resultado]) -> Vec<u8> {
+pub(crate) fn members(results: &[Resultado]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(results.len() * 1536);
     for (i, r) in results.iter().enumerate() {
         if i > 0 {

@@ -1,7 +1,7 @@
 //! Generates a data set and reports its sizes and how long it took; with a directory, also
 //! writes it there as CSV for `ruptura import`.
 //!
-//! cargo run --release -p ruptura-datagen --example generate -- [scale|demo] [SEED] [DIR]
+//! cargo run --release -p ruptura-datagen --example generate -- [scale|scale10|demo] [SEED] [DIR]
 
 use std::path::Path;
 use std::time::Instant;
@@ -16,6 +16,20 @@ fn main() -> std::io::Result<()> {
     let today = NaiveDate::from_ymd_opt(2026, 3, 2).expect("valid date");
     let cfg = match kind {
         "demo" => GenConfig::demo(seed, today, DEFAULT_DEMO_ORDERS),
+        // Ten times the scale set: 100,000 orders (~500,000 lines), 20,000 products, 1,000,000
+        // movements, 200,000 commitments, 100,000 production rows, 3,000 links.
+        "scale10" => {
+            let base = GenConfig::scale(seed, today);
+            GenConfig {
+                orders: base.orders * 10,
+                products: base.products * 10,
+                movements: base.movements * 10,
+                commitments: base.commitments * 10,
+                production: base.production * 10,
+                links: base.links * 10,
+                ..base
+            }
+        }
         _ => GenConfig::scale(seed, today),
     };
 

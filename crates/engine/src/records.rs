@@ -89,6 +89,24 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Adds the rows of `piece` (a table present in `piece` becomes present here, even with
+    /// no rows).
+    pub fn append(&mut self, piece: Dataset) {
+        fn add<T>(to: &mut Option<Vec<T>>, from: Option<Vec<T>>) {
+            if let Some(rows) = from {
+                match to {
+                    Some(existing) => existing.extend(rows),
+                    None => *to = Some(rows),
+                }
+            }
+        }
+        add(&mut self.carteira_principal, piece.carteira_principal);
+        add(&mut self.movimentacao_estoque, piece.movimentacao_estoque);
+        add(&mut self.separacao, piece.separacao);
+        add(&mut self.programacao_producao, piece.programacao_producao);
+        add(&mut self.unificacao_codigos, piece.unificacao_codigos);
+    }
+
     /// Number of rows over all tables present.
     pub fn row_count(&self) -> usize {
         self.carteira_principal.as_ref().map_or(0, Vec::len)

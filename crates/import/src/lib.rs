@@ -38,6 +38,13 @@ use tables::Table;
 /// table. Fails when a path is missing, a file is named after no table, a table is given twice,
 /// no table file is found at all, a spreadsheet is corrupt, or any row is bad.
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Dataset, ImportError> {
+    plan(paths)?.sources.load(read_file)
+}
+
+/// The files of an import found in `paths` (as [`load_paths`] finds them), checked but not
+/// yet read: a missing path, a file named after no table, a table given twice or no table
+/// file at all fail here, before anything is read or written.
+pub fn plan<P: AsRef<Path>>(paths: &[P]) -> Result<ImportPlan, ImportError> {
     let mut sources = Sources::default();
     for path in paths {
         let path = path.as_ref();
@@ -58,11 +65,44 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Dataset, ImportError> {
                 .collect(),
         });
     }
-    sources.load(|path| {
-        std::fs::read(path)
-            .map(Cow::Owned)
-            .map_err(|error| io_error(path, error))
-    })
+    Ok(ImportPlan { sources })
+}
+
+/// The files of one import, from [`plan`].
+#[derive(Debug)]
+pub struct ImportPlan {
+    sources: Sources,
+}
+
+impl ImportPlan {
+    /// The tables the import has files for, in the order they are read.
+    pub fn tables(&self) -> Vec<&'static str> {
+        let mut tables: Vec<Table> = self.sources.files.iter().map(|f| f.table).collect();
+        tables.sort();
+        tables.into_iter().map(Table::name).collect()
+    }
+
+    /// Reads the files one at a time, in table order, and hands their rows to `sink` in pieces
+    /// of at most `piece_rows` rows of one table as they are converted, so that memory holds
+    /// one file's bytes and one piece whatever the size of the import (each file gives at
+    /// least one piece, empty when it has no rows). Once any row is bad no more pieces are
+    /// handed over, but every file is still read, and every bad cell is reported in
+    /// [`ImportError::Invalid`]: the writer must then discard what it was given. When `sink`
+    /// returns false (the writer gave up) it gets no more pieces, but the files are still read
+    /// for their diagnostics.
+    pub fn stream(
+        self,
+        piece_rows: usize,
+        sink: &mut dyn FnMut(Dataset) -> bool,
+    ) -> Result<(), ImportError> {
+        self.sources.stream(read_file, piece_rows, sink)
+    }
+}
+
+fn read_file(path: &Path) -> Result<Cow<'static, [u8]>, ImportError> {
+    std::fs::read(path)
+        .map(Cow::Owned)
+        .map_err(|error| io_error(path, error))
 }
 
 /// Loads one file, which must be named after a table.
@@ -199,14 +239,41 @@ impl Sources {
     }
 
     /// Reads and converts every file, in table order, one at a time (so that only one file's
-    /// bytes are held at once), collecting the diagnostics of all of them.
+    /// bytes are held at once), collecting the diagnostics of all of them, into one dataset.
     fn load<'b>(
-        mut self,
+        self,
         read: impl Fn(&Path) -> Result<Cow<'b, [u8]>, ImportError>,
     ) -> Result<Dataset, ImportError> {
-        self.files.sort_by_key(|file| file.table);
         let mut dataset = Dataset::default();
+        self.stream(read, usize::MAX, &mut |piece| {
+            dataset.append(piece);
+            true
+        })?;
+        Ok(dataset)
+    }
+
+    /// Reads and converts every file, in table order, one at a time, handing the converted
+    /// rows to `sink` in pieces of at most `piece_rows` rows of one table as it goes (each
+    /// file gives at least one piece, empty when it has no rows, so that every table given is
+    /// present). Once any row is bad no more pieces are handed over, but every file is still
+    /// read so that every bad cell is reported ([`ImportError::Invalid`]). When `sink` returns
+    /// false (the writer gave up) it gets no more pieces.
+    fn stream<'b>(
+        mut self,
+        read: impl Fn(&Path) -> Result<Cow<'b, [u8]>, ImportError>,
+        piece_rows: usize,
+        sink: &mut dyn FnMut(Dataset) -> bool,
+    ) -> Result<(), ImportError> {
+        self.files.sort_by_key(|file| file.table);
+        let piece_rows = piece_rows.max(1);
         let mut diagnostics = Diagnostics::default();
+        // Pieces go to the sink until a row is bad or the sink refuses one.
+        let mut refused = false;
+        let mut give = |piece: Dataset, diagnostics: &Diagnostics| {
+            if !refused && diagnostics.is_empty() && !sink(piece) {
+                refused = true;
+            }
+        };
         for file in &self.files {
             let bytes = read(&file.path)?;
             let name = file.path.file_name().map_or_else(
@@ -216,15 +283,15 @@ impl Sources {
             let first_diagnostic_of_file = diagnostics.mark();
             match file.format {
                 FileFormat::Csv => {
-                    if let Some(grid) = sheet::read_csv(&name, &bytes, &mut diagnostics) {
-                        tables::convert_grid(
-                            file.table,
-                            &name,
-                            &grid,
-                            &mut dataset,
-                            &mut diagnostics,
-                        );
-                    }
+                    let text = decode::decode_text(&bytes);
+                    stream_csv(
+                        file.table,
+                        &name,
+                        &text,
+                        piece_rows,
+                        &mut diagnostics,
+                        &mut give,
+                    );
                 }
                 FileFormat::Spreadsheet(format) => {
                     let range = sheet::read_worksheet(format, &bytes, file.table.name()).map_err(
@@ -234,22 +301,114 @@ impl Sources {
                         },
                     )?;
                     if let Some(grid) = sheet::worksheet_grid(&name, &range, &mut diagnostics) {
-                        tables::convert_grid(
+                        let mut context = tables::FileContext::new(
                             file.table,
                             &name,
-                            &grid,
-                            &mut dataset,
+                            grid.header_line,
+                            &grid.columns,
                             &mut diagnostics,
                         );
+                        context.decimal_comma =
+                            context.any_decimal_comma(grid.rows.iter().map(|(_, row)| *row));
+                        let mut pieces = grid.rows.chunks(piece_rows).peekable();
+                        if pieces.peek().is_none() {
+                            give(
+                                context.convert::<&[calamine::Data]>(&[], &mut diagnostics),
+                                &diagnostics,
+                            );
+                        }
+                        for rows in pieces {
+                            let piece = context.convert(rows, &mut diagnostics);
+                            give(piece, &diagnostics);
+                        }
+                        context.finish(&mut diagnostics);
                     }
                 }
             }
             diagnostics.sort_lines_since(first_diagnostic_of_file);
         }
         if diagnostics.is_empty() {
-            Ok(dataset)
+            Ok(())
         } else {
             Err(ImportError::Invalid(diagnostics.into_vec()))
         }
     }
+}
+
+/// One CSV file, converted in pieces of `piece_rows` rows handed to `give`. Numbers are read
+/// with a decimal comma when any numeric cell of the file has one, so the file is first
+/// scanned for that, unless no field can hold a comma at all (comma-delimited, no quotes).
+fn stream_csv(
+    table: Table,
+    name: &str,
+    text: &str,
+    piece_rows: usize,
+    diagnostics: &mut Diagnostics,
+    give: &mut dyn FnMut(Dataset, &Diagnostics),
+) {
+    let decimal_comma = !text.is_empty() && may_hold_a_comma(text) && {
+        // A first pass: the header's numeric columns, then whether any cell in them has a
+        // decimal comma. Its diagnostics are dropped: the second pass reports them.
+        let mut scratch = Diagnostics::default();
+        let mut context: Option<tables::FileContext<'_>> = None;
+        let mut found = false;
+        sheet::read_csv_text(name, text, &mut scratch, |item, scratch| match item {
+            sheet::CsvItem::Header { line, columns } => {
+                context = Some(tables::FileContext::new(
+                    table, name, line, &columns, scratch,
+                ));
+            }
+            sheet::CsvItem::Row { record, .. } => {
+                if !found {
+                    found = context
+                        .as_ref()
+                        .is_some_and(|c| c.has_numbers() && c.any_decimal_comma([&record]));
+                }
+            }
+        });
+        found
+    };
+    let mut context: Option<tables::FileContext<'_>> = None;
+    let mut rows: Vec<(u64, csv::StringRecord)> = Vec::new();
+    let mut gave_any = false;
+    let found = sheet::read_csv_text(name, text, diagnostics, |item, diagnostics| match item {
+        sheet::CsvItem::Header { line, columns } => {
+            let mut c = tables::FileContext::new(table, name, line, &columns, diagnostics);
+            c.decimal_comma = decimal_comma;
+            context = Some(c);
+        }
+        sheet::CsvItem::Row { line, record } => {
+            rows.push((line, record));
+            if rows.len() >= piece_rows {
+                if let Some(c) = context.as_mut() {
+                    let piece = c.convert(&rows, diagnostics);
+                    give(piece, diagnostics);
+                    gave_any = true;
+                }
+                rows.clear();
+            }
+        }
+    });
+    if let (true, Some(mut c)) = (found, context) {
+        if !rows.is_empty() || !gave_any {
+            let piece = c.convert(&rows, diagnostics);
+            give(piece, diagnostics);
+        }
+        c.finish(diagnostics);
+    }
+}
+
+/// Whether a field of this CSV text could contain a comma: only inside quotes when commas
+/// delimit the fields.
+fn may_hold_a_comma(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let first_line = text
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("");
+    let comma_delimited = first_line.contains(',')
+        && !first_line.contains(';')
+        && !first_line.contains('\t')
+        && !first_line.starts_with("sep=");
+    !comma_delimited || bytes.contains(&b'"')
 }

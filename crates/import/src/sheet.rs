@@ -8,6 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use calamine::{CellErrorType, Data, ExcelDateTime, Range, Reader};
 use std::io::Read as _;
 
+#[cfg(test)]
 use crate::decode::decode_text;
 use crate::error::Diagnostics;
 
@@ -87,14 +88,28 @@ pub(crate) struct Grid<R> {
     pub(crate) rows: Vec<(u64, R)>,
 }
 
-/// Reads a CSV file (delimiter, encoding and line ends detected). `None` when it has no header
-/// row, after saying so in `diagnostics`, like any malformed row.
-pub(crate) fn read_csv(
+/// What reading a CSV file finds, in file order: the header once, then each data row.
+pub(crate) enum CsvItem {
+    Header {
+        line: u64,
+        columns: Vec<String>,
+    },
+    Row {
+        line: u64,
+        record: csv::StringRecord,
+    },
+}
+
+/// Reads CSV text (delimiter and line ends detected, an Excel `sep=` line honoured), handing
+/// the header and then each well-formed data row to `on_item`, with the diagnostics for it to
+/// add to. Malformed rows are reported and skipped. Returns whether a header was found (when
+/// not, it says so in `diagnostics`). Nothing is kept: the caller decides what to hold.
+pub(crate) fn read_csv_text(
     file: &str,
-    bytes: &[u8],
+    text: &str,
     diagnostics: &mut Diagnostics,
-) -> Option<Grid<csv::StringRecord>> {
-    let text = decode_text(bytes);
+    mut on_item: impl FnMut(CsvItem, &mut Diagnostics),
+) -> bool {
     let text = text.trim_start_matches('\u{FEFF}');
     let excel_delimiter_hint = excel_delimiter_hint(text);
     let delimiter = excel_delimiter_hint.unwrap_or_else(|| detect_delimiter(text));
@@ -106,19 +121,21 @@ pub(crate) fn read_csv(
         .from_reader(text.as_bytes());
 
     let mut lines = LineCounter::new(text.as_bytes());
-    let mut header: Option<(u64, usize, Vec<String>)> = None;
-    let mut rows = Vec::new();
-    for result in reader.records() {
-        let record = match result {
-            Ok(record) => record,
+    let mut width: Option<usize> = None;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(error) => {
                 let line = error
                     .position()
                     .map_or(0, |position| lines.line_at(position));
                 diagnostics.push(file, line, None, format!("CSV ilegível: {error}"));
+                // The csv reader moves past a record it cannot read.
                 continue;
             }
-        };
+        }
         // Spreadsheet programs export empty rows as a line of bare delimiters.
         if record.iter().all(|field| field.trim().is_empty()) {
             continue;
@@ -130,42 +147,65 @@ pub(crate) fn read_csv(
             skip_hint_line = false;
             continue;
         }
-        match &header {
+        match width {
             None => {
                 let columns: Vec<String> = record.iter().map(normalize_column_name).collect();
                 // A trailing delimiter in the header adds nameless columns that rows may omit.
-                let width = columns
-                    .iter()
-                    .rposition(|name| !name.is_empty())
-                    .map_or(0, |last| last + 1);
-                header = Some((line, width, columns));
+                width = Some(
+                    columns
+                        .iter()
+                        .rposition(|name| !name.is_empty())
+                        .map_or(0, |last| last + 1),
+                );
+                on_item(CsvItem::Header { line, columns }, diagnostics);
             }
-            Some((_, width, _)) => {
-                if let Some(reason) = field_count_problem(&record, *width, delimiter) {
+            Some(width) => {
+                if let Some(reason) = field_count_problem(&record, width, delimiter) {
                     diagnostics.push(file, line, None, reason);
                     continue;
                 }
-                rows.push((line, record));
+                on_item(
+                    CsvItem::Row {
+                        line,
+                        record: std::mem::take(&mut record),
+                    },
+                    diagnostics,
+                );
             }
         }
     }
-
-    match header {
-        Some((header_line, _, columns)) => Some(Grid {
-            header_line,
-            columns,
-            rows,
-        }),
-        None => {
-            diagnostics.push(
-                file,
-                1,
-                None,
-                "arquivo vazio: falta a linha de cabeçalho com os nomes das colunas".to_owned(),
-            );
-            None
-        }
+    if width.is_none() {
+        diagnostics.push(
+            file,
+            1,
+            None,
+            "arquivo vazio: falta a linha de cabeçalho com os nomes das colunas".to_owned(),
+        );
     }
+    width.is_some()
+}
+
+/// Reads a whole CSV file into a grid (encoding detected; see [`read_csv_text`]). `None` when
+/// it has no header row, after saying so in `diagnostics`.
+#[cfg(test)]
+pub(crate) fn read_csv(
+    file: &str,
+    bytes: &[u8],
+    diagnostics: &mut Diagnostics,
+) -> Option<Grid<csv::StringRecord>> {
+    let text = decode_text(bytes);
+    let mut header = None;
+    let mut rows = Vec::new();
+    let found = read_csv_text(file, &text, diagnostics, |item, _| match item {
+        CsvItem::Header { line, columns } => header = Some((line, columns)),
+        CsvItem::Row { line, record } => rows.push((line, record)),
+    });
+    let (header_line, columns) = header.filter(|_| found)?;
+    Some(Grid {
+        header_line,
+        columns,
+        rows,
+    })
 }
 
 /// Physical line numbers of record starts. The csv crate's own `Position::line` runs one line

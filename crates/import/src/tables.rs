@@ -10,7 +10,9 @@ use ruptura_engine::records::{
 use rust_decimal::Decimal;
 
 use crate::error::Diagnostics;
-use crate::sheet::{Cell, Grid, Row};
+#[cfg(test)]
+use crate::sheet::Grid;
+use crate::sheet::{Cell, Row};
 use crate::value::{parse_bool, parse_date, parse_decimal, parse_id, round_to, DateProblem};
 
 /// One of the five source tables.
@@ -162,6 +164,7 @@ const UNIFICACAO_COLUMNS: &[ColumnSpec] = &[
 
 /// Converts a grid's rows into `table`'s records and stores them in `dataset`. Bad rows are
 /// left out and reported; the caller refuses the whole import when any was reported.
+#[cfg(test)]
 pub(crate) fn convert_grid<R: Row>(
     table: Table,
     file: &str,
@@ -169,22 +172,11 @@ pub(crate) fn convert_grid<R: Row>(
     dataset: &mut Dataset,
     diagnostics: &mut Diagnostics,
 ) {
-    let mut context = FileContext::new(table, file, grid, diagnostics);
-    match table {
-        Table::Carteira => {
-            dataset.carteira_principal = Some(context.convert_rows(grid, carteira_row));
-        }
-        Table::Movimentacao => {
-            dataset.movimentacao_estoque = Some(context.convert_rows(grid, movimentacao_row));
-        }
-        Table::Separacao => dataset.separacao = Some(context.convert_rows(grid, separacao_row)),
-        Table::Programacao => {
-            dataset.programacao_producao = Some(context.convert_rows(grid, programacao_row));
-        }
-        Table::Unificacao => {
-            dataset.unificacao_codigos = Some(context.convert_rows(grid, unificacao_row));
-        }
-    }
+    let mut context = FileContext::new(table, file, grid.header_line, &grid.columns, diagnostics);
+    context.decimal_comma = context.any_decimal_comma(grid.rows.iter().map(|(_, row)| row));
+    let converted = context.convert(&grid.rows, diagnostics);
+    context.finish(diagnostics);
+    dataset.append(converted);
 }
 
 fn carteira_row<R: Row>(row: &mut RowReader<'_, '_, R>) -> CarteiraRow {
@@ -253,8 +245,10 @@ fn unificacao_row<R: Row>(row: &mut RowReader<'_, '_, R>) -> UnificacaoRow {
 }
 
 /// What the rows of one file share: where each column is, how the file writes decimals, the
-/// ids seen so far.
-struct FileContext<'d> {
+/// ids seen so far. A file's rows can be converted in pieces ([`Self::convert`]), one after
+/// the other, then [`Self::finish`] checks what needs the whole file.
+pub(crate) struct FileContext<'d> {
+    table: Table,
     file: &'d str,
     specs: &'static [ColumnSpec],
     /// Position in the row of each spec's column, in the order of `specs`.
@@ -262,74 +256,128 @@ struct FileContext<'d> {
     /// The header name each spec's column was found under: its own or its alias.
     found_as: Vec<&'static str>,
     /// Whether the file writes decimal commas in its numeric columns, which makes `1.234` mean
-    /// one thousand two hundred and thirty-four.
-    decimal_comma: bool,
-    diagnostics: &'d mut Diagnostics,
+    /// one thousand two hundred and thirty-four (see [`Self::any_decimal_comma`]).
+    pub(crate) decimal_comma: bool,
     first_line_of_id: HashMap<i64, u64>,
     lines_without_id: Vec<u64>,
 }
 
 impl<'d> FileContext<'d> {
-    fn new<R: Row>(
+    /// The columns of `table` in a header (`columns`, normalized names, on `header_line`); a
+    /// missing required column or a repeated one is reported.
+    pub(crate) fn new(
         table: Table,
         file: &'d str,
-        grid: &Grid<R>,
-        diagnostics: &'d mut Diagnostics,
+        header_line: u64,
+        columns: &[String],
+        diagnostics: &mut Diagnostics,
     ) -> Self {
         let specs = table.columns();
         let mut positions = Vec::with_capacity(specs.len());
         let mut found_as = Vec::with_capacity(specs.len());
         for spec in specs {
             let mut name = spec.name;
-            let mut position = find_column(grid, file, name, diagnostics);
+            let mut position = find_column(columns, header_line, file, name, diagnostics);
             if let (None, Some(alias)) = (position, spec.alias) {
                 name = alias;
-                position = find_column(grid, file, alias, diagnostics);
+                position = find_column(columns, header_line, file, alias, diagnostics);
             }
             found_as.push(name);
             if position.is_none() && spec.required {
                 diagnostics.push(
                     file,
-                    grid.header_line,
+                    header_line,
                     Some(spec.name),
                     "coluna obrigatória ausente do cabeçalho".to_owned(),
                 );
             }
             positions.push(position);
         }
-        let decimal_comma = specs
-            .iter()
-            .zip(&positions)
-            .filter(|(spec, _)| matches!(spec.kind, Kind::Quantity | Kind::Price))
-            .filter_map(|(_, position)| *position)
-            .any(|position| {
-                grid.rows.iter().any(|(_, row)| match row.cell(position) {
-                    // A comma after the last dot: `1.234,5` or `12,5`, not `1,234.5`.
-                    Cell::Text(text) => text.rfind(',') > text.rfind('.'),
-                    _ => false,
-                })
-            });
         FileContext {
+            table,
             file,
             specs,
             positions,
             found_as,
-            decimal_comma,
-            diagnostics,
+            decimal_comma: false,
             first_line_of_id: HashMap::new(),
             lines_without_id: Vec::new(),
         }
     }
 
+    /// Whether the file has numeric columns at all (only then can decimals be written with a
+    /// comma).
+    pub(crate) fn has_numbers(&self) -> bool {
+        !self.numeric_positions().is_empty()
+    }
+
+    fn numeric_positions(&self) -> Vec<usize> {
+        self.specs
+            .iter()
+            .zip(&self.positions)
+            .filter(|(spec, _)| matches!(spec.kind, Kind::Quantity | Kind::Price))
+            .filter_map(|(_, position)| *position)
+            .collect()
+    }
+
+    /// Whether any of `rows` writes a number with a decimal comma: `1.234,5` or `12,5`, not
+    /// `1,234.5` (a comma after the last dot).
+    pub(crate) fn any_decimal_comma<R: Row>(&self, rows: impl IntoIterator<Item = R>) -> bool {
+        let positions = self.numeric_positions();
+        if positions.is_empty() {
+            return false;
+        }
+        rows.into_iter().any(|row| {
+            positions.iter().any(|&position| match row.cell(position) {
+                Cell::Text(text) => text.rfind(',') > text.rfind('.'),
+                _ => false,
+            })
+        })
+    }
+
+    /// Converts some rows of the file: a dataset with the table's converted rows (the table is
+    /// present even when none converted). Bad rows are left out and reported.
+    pub(crate) fn convert<R: Row>(
+        &mut self,
+        rows: &[(u64, R)],
+        diagnostics: &mut Diagnostics,
+    ) -> Dataset {
+        let mut dataset = Dataset::default();
+        match self.table {
+            Table::Carteira => {
+                dataset.carteira_principal =
+                    Some(self.convert_rows(rows, diagnostics, carteira_row));
+            }
+            Table::Movimentacao => {
+                dataset.movimentacao_estoque =
+                    Some(self.convert_rows(rows, diagnostics, movimentacao_row));
+            }
+            Table::Separacao => {
+                dataset.separacao = Some(self.convert_rows(rows, diagnostics, separacao_row));
+            }
+            Table::Programacao => {
+                dataset.programacao_producao =
+                    Some(self.convert_rows(rows, diagnostics, programacao_row));
+            }
+            Table::Unificacao => {
+                dataset.unificacao_codigos =
+                    Some(self.convert_rows(rows, diagnostics, unificacao_row));
+            }
+        }
+        dataset
+    }
+
     fn convert_rows<R: Row, T>(
         &mut self,
-        grid: &Grid<R>,
+        rows: &[(u64, R)],
+        diagnostics: &mut Diagnostics,
         build: impl Fn(&mut RowReader<'_, '_, R>) -> T,
     ) -> Vec<T> {
-        let mut records = Vec::with_capacity(grid.rows.len());
-        for (line, row) in &grid.rows {
+        let mut records = Vec::with_capacity(rows.len());
+        for (line, row) in rows {
             let mut reader = RowReader {
                 context: self,
+                diagnostics,
                 row,
                 line: *line,
                 failed: false,
@@ -339,19 +387,18 @@ impl<'d> FileContext<'d> {
                 records.push(record);
             }
         }
-        self.check_id_presence();
         records
     }
 
-    /// Ids order the lines of an order and the store assigns ids only to rows without one, in
-    /// file order: a file where some rows have an id and others not would get an order nobody
-    /// wrote, so it is refused.
-    fn check_id_presence(&mut self) {
+    /// After the last rows of the file: ids order the lines of an order and the store assigns
+    /// ids only to rows without one, in file order: a file where some rows have an id and
+    /// others not would get an order nobody wrote, so it is refused.
+    pub(crate) fn finish(self, diagnostics: &mut Diagnostics) {
         if self.first_line_of_id.is_empty() {
             return;
         }
-        for line in std::mem::take(&mut self.lines_without_id) {
-            self.diagnostics.push(
+        for line in self.lines_without_id {
+            diagnostics.push(
                 self.file,
                 line,
                 Some("id"),
@@ -363,14 +410,14 @@ impl<'d> FileContext<'d> {
 }
 
 /// The position of `name` in the header; a name given twice is reported (and the first taken).
-fn find_column<R>(
-    grid: &Grid<R>,
+fn find_column(
+    columns: &[String],
+    header_line: u64,
     file: &str,
     name: &str,
     diagnostics: &mut Diagnostics,
 ) -> Option<usize> {
-    let mut matches = grid
-        .columns
+    let mut matches = columns
         .iter()
         .enumerate()
         .filter(|(_, column)| column.as_str() == name)
@@ -379,7 +426,7 @@ fn find_column<R>(
     if matches.next().is_some() {
         diagnostics.push(
             file,
-            grid.header_line,
+            header_line,
             Some(name),
             "coluna repetida no cabeçalho".to_owned(),
         );
@@ -391,6 +438,7 @@ fn find_column<R>(
 /// row as failed, and reading goes on so that every bad cell of the row is reported.
 struct RowReader<'c, 'd, R> {
     context: &'c mut FileContext<'d>,
+    diagnostics: &'c mut Diagnostics,
     row: &'c R,
     line: u64,
     failed: bool,
@@ -410,8 +458,7 @@ impl<'c, R: Row> RowReader<'c, '_, R> {
 
     fn report(&mut self, column: &str, reason: String) {
         self.failed = true;
-        self.context
-            .diagnostics
+        self.diagnostics
             .push(self.context.file, self.line, Some(column), reason);
     }
 

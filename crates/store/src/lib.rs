@@ -98,6 +98,29 @@ pub struct ImportReport {
     pub tables: Vec<(&'static str, usize)>,
 }
 
+impl ImportReport {
+    /// Counts `rows` more rows written to `table`.
+    pub fn add(&mut self, table: &'static str, rows: usize) {
+        match self.tables.iter_mut().find(|(t, _)| *t == table) {
+            Some((_, n)) => *n += rows,
+            None => self.tables.push((table, rows)),
+        }
+    }
+}
+
+/// What a streamed import ([`Store::import_pieces`]) receives.
+#[derive(Debug)]
+pub enum ImportPiece {
+    /// More rows: the tables present in it get these rows (a table present for the first time
+    /// is cleared first when replacing, even when it comes with no rows).
+    Rows(Dataset),
+    /// Every piece was sent and all was well: commit.
+    Commit,
+}
+
+/// What [`Store::import_pieces`] answers when its pieces stop without [`ImportPiece::Commit`].
+pub const IMPORT_ABANDONED: &str = "importação interrompida; nada foi gravado";
+
 /// How the order list is sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OrderSort {
@@ -215,6 +238,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Writes the tables present in `data` in one transaction: all or nothing.
     async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError>;
+
+    /// Writes an import that arrives in pieces, as the files are read, in one transaction: all
+    /// or nothing. Commits when [`ImportPiece::Commit`] comes; when `pieces` closes before it
+    /// (a bad row found later in the files), nothing is written and the answer is
+    /// `Rejected(IMPORT_ABANDONED)`. Memory holds a piece or two, whatever the import's size.
+    ///
+    /// Both backends write each piece as it comes; this default (for stores that wrap another)
+    /// gathers the pieces and calls [`Store::import`].
+    async fn import_pieces(
+        &self,
+        mode: ImportMode,
+        mut pieces: tokio::sync::mpsc::Receiver<ImportPiece>,
+    ) -> Result<ImportReport, StoreError> {
+        let mut all = Dataset::default();
+        loop {
+            match pieces.recv().await {
+                Some(ImportPiece::Rows(piece)) => all.append(piece),
+                Some(ImportPiece::Commit) => return self.import(&all, mode).await,
+                None => return Err(StoreError::Rejected(IMPORT_ABANDONED.to_string())),
+            }
+        }
+    }
 }
 
 /// Opens the database named by `url` (see [`DbUrl`]). SQLite files are created when missing.

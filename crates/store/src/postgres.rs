@@ -29,8 +29,9 @@ use sqlx::{Connection, PgPool, Postgres, Transaction};
 
 use crate::sqlite::{dedup, like_pattern};
 use crate::{
-    missing_columns, Backend, Facets, ImportMode, ImportReport, Loaded, OrderFilter, OrderPage,
-    OrderQuery, OrderSort, OrderSummary, Selection, Store, StoreError, READ_COLUMNS,
+    missing_columns, Backend, Facets, ImportMode, ImportPiece, ImportReport, Loaded, OrderFilter,
+    OrderPage, OrderQuery, OrderSort, OrderSummary, Selection, Store, StoreError, IMPORT_ABANDONED,
+    READ_COLUMNS,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -842,19 +843,61 @@ impl Store for PgStore {
             return Err(foreign(&foreign_tables));
         }
         let mut report = ImportReport::default();
-        if let Some(rows) = &data.carteira_principal {
-            let target = Target::prepare(
-                &mut tx,
-                "carteira_principal",
-                mode,
-                rows.iter().map(|r| r.id),
-            )
-            .await?;
-            for chunk in rows.chunks(IMPORT_CHUNK) {
-                let text = |f: fn(&CarteiraRow) -> &Option<String>| {
-                    chunk.iter().map(|r| f(r).clone()).collect::<Vec<_>>()
-                };
-                let q = sqlx::query(
+        write_rows(&mut tx, data, mode, &mut Vec::new(), &mut report).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn import_pieces(
+        &self,
+        mode: ImportMode,
+        mut pieces: tokio::sync::mpsc::Receiver<ImportPiece>,
+    ) -> Result<ImportReport, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let foreign_tables = self.foreign_tables(&mut tx).await?;
+        if !foreign_tables.is_empty() {
+            return Err(foreign(&foreign_tables));
+        }
+        let mut report = ImportReport::default();
+        let mut cleared = Vec::new();
+        loop {
+            match pieces.recv().await {
+                Some(ImportPiece::Rows(data)) => {
+                    write_rows(&mut tx, &data, mode, &mut cleared, &mut report).await?;
+                }
+                Some(ImportPiece::Commit) => {
+                    tx.commit().await?;
+                    return Ok(report);
+                }
+                None => return Err(StoreError::Rejected(IMPORT_ABANDONED.to_string())),
+            }
+        }
+    }
+}
+
+/// Writes the tables present in `data` inside `tx`; when replacing, a table not yet in
+/// `cleared` is emptied first (and added to it).
+async fn write_rows(
+    tx: &mut Transaction<'_, Postgres>,
+    data: &Dataset,
+    mode: ImportMode,
+    cleared: &mut Vec<&'static str>,
+    report: &mut ImportReport,
+) -> Result<(), StoreError> {
+    if let Some(rows) = &data.carteira_principal {
+        let target = Target::prepare(
+            tx,
+            "carteira_principal",
+            mode,
+            cleared,
+            rows.iter().map(|r| r.id),
+        )
+        .await?;
+        for chunk in rows.chunks(IMPORT_CHUNK) {
+            let text = |f: fn(&CarteiraRow) -> &Option<String>| {
+                chunk.iter().map(|r| f(r).clone()).collect::<Vec<_>>()
+            };
+            let q = sqlx::query(
                     "INSERT INTO carteira_principal (id, num_pedido, cod_produto, nome_produto, \
                      qtd_saldo_produto_pedido, preco_produto_pedido, ativo, raz_social_red, cnpj_cpf, \
                      nome_cidade, cod_uf, vendedor, equipe_vendas, data_pedido, expedicao, agendamento) \
@@ -885,20 +928,21 @@ impl Store for PgStore {
                 .bind(chunk.iter().map(|r| r.expedicao).collect::<Vec<_>>())
                 .bind(chunk.iter().map(|r| r.agendamento).collect::<Vec<_>>())
                 .bind(&target.sequence);
-                target.insert(&mut tx, q).await?;
-            }
-            report.tables.push(("carteira_principal", rows.len()));
+            target.insert(tx, q).await?;
         }
-        if let Some(rows) = &data.movimentacao_estoque {
-            let target = Target::prepare(
-                &mut tx,
-                "movimentacao_estoque",
-                mode,
-                rows.iter().map(|r| r.id),
-            )
-            .await?;
-            for chunk in rows.chunks(IMPORT_CHUNK) {
-                let q = sqlx::query(
+        report.add("carteira_principal", rows.len());
+    }
+    if let Some(rows) = &data.movimentacao_estoque {
+        let target = Target::prepare(
+            tx,
+            "movimentacao_estoque",
+            mode,
+            cleared,
+            rows.iter().map(|r| r.id),
+        )
+        .await?;
+        for chunk in rows.chunks(IMPORT_CHUNK) {
+            let q = sqlx::query(
                     "INSERT INTO movimentacao_estoque (id, cod_produto, nome_produto, data_movimentacao, \
                      tipo_movimentacao, qtd_movimentacao, ativo) \
                      SELECT COALESCE(id, nextval($8::regclass)), cod_produto, nome_produto, \
@@ -915,15 +959,15 @@ impl Store for PgStore {
                 .bind(chunk.iter().map(|r| r.qtd_movimentacao).collect::<Vec<_>>())
                 .bind(chunk.iter().map(|r| r.ativo).collect::<Vec<_>>())
                 .bind(&target.sequence);
-                target.insert(&mut tx, q).await?;
-            }
-            report.tables.push(("movimentacao_estoque", rows.len()));
+            target.insert(tx, q).await?;
         }
-        if let Some(rows) = &data.separacao {
-            let target =
-                Target::prepare(&mut tx, "separacao", mode, rows.iter().map(|r| r.id)).await?;
-            for chunk in rows.chunks(IMPORT_CHUNK) {
-                let q = sqlx::query(
+        report.add("movimentacao_estoque", rows.len());
+    }
+    if let Some(rows) = &data.separacao {
+        let target =
+            Target::prepare(tx, "separacao", mode, cleared, rows.iter().map(|r| r.id)).await?;
+        for chunk in rows.chunks(IMPORT_CHUNK) {
+            let q = sqlx::query(
                     "INSERT INTO separacao (id, separacao_lote_id, num_pedido, cod_produto, qtd_saldo, \
                      expedicao, sincronizado_nf) \
                      SELECT COALESCE(id, nextval($8::regclass)), separacao_lote_id, num_pedido, \
@@ -940,20 +984,21 @@ impl Store for PgStore {
                 .bind(chunk.iter().map(|r| r.expedicao).collect::<Vec<_>>())
                 .bind(chunk.iter().map(|r| r.sincronizado_nf).collect::<Vec<_>>())
                 .bind(&target.sequence);
-                target.insert(&mut tx, q).await?;
-            }
-            report.tables.push(("separacao", rows.len()));
+            target.insert(tx, q).await?;
         }
-        if let Some(rows) = &data.programacao_producao {
-            let target = Target::prepare(
-                &mut tx,
-                "programacao_producao",
-                mode,
-                rows.iter().map(|r| r.id),
-            )
-            .await?;
-            for chunk in rows.chunks(IMPORT_CHUNK) {
-                let q = sqlx::query(
+        report.add("separacao", rows.len());
+    }
+    if let Some(rows) = &data.programacao_producao {
+        let target = Target::prepare(
+            tx,
+            "programacao_producao",
+            mode,
+            cleared,
+            rows.iter().map(|r| r.id),
+        )
+        .await?;
+        for chunk in rows.chunks(IMPORT_CHUNK) {
+            let q = sqlx::query(
                     "INSERT INTO programacao_producao (id, cod_produto, nome_produto, data_programacao, \
                      qtd_programada, linha_producao) \
                      SELECT COALESCE(id, nextval($7::regclass)), cod_produto, nome_produto, \
@@ -969,20 +1014,21 @@ impl Store for PgStore {
                 .bind(chunk.iter().map(|r| r.qtd_programada).collect::<Vec<_>>())
                 .bind(chunk.iter().map(|r| r.linha_producao.clone()).collect::<Vec<_>>())
                 .bind(&target.sequence);
-                target.insert(&mut tx, q).await?;
-            }
-            report.tables.push(("programacao_producao", rows.len()));
+            target.insert(tx, q).await?;
         }
-        if let Some(rows) = &data.unificacao_codigos {
-            let target = Target::prepare(
-                &mut tx,
-                "unificacao_codigos",
-                mode,
-                rows.iter().map(|r| r.id),
-            )
-            .await?;
-            for chunk in rows.chunks(IMPORT_CHUNK) {
-                let q = sqlx::query(
+        report.add("programacao_producao", rows.len());
+    }
+    if let Some(rows) = &data.unificacao_codigos {
+        let target = Target::prepare(
+            tx,
+            "unificacao_codigos",
+            mode,
+            cleared,
+            rows.iter().map(|r| r.id),
+        )
+        .await?;
+        for chunk in rows.chunks(IMPORT_CHUNK) {
+            let q = sqlx::query(
                     "INSERT INTO unificacao_codigos (id, codigo_origem, codigo_destino, ativo) \
                      SELECT COALESCE(id, nextval($5::regclass)), codigo_origem, codigo_destino, ativo \
                      FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::bool[]) \
@@ -993,13 +1039,11 @@ impl Store for PgStore {
                 .bind(chunk.iter().map(|r| r.codigo_destino.clone()).collect::<Vec<_>>())
                 .bind(chunk.iter().map(|r| r.ativo).collect::<Vec<_>>())
                 .bind(&target.sequence);
-                target.insert(&mut tx, q).await?;
-            }
-            report.tables.push(("unificacao_codigos", rows.len()));
+            target.insert(tx, q).await?;
         }
-        tx.commit().await?;
-        Ok(report)
+        report.add("unificacao_codigos", rows.len());
     }
+    Ok(())
 }
 
 /// A table an import writes to, cleared when replacing, with its id sequence moved past every
@@ -1015,9 +1059,11 @@ impl Target {
         tx: &mut Transaction<'_, Postgres>,
         table: &'static str,
         mode: ImportMode,
+        cleared: &mut Vec<&'static str>,
         ids: impl Iterator<Item = Option<i64>>,
     ) -> Result<Self, StoreError> {
-        if mode == ImportMode::Replace {
+        if mode == ImportMode::Replace && !cleared.contains(&table) {
+            cleared.push(table);
             // DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe, and a load whose snapshot was
             // taken before this import commits must still see the old rows.
             sqlx::query(&format!("DELETE FROM {table}"))

@@ -22,8 +22,8 @@ use rust_decimal::Decimal;
 use tokio::sync::Semaphore;
 
 use crate::{
-    missing_columns, Backend, Facets, ImportMode, ImportReport, Loaded, OrderFilter, OrderPage,
-    OrderQuery, OrderSort, OrderSummary, Selection, Store, StoreError,
+    missing_columns, Backend, Facets, ImportMode, ImportPiece, ImportReport, Loaded, OrderFilter,
+    OrderPage, OrderQuery, OrderSort, OrderSummary, Selection, Store, StoreError, IMPORT_ABANDONED,
 };
 
 /// Connections open at once (readers run in parallel in WAL mode; writers wait their turn).
@@ -579,16 +579,54 @@ fn import(
 ) -> Result<ImportReport, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut report = ImportReport::default();
-    let clear = |table: &str| -> Result<(), StoreError> {
-        if mode == ImportMode::Replace {
+    write_rows(&tx, data, mode, &mut Vec::new(), &mut report)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// An import in pieces: one transaction, each piece written as it comes.
+fn import_pieces(
+    conn: &mut Connection,
+    mode: ImportMode,
+    mut pieces: tokio::sync::mpsc::Receiver<ImportPiece>,
+) -> Result<ImportReport, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut report = ImportReport::default();
+    let mut cleared = Vec::new();
+    loop {
+        match pieces.blocking_recv() {
+            Some(ImportPiece::Rows(data)) => {
+                write_rows(&tx, &data, mode, &mut cleared, &mut report)?;
+            }
+            Some(ImportPiece::Commit) => {
+                tx.commit()?;
+                return Ok(report);
+            }
+            None => return Err(StoreError::Rejected(IMPORT_ABANDONED.to_string())),
+        }
+    }
+}
+
+/// Writes the tables present in `data` inside `tx`; when replacing, a table not yet in
+/// `cleared` is emptied first (and added to it).
+fn write_rows(
+    tx: &Transaction<'_>,
+    data: &Dataset,
+    mode: ImportMode,
+    cleared: &mut Vec<&'static str>,
+    report: &mut ImportReport,
+) -> Result<(), StoreError> {
+    let mut clear = |table: &'static str| -> Result<(), StoreError> {
+        if mode == ImportMode::Replace && !cleared.contains(&table) {
             tx.execute(&format!("DELETE FROM {table}"), [])?;
+            cleared.push(table);
         }
         Ok(())
     };
     if let Some(rows) = &data.carteira_principal {
         clear("carteira_principal")?;
         insert_all(
-            &tx,
+            tx,
             "carteira_principal",
             "INSERT INTO carteira_principal (id, num_pedido, cod_produto, nome_produto, qtd_saldo_produto_pedido, \
              preco_produto_pedido, ativo, raz_social_red, cnpj_cpf, nome_cidade, cod_uf, vendedor, equipe_vendas, \
@@ -618,12 +656,12 @@ fn import(
                 Ok(())
             },
         )?;
-        report.tables.push(("carteira_principal", rows.len()));
+        report.add("carteira_principal", rows.len());
     }
     if let Some(rows) = &data.movimentacao_estoque {
         clear("movimentacao_estoque")?;
         insert_all(
-            &tx,
+            tx,
             "movimentacao_estoque",
             "INSERT INTO movimentacao_estoque (id, cod_produto, nome_produto, data_movimentacao, tipo_movimentacao, \
              qtd_movimentacao, ativo) VALUES (?1,?2,?3,?4,?5,?6,?7)",
@@ -642,12 +680,12 @@ fn import(
                 Ok(())
             },
         )?;
-        report.tables.push(("movimentacao_estoque", rows.len()));
+        report.add("movimentacao_estoque", rows.len());
     }
     if let Some(rows) = &data.separacao {
         clear("separacao")?;
         insert_all(
-            &tx,
+            tx,
             "separacao",
             "INSERT INTO separacao (id, separacao_lote_id, num_pedido, cod_produto, qtd_saldo, expedicao, \
              sincronizado_nf) VALUES (?1,?2,?3,?4,?5,?6,?7)",
@@ -666,12 +704,12 @@ fn import(
                 Ok(())
             },
         )?;
-        report.tables.push(("separacao", rows.len()));
+        report.add("separacao", rows.len());
     }
     if let Some(rows) = &data.programacao_producao {
         clear("programacao_producao")?;
         insert_all(
-            &tx,
+            tx,
             "programacao_producao",
             "INSERT INTO programacao_producao (id, cod_produto, nome_produto, data_programacao, qtd_programada, \
              linha_producao) VALUES (?1,?2,?3,?4,?5,?6)",
@@ -682,12 +720,12 @@ fn import(
                 Ok(())
             },
         )?;
-        report.tables.push(("programacao_producao", rows.len()));
+        report.add("programacao_producao", rows.len());
     }
     if let Some(rows) = &data.unificacao_codigos {
         clear("unificacao_codigos")?;
         insert_all(
-            &tx,
+            tx,
             "unificacao_codigos",
             "INSERT INTO unificacao_codigos (id, codigo_origem, codigo_destino, ativo) VALUES (?1,?2,?3,?4)",
             rows,
@@ -696,10 +734,9 @@ fn import(
                 Ok(())
             },
         )?;
-        report.tables.push(("unificacao_codigos", rows.len()));
+        report.add("unificacao_codigos", rows.len());
     }
-    tx.commit()?;
-    Ok(report)
+    Ok(())
 }
 
 #[async_trait]
@@ -747,6 +784,14 @@ impl Store for SqliteStore {
         // The import owns its rows on the blocking thread; cloning is cheap next to the writes.
         let data = data.clone();
         self.run(move |c| import(c, &data, mode)).await
+    }
+
+    async fn import_pieces(
+        &self,
+        mode: ImportMode,
+        pieces: tokio::sync::mpsc::Receiver<ImportPiece>,
+    ) -> Result<ImportReport, StoreError> {
+        self.run(move |c| import_pieces(c, mode, pieces)).await
     }
 }
 

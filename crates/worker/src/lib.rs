@@ -28,6 +28,10 @@ pub use keys::Keys;
 pub use queue::{RedisQueue, RedisQueueConfig};
 pub use worker::{WorkerConfig, WorkerError};
 
+/// Default of [`RedisOptions::visibility`], in seconds: a killed worker's batch is taken over
+/// about this long after it died.
+pub const DEFAULT_VISIBILITY_SECS: u64 = 5;
+
 /// Redis settings shared by the server side and the workers.
 #[derive(Clone)]
 pub struct RedisOptions {
@@ -38,8 +42,9 @@ pub struct RedisOptions {
     pub prefix: String,
     /// How long a job's keys live after its last progress (`JOB_TTL_SEGUNDOS`, 1 hour).
     pub job_ttl: Duration,
-    /// A batch taken by a worker that stays unacknowledged this long is reclaimed by another
-    /// (`VISIBILIDADE_SEGUNDOS`, 30 s).
+    /// A batch whose worker stopped refreshing its claim this long ago (the worker died) is
+    /// reclaimed by another (`VISIBILIDADE_SEGUNDOS`, 5 s). A live worker refreshes the claim
+    /// of its batch every [`worker::heartbeat_period`], however long the batch runs.
     pub visibility: Duration,
     /// Attempts at a batch before its orders get error results (`MAX_TENTATIVAS`, 3).
     pub max_attempts: u32,
@@ -51,7 +56,7 @@ impl RedisOptions {
             url: url.into(),
             prefix: keys::DEFAULT_PREFIX.to_string(),
             job_ttl: Duration::from_secs(3600),
-            visibility: Duration::from_secs(30),
+            visibility: Duration::from_secs(DEFAULT_VISIBILITY_SECS),
             max_attempts: 3,
         }
     }

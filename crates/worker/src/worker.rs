@@ -34,6 +34,14 @@ use crate::{scripts, RedisOptions};
 /// A batch in hand is kept claimed for at most this long (or ten visibility timeouts).
 const MAX_HOLD: Duration = Duration::from_secs(600);
 
+/// How often a consumer with a batch in hand refreshes its claim: five times per visibility
+/// timeout, at least once a second. A batch is taken over only when its consumer missed every
+/// refresh for a whole visibility timeout, so a live worker (however long its batch runs) keeps
+/// it, and a dead one loses it a visibility timeout after its last refresh.
+pub fn heartbeat_period(visibility: Duration) -> Duration {
+    (visibility / 5).clamp(Duration::from_millis(100), Duration::from_secs(1))
+}
+
 /// How a worker process runs.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -484,7 +492,7 @@ impl Consumer {
             tokio::time::sleep(grace).await;
         };
         tokio::pin!(deadline);
-        let period = (self.config.redis.visibility / 3).max(Duration::from_millis(200));
+        let period = heartbeat_period(self.config.redis.visibility);
         let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         // A batch that hangs (a query that never returns) stops being claimed after a while, so
         // another worker can take it over.
@@ -512,7 +520,7 @@ impl Consumer {
 
     /// Waits `d` with a message in hand, keeping it claimed; true when shutdown came.
     async fn pause(&mut self, d: Duration, id: &str) -> bool {
-        let period = (self.config.redis.visibility / 3).max(Duration::from_millis(200));
+        let period = heartbeat_period(self.config.redis.visibility);
         let until = Instant::now() + d;
         loop {
             let left = until.saturating_duration_since(Instant::now());
@@ -544,7 +552,14 @@ impl Consumer {
 
     async fn commit_batches(&mut self, msg: &BatchMessage, id: &str, batches: Vec<Batch>) {
         let last = batches.len().saturating_sub(1);
+        let period = heartbeat_period(self.config.redis.visibility);
+        let mut last_beat = Instant::now();
         for (i, batch) in batches.into_iter().enumerate() {
+            // A sequential message records many batches: keep it claimed meanwhile.
+            if last_beat.elapsed() >= period {
+                self.heartbeat(id).await;
+                last_beat = Instant::now();
+            }
             let ack = if i == last { id } else { "" };
             let decisoes = Decisoes {
                 valores: batch.valores,
@@ -583,7 +598,13 @@ impl Consumer {
             })
             .collect();
         let last = slices.len().saturating_sub(1);
+        let period = heartbeat_period(self.config.redis.visibility);
+        let mut last_beat = Instant::now();
         for (i, (index, results)) in slices.into_iter().enumerate() {
+            if last_beat.elapsed() >= period {
+                self.heartbeat(id).await;
+                last_beat = Instant::now();
+            }
             let ack = if i == last { id } else { "" };
             self.commit(msg, index, ack, &results, &Decisoes::default())
                 .await;

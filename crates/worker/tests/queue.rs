@@ -538,3 +538,67 @@ async fn job_ids_are_validated_and_huge_cursors_replay_nothing() {
     h.await.unwrap();
     t.finish().await;
 }
+
+/// A live worker whose batch runs longer than the visibility timeout keeps it (its heartbeat
+/// refreshes the claim), and an idle worker never takes it over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_worker_keeps_a_batch_that_runs_longer_than_the_visibility_timeout() {
+    let Some(t) = Setup::new(0, "vivo-lento", 40).await else {
+        return;
+    };
+    let (url, store, prefix, opts, queue) = (&t.url, &t.store, &t.prefix, &t.opts, &t.queue);
+    let orders: Vec<String> = all_orders(store.as_ref())
+        .await
+        .into_iter()
+        .take(20)
+        .collect();
+    let spec = spec(orders, Params::new(today()), 20);
+    let want = in_process(store.as_ref(), &spec).await;
+    // Its one batch runs three visibility timeouts on the slow worker.
+    let slow: std::sync::Arc<dyn ruptura_store::Store> = std::sync::Arc::new(SlowStore {
+        inner: std::sync::Arc::clone(store),
+        delay: opts.visibility * 3,
+    });
+    let (ws, hs) = start_worker(&slow, opts, 1, "lento");
+    let created = queue.submit(spec.clone()).await.unwrap();
+    let id = created.job_id;
+    let mut c = conn(url).await;
+    let until = std::time::Instant::now() + LIMIT;
+    loop {
+        let pending: redis::streams::StreamPendingCountReply = c
+            .xpending_consumer_count(
+                format!("{prefix}lotes"),
+                ruptura_worker::keys::GROUP,
+                "-",
+                "+",
+                10,
+                "lento-0",
+            )
+            .await
+            .unwrap();
+        if !pending.ids.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "o worker lento não pegou o lote"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A fast, idle worker looks for abandoned batches all along, and must find none.
+    let (wf, hf) = start_worker(store, opts, 2, "rapido");
+    let events = follow(queue, &id, LIMIT).await;
+    check_events(&events, 1, 20);
+    assert_same_results(&want, &queue.results(&id).await.unwrap().unwrap());
+    let attempts: BTreeMap<String, String> = c.hgetall(opts.keys().attempts(&id)).await.unwrap();
+    assert_eq!(
+        attempts.get("0").map(String::as_str),
+        Some("1"),
+        "o lote foi tentado uma só vez (nunca tomado do worker vivo): {attempts:?}"
+    );
+    for (w, h) in [(ws, hs), (wf, hf)] {
+        w.cancel();
+        h.await.unwrap();
+    }
+    t.finish().await;
+}

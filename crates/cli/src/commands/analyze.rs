@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ruptura_app::wire::{Estatisticas, Resultado, Resultados};
-use ruptura_app::{Batch, InOrder, JsonInOrder, Observer, RunOptions};
+use ruptura_app::{Batch, InOrderSink, JsonStream, RunOptions, Streamed};
 use ruptura_engine::Mode;
 use ruptura_store::{OrderFilter, Selection};
 
@@ -88,12 +88,12 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
         }),
     };
     // Open the output before the work, so a bad path fails fast.
-    let mut out: Box<dyn Write> = match &opts.output {
+    let out: Box<dyn Write + Send> = match &opts.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
                 .with_context(|| format!("não foi possível criar {}", path.display()))?,
         )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let store = opts.db.open().await?;
     store.check_schema().await?;
@@ -104,52 +104,79 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
         json: opts.format == Format::Json,
     };
 
-    let mut collector = Collector {
-        json: opts.format == Format::Json,
-        ..Collector::default()
-    };
+    // Each batch is written (json, csv) or reduced to what the table shows as soon as it and
+    // the batches before it are done: memory does not grow with the book.
+    let mut streamed = Streamed::new(Output::new(opts.format, out));
     let stats =
-        ruptura_app::analyze(store.as_ref(), &selection, params, run_opts, &mut collector).await?;
-    if let Some(b) = &collector.bar {
+        ruptura_app::analyze(store.as_ref(), &selection, params, run_opts, &mut streamed).await?;
+    let output = streamed.into_sink();
+    if let Some(b) = &output.bar {
         b.finish_and_clear();
     }
-    match opts.format {
-        Format::Json => {
-            // `{"resultados": {...}, "estatisticas": {...}}`; each batch was serialized on the
-            // thread that analysed it.
-            out.write_all(b"{\"resultados\":")?;
-            collector.json_parts.write_object(&mut out)?;
-            out.write_all(b",\"estatisticas\":")?;
-            serde_json::to_writer(&mut out, &stats)?;
-            out.write_all(b"}\n")?;
-        }
-        Format::Csv => write_csv(&mut out, &Resultados(collector.in_order.into_results()))?,
-        Format::Table => {
-            let results = Resultados(collector.in_order.into_results());
-            write_table(&mut out, &results, &stats, opts.limit)?;
-        }
-    }
-    out.flush()?;
-    Ok(())
+    output.finish(&stats, opts.limit)
 }
 
-/// Keeps each batch in its place, so the output follows the order of the request, and moves a
-/// progress bar when stderr is a terminal.
-#[derive(Default)]
-struct Collector {
-    /// JSON output: only the JSON of each batch is kept.
-    json: bool,
-    json_parts: JsonInOrder,
-    in_order: InOrder,
+/// Where the batches of a run go, in request order.
+enum Sink {
+    /// `{"resultados": {...}, "estatisticas": {...}}`, written batch by batch; each batch was
+    /// serialized on the thread that analysed it.
+    Json(JsonStream<Box<dyn Write + Send>>),
+    /// One row per order, written batch by batch.
+    Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
+    /// The table shows only the orders not OK, and only their summaries: those are kept.
+    Table(Box<dyn Write + Send>, Vec<Resultado>),
+}
+
+/// The output of the command, and a progress bar when stderr is a terminal.
+struct Output {
+    sink: Sink,
+    /// The first error writing the output.
+    error: Option<anyhow::Error>,
     bar: Option<ProgressBar>,
 }
 
-impl Observer for Collector {
+impl Output {
+    fn new(format: Format, out: Box<dyn Write + Send>) -> Self {
+        let sink = match format {
+            Format::Json => Sink::Json(JsonStream::new(out)),
+            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
+            Format::Table => Sink::Table(out, Vec::new()),
+        };
+        Self {
+            sink,
+            error: None,
+            bar: None,
+        }
+    }
+
+    fn finish(self, stats: &Estatisticas, limit: usize) -> anyhow::Result<()> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        match self.sink {
+            Sink::Json(json) => {
+                json.finish(stats)?;
+            }
+            Sink::Csv(mut w) => w.flush()?,
+            Sink::Table(mut out, rows) => {
+                write_table(&mut out, &Resultados(rows), stats, limit)?;
+                out.flush()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl InOrderSink for Output {
     fn started(&mut self, orders: &[String], batches: usize) {
-        if self.json {
-            self.json_parts.started(orders, batches);
-        } else {
-            self.in_order.started(orders, batches);
+        match &mut self.sink {
+            Sink::Json(json) => json.started(orders, batches),
+            Sink::Csv(w) => {
+                if let Err(e) = write_csv_header(w) {
+                    self.error.get_or_insert(e);
+                }
+            }
+            Sink::Table(..) => {}
         }
         if std::io::stderr().is_terminal() && orders.len() >= 200 {
             let bar = ProgressBar::new(orders.len() as u64);
@@ -165,16 +192,40 @@ impl Observer for Collector {
         if let Some(bar) = &self.bar {
             bar.inc(batch.results.len() as u64);
         }
-        if self.json {
-            self.json_parts.batch(batch);
-        } else {
-            self.in_order.batch(batch);
+        if self.error.is_some() {
+            return;
+        }
+        match &mut self.sink {
+            Sink::Json(json) => json.batch(batch),
+            Sink::Csv(w) => {
+                if let Err(e) = write_csv_rows(w, &batch.results) {
+                    self.error = Some(e);
+                }
+            }
+            Sink::Table(_, rows) => rows.extend(
+                batch
+                    .results
+                    .into_iter()
+                    .filter(|r| r.criticidade() != "OK")
+                    .map(summary_only),
+            ),
         }
     }
 }
 
-fn write_csv(out: &mut dyn Write, results: &Resultados) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+/// The result without its lines: what the table needs of an order.
+fn summary_only(r: Resultado) -> Resultado {
+    match r {
+        Resultado::Analisado(mut p) => {
+            p.itens = Vec::new();
+            p.itens_disponiveis = Vec::new();
+            Resultado::Analisado(p)
+        }
+        erro => erro,
+    }
+}
+
+fn write_csv_header<W: Write>(w: &mut csv::Writer<W>) -> anyhow::Result<()> {
     w.write_record([
         "num_pedido",
         "success",
@@ -200,7 +251,11 @@ fn write_csv(out: &mut dyn Write, results: &Resultados) -> anyhow::Result<()> {
         "sugestao",
         "message",
     ])?;
-    for r in &results.0 {
+    Ok(())
+}
+
+fn write_csv_rows<W: Write>(w: &mut csv::Writer<W>, results: &[Resultado]) -> anyhow::Result<()> {
+    for r in results {
         match r {
             Resultado::Analisado(p) => {
                 let s = &p.resumo;
@@ -238,7 +293,6 @@ fn write_csv(out: &mut dyn Write, results: &Resultados) -> anyhow::Result<()> {
             }
         }
     }
-    w.flush()?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use std::time::Instant;
 use anyhow::bail;
 use clap::Args;
 use ruptura_import::ImportError;
-use ruptura_store::ImportMode;
+use ruptura_store::{ImportMode, ImportPiece};
 
 use crate::DbArgs;
 
@@ -21,14 +21,43 @@ pub struct ImportOpts {
     pub paths: Vec<PathBuf>,
 }
 
+/// Rows per piece handed from the file reader to the database transaction.
+const PIECE_ROWS: usize = 20_000;
+
 pub async fn run(opts: ImportOpts) -> anyhow::Result<()> {
     let started = Instant::now();
-    let paths = opts.paths.clone();
-    // Parsing is CPU and file IO: keep it off the async workers.
-    let parsed = tokio::task::spawn_blocking(move || ruptura_import::load_paths(&paths)).await?;
-    let data = match parsed {
-        Ok(data) => data,
-        Err(ImportError::Invalid(diagnostics)) => {
+    // Paths are checked before the database is touched.
+    let plan = ruptura_import::plan(&opts.paths)?;
+    let store = opts.db.open().await?;
+    store.migrate().await?;
+    let mode = if opts.append {
+        ImportMode::Append
+    } else {
+        ImportMode::Replace
+    };
+    // The files are read on a blocking thread and their rows go, a piece at a time, into one
+    // transaction: memory holds a file's bytes and a few pieces, whatever the import's size.
+    // A bad row anywhere stops the pieces; every bad cell is still reported, and the
+    // transaction is abandoned (nothing written).
+    let (tx, rx) = tokio::sync::mpsc::channel::<ImportPiece>(2);
+    let writer = {
+        let store = std::sync::Arc::clone(&store);
+        tokio::spawn(async move { store.import_pieces(mode, rx).await })
+    };
+    let parsed = tokio::task::spawn_blocking(move || {
+        let read = plan.stream(PIECE_ROWS, &mut |piece| {
+            tx.blocking_send(ImportPiece::Rows(piece)).is_ok()
+        });
+        if read.is_ok() {
+            // The writer may have stopped already (its error is reported below).
+            let _ = tx.blocking_send(ImportPiece::Commit);
+        }
+        read
+    })
+    .await?;
+    let written = writer.await?;
+    let report = match (parsed, written) {
+        (Err(ImportError::Invalid(diagnostics)), _) => {
             for d in &diagnostics {
                 eprintln!("{d}");
             }
@@ -37,17 +66,9 @@ pub async fn run(opts: ImportOpts) -> anyhow::Result<()> {
                 diagnostics.len()
             );
         }
-        Err(e) => return Err(e.into()),
+        (Err(e), _) => return Err(e.into()),
+        (Ok(()), written) => written?,
     };
-    let parsed_in = started.elapsed();
-    let store = opts.db.open().await?;
-    store.migrate().await?;
-    let mode = if opts.append {
-        ImportMode::Append
-    } else {
-        ImportMode::Replace
-    };
-    let report = store.import(&data, mode).await?;
     let elapsed = started.elapsed();
     let rows: usize = report.tables.iter().map(|(_, n)| n).sum();
     for (table, n) in &report.tables {
@@ -61,9 +82,8 @@ pub async fn run(opts: ImportOpts) -> anyhow::Result<()> {
         );
     }
     eprintln!(
-        "{rows} linhas em {:.2} s (leitura {:.2} s), {:.0} linhas/s",
+        "{rows} linhas em {:.2} s, {:.0} linhas/s",
         elapsed.as_secs_f64(),
-        parsed_in.as_secs_f64(),
         rows as f64 / elapsed.as_secs_f64().max(1e-9)
     );
     Ok(())

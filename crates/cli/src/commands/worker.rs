@@ -24,8 +24,9 @@ pub struct RedisArgs {
     /// Prefix of every Redis key (deployments or tests sharing one Redis).
     #[arg(long = "redis-prefix", env = "REDIS_PREFIX", default_value = ruptura_worker::keys::DEFAULT_PREFIX)]
     pub redis_prefix: String,
-    /// Seconds a batch may stay unacknowledged before another worker takes it over.
-    #[arg(long = "visibilidade", env = "VISIBILIDADE_SEGUNDOS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    /// Seconds after a worker's last sign of life (it refreshes the claim of its batch every
+    /// second) before another worker takes its batch over.
+    #[arg(long = "visibilidade", env = "VISIBILIDADE_SEGUNDOS", default_value_t = ruptura_worker::DEFAULT_VISIBILITY_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub visibility_secs: u64,
     /// Attempts at a batch before its orders get error results.
     #[arg(long = "max-tentativas", env = "MAX_TENTATIVAS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]

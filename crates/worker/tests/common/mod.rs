@@ -250,3 +250,57 @@ impl Setup {
         cleanup(&self.url, &self.prefix).await;
     }
 }
+
+/// The real store, whose `load` first waits `delay`: a batch that runs long (a slow query on a
+/// busy database), for the tests of a live worker keeping its batch.
+#[derive(Debug)]
+pub struct SlowStore {
+    pub inner: Arc<dyn Store>,
+    pub delay: Duration,
+}
+
+#[async_trait::async_trait]
+impl Store for SlowStore {
+    fn backend(&self) -> ruptura_store::Backend {
+        self.inner.backend()
+    }
+    async fn migrate(&self) -> Result<(), ruptura_store::StoreError> {
+        self.inner.migrate().await
+    }
+    async fn check_schema(&self) -> Result<(), ruptura_store::StoreError> {
+        self.inner.check_schema().await
+    }
+    async fn ping(&self) -> Result<(), ruptura_store::StoreError> {
+        self.inner.ping().await
+    }
+    async fn load(
+        &self,
+        selection: &Selection,
+        today: NaiveDate,
+    ) -> Result<ruptura_store::Loaded, ruptura_store::StoreError> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.load(selection, today).await
+    }
+    async fn order_numbers(
+        &self,
+        filter: &OrderFilter,
+    ) -> Result<Vec<String>, ruptura_store::StoreError> {
+        self.inner.order_numbers(filter).await
+    }
+    async fn list_orders(
+        &self,
+        query: &ruptura_store::OrderQuery,
+    ) -> Result<ruptura_store::OrderPage, ruptura_store::StoreError> {
+        self.inner.list_orders(query).await
+    }
+    async fn facets(&self) -> Result<ruptura_store::Facets, ruptura_store::StoreError> {
+        self.inner.facets().await
+    }
+    async fn import(
+        &self,
+        data: &ruptura_engine::records::Dataset,
+        mode: ImportMode,
+    ) -> Result<ruptura_store::ImportReport, ruptura_store::StoreError> {
+        self.inner.import(data, mode).await
+    }
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Scale benchmark (issue 14): the seeded scale set ten times over (100,000 orders, ~500,000
+# lines, 20,000 products, 1,000,000 movements; `generate scale10`), imported with
+# `ruptura import`, then the whole-book analysis against the raw reads it needs
+# (bench/sqlite_raw_reads.sql), with the peak memory of each process. Medians of RUNS runs.
+# Generated files and databases go to BENCH_DIR (default /tmp/ruptura-scale), not the repo.
+#
+#   bench/scale.sh            # RUNS=3 SEED=42 by default; PostgreSQL too when PG_URL answers
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+SEED=${SEED:-42}
+TODAY=2026-03-02
+OUT=${BENCH_DIR:-/tmp/ruptura-scale}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+mkdir -p "$OUT"
+
+cargo build --release -q -p ruptura --bin ruptura
+cargo build --release -q -p ruptura-datagen --example generate
+BIN=target/release/ruptura
+DATA="$OUT/scale10-$SEED"
+[ -f "$DATA/carteira_principal.csv" ] || target/release/examples/generate scale10 "$SEED" "$DATA" >/dev/null
+ROWS=$(($(cat "$DATA"/*.csv | wc -l) - 5))
+echo "data set: scale10 seed $SEED, $ROWS rows"
+
+DB="$OUT/scale10.db"
+echo
+echo "== import (SQLite), $ROWS rows"
+read -r _ imp_med _ _ imp_rss < <(bench/timeit.py 1 import "rm -f $DB $DB-wal $DB-shm && $BIN import --db $DB $DATA 2>/dev/null")
+python3 -c "print(f'import: {$imp_med:.2f} s, {$ROWS/$imp_med:,.0f} rows/s, peak {$imp_rss:.0f} MB')"
+
+echo
+echo "== whole-book analysis (SQLite), median of $RUNS"
+bench/timeit.py "$RUNS" \
+  sqlite3_raw_reads "sqlite3 $DB < bench/sqlite_raw_reads.sql" \
+  analyze_json "$BIN analyze --db $DB --today $TODAY --format json --output $OUT/out.json" \
+  analyze_table "$BIN analyze --db $DB --today $TODAY --format table --output $OUT/out.txt" \
+  analyze_sequencial "$BIN analyze --db $DB --today $TODAY --modo sequencial --format json --output $OUT/out-seq.json" \
+  | tee "$OUT/sqlite.txt" | awk '{printf "%-20s median %.3f s  (min %.3f, max %.3f)  peak %.0f MB\n", $1, $2, $3, $4, $5}'
+python3 - "$OUT/sqlite.txt" <<'PY'
+import sys
+rows = {l.split()[0]: (float(l.split()[1]), float(l.split()[4])) for l in open(sys.argv[1])}
+raw = rows["sqlite3_raw_reads"][0]
+for k in ("analyze_json", "analyze_table", "analyze_sequencial"):
+    t, mb = rows[k]
+    print(f"{k}: {t / raw:.2f} x the raw reads, {t / 100_000 * 1e6:.1f} us and {mb * 1024 / 100_000:.2f} KB per order")
+PY
+
+if psql "$PG_URL/postgres" -X -q -c 'select 1' >/dev/null 2>&1; then
+  echo
+  echo "== PostgreSQL ($PG_URL), median of $RUNS"
+  PGDB=ruptura_scale
+  psql "$PG_URL/postgres" -X -q -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" -c "CREATE DATABASE $PGDB" >/dev/null
+  read -r _ pimp _ _ prss < <(bench/timeit.py 1 import "$BIN import --db $PG_URL/$PGDB $DATA 2>/dev/null")
+  python3 -c "print(f'import: {$pimp:.2f} s, {$ROWS/$pimp:,.0f} rows/s, peak {$prss:.0f} MB')"
+  psql "$PG_URL/$PGDB" -X -q -c 'VACUUM ANALYZE' >/dev/null
+  bench/timeit.py "$RUNS" \
+    psql_raw_reads "psql $PG_URL/$PGDB -X -q -v today=$TODAY -f bench/pg_raw_reads.sql" \
+    analyze_json "$BIN analyze --db $PG_URL/$PGDB --today $TODAY --format json --output $OUT/out-pg.json" \
+    analyze_table "$BIN analyze --db $PG_URL/$PGDB --today $TODAY --format table --output $OUT/out-pg.txt" \
+    | awk '{printf "%-20s median %.3f s  (min %.3f, max %.3f)  peak %.0f MB\n", $1, $2, $3, $4, $5}'
+  psql "$PG_URL/postgres" -X -q -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null
+else
+  echo "(PostgreSQL at $PG_URL does not answer: skipped)"
+fi
