@@ -1,3 +1,4 @@
 pub mod analysis;
+pub mod compat;
 pub mod jobs;
 pub mod system;
