@@ -528,7 +528,10 @@ fn list_orders(conn: &mut Connection, query: &OrderQuery) -> Result<OrderPage, S
     })
 }
 
-fn order_shipment(conn: &Connection, num_pedido: &str) -> Result<Option<OrderShipment>, StoreError> {
+fn order_shipment(
+    conn: &Connection,
+    num_pedido: &str,
+) -> Result<Option<OrderShipment>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT COUNT(*), MIN(expedicao), EXISTS(SELECT 1 FROM separacao \
          WHERE num_pedido = ?1 AND COALESCE(sincronizado_nf, 0) = 0) \

@@ -20,7 +20,11 @@ pub struct Health {
 }
 
 /// Whether the service and its database answer (503 when the database does not).
-#[utoipa::path(get, path = "/health", tag = "sistema", responses((status = 200, body = Health), (status = 503, body = Health)))]
+#[utoipa::path(get, path = "/health", tag = "sistema",
+    summary = "O serviço e o banco respondem?",
+    responses(
+        (status = 200, description = "tudo certo", body = Health),
+        (status = 503, description = "o banco não responde", body = Health)))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let backend = format!("{:?}", state.store.backend()).to_lowercase();
     let versao = env!("CARGO_PKG_VERSION").to_string();
