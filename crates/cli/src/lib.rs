@@ -30,6 +30,8 @@ pub enum Command {
     Import(commands::import::ImportOpts),
     /// Analisa a carteira inteira (ou os pedidos indicados) e escreve os resultados.
     Analyze(Box<commands::analyze::AnalyzeOpts>),
+    /// Os produtos que travam pedidos (SPEC 8.4): o que produzir primeiro.
+    Produtos(Box<commands::produtos::ProdutosOpts>),
     /// Cria ou atualiza as tabelas do Ruptura.
     Migrate(commands::migrate::MigrateOpts),
     /// Processa lotes de análise da fila Redis (jobs de `serve --fila redis`).
@@ -97,6 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(opts) => commands::import::run(opts).await,
         Command::Analyze(opts) => commands::analyze::run(*opts).await,
         Command::Migrate(opts) => commands::migrate::run(opts).await,
+        Command::Produtos(opts) => commands::produtos::run(*opts).await,
         Command::Worker(opts) => commands::worker::run(*opts).await,
     }
 }

@@ -141,6 +141,17 @@ pub struct AnalysisArgs {
     /// Lotes analisados ao mesmo tempo.
     #[arg(long = "max-workers", value_name = "N", env = "MAX_WORKERS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub max_workers: u32,
+    /// Menor valor (R$) que pode sair agora para sugerir um envio parcial.
+    #[arg(long = "parcial-minimo-valor", value_name = "R$", env = "PARCIAL_MINIMO_VALOR", default_value = "0", value_parser = non_negative)]
+    pub partial_min_value: Decimal,
+    /// Menor parte do valor do pedido (%) que pode sair agora para sugerir um envio parcial.
+    #[arg(long = "parcial-minimo-pct", value_name = "PCT", env = "PARCIAL_MINIMO_PCT", default_value = "0", value_parser = non_negative)]
+    pub partial_min_pct: Decimal,
+}
+
+/// A decimal number >= 0 (`1234.56` or `1234,56`).
+pub fn non_negative(s: &str) -> Result<Decimal, String> {
+    ruptura_app::settings::parse_minimum(s).map_err(|e| e.to_string())
 }
 
 impl AnalysisArgs {
@@ -164,6 +175,8 @@ impl AnalysisArgs {
             criticality,
             batch_size: self.batch_size as usize,
             max_workers: self.max_workers as usize,
+            partial_min_value: self.partial_min_value,
+            partial_min_pct: self.partial_min_pct,
         })
     }
 }

@@ -108,7 +108,7 @@ impl AppState {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    use routes::{analysis, compat, jobs, system};
+    use routes::{analysis, compat, jobs, produtos, system};
     let timeout =
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout);
 
@@ -153,6 +153,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ruptura/jobs", post(jobs::criar))
         .route("/api/ruptura/jobs/{id}", get(jobs::status))
         .route("/api/ruptura/jobs/{id}/resultados", get(jobs::resultados))
+        .route(
+            "/api/ruptura/jobs/{id}/produtos",
+            get(produtos::produtos_do_job),
+        )
+        .route("/api/ruptura/produtos", post(produtos::produtos))
         .merge(web::api_routes())
         .merge(openapi::routes(&state.config))
         .layer(timeout)

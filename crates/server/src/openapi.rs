@@ -19,6 +19,8 @@ use crate::{AppState, ServerConfig};
         crate::routes::jobs::status,
         crate::routes::jobs::resultados,
         crate::routes::jobs::eventos,
+        crate::routes::produtos::produtos,
+        crate::routes::produtos::produtos_do_job,
         crate::routes::system::health,
         crate::auth::open_session,
         crate::auth::close_session,

@@ -9,7 +9,6 @@ use ruptura_app::wire::{Estatisticas, Resultado, Resultados};
 use ruptura_app::{Batch, InOrder, JsonInOrder, Observer, RunOptions};
 use ruptura_engine::Mode;
 use ruptura_store::{OrderFilter, Selection};
-use rust_decimal::Decimal;
 
 use crate::{AnalysisArgs, DbArgs};
 
@@ -36,7 +35,8 @@ pub struct AnalyzeOpts {
     /// Só estes pedidos (separados por vírgula); padrão: a carteira inteira.
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub pedidos: Option<Vec<String>>,
-    /// independente (cada pedido sozinho) ou sequencial (alocação em ordem de prioridade).
+    /// independente (cada pedido sozinho), sequencial (alocação em ordem de prioridade entre os
+    /// pedidos analisados) ou prioridade (alocação sobre a carteira inteira; os pedidos pedidos).
     #[arg(long, default_value = "independente", value_parser = parse_mode)]
     pub modo: Mode,
     /// Formato da saída.
@@ -72,11 +72,11 @@ pub struct AnalyzeOpts {
     pub limit: usize,
 }
 
-fn parse_day(s: &str) -> Result<NaiveDate, String> {
+pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
     ruptura_app::settings::parse_date(s).map_err(|e| e.to_string())
 }
 
-fn parse_mode(s: &str) -> Result<Mode, String> {
+pub fn parse_mode(s: &str) -> Result<Mode, String> {
     s.parse::<Mode>().map_err(|e| e.to_string())
 }
 
@@ -222,6 +222,14 @@ fn write_csv(out: &mut dyn Write, results: &Resultados) -> anyhow::Result<()> {
         "valor_disponivel",
         "valor_com_ruptura",
         "data_disponibilidade_total",
+        "expedicao",
+        "data_pronto",
+        "prazo",
+        "dias_atraso",
+        "valor_agora",
+        "percentual_valor_agora",
+        "itens_agora",
+        "sugestao",
         "message",
     ])?;
     for r in &results.0 {
@@ -243,12 +251,20 @@ fn write_csv(out: &mut dyn Write, results: &Resultados) -> anyhow::Result<()> {
                     format!("{:.2}", s.valor_disponivel),
                     format!("{:.2}", s.valor_com_ruptura),
                     s.data_disponibilidade_total.clone().unwrap_or_default(),
+                    s.expedicao.map(|d| d.0.to_string()).unwrap_or_default(),
+                    s.data_pronto.map(|d| d.0.to_string()).unwrap_or_default(),
+                    s.prazo.as_str().to_string(),
+                    s.dias_atraso.map(|d| d.to_string()).unwrap_or_default(),
+                    format!("{:.2}", s.valor_agora),
+                    s.percentual_valor_agora.to_string(),
+                    s.itens_agora.to_string(),
+                    s.sugestao.as_str().to_string(),
                     String::new(),
                 ])?;
             }
             Resultado::Erro(e) => {
                 let mut row = vec![e.num_pedido.clone(), "false".into(), "ERRO".into()];
-                row.extend(std::iter::repeat_n(String::new(), 11));
+                row.extend(std::iter::repeat_n(String::new(), 19));
                 row.push(e.message.clone());
                 w.write_record(row)?;
             }
@@ -261,11 +277,6 @@ fn write_csv(out: &mut dyn Write, results: &Resultados) -> anyhow::Result<()> {
 /// Brazilian money formatting: 1234.5 -> "1.234,50".
 pub fn brl(v: f64) -> String {
     grouped(&format!("{v:.2}"))
-}
-
-/// Exact money in Brazilian spelling.
-fn brl_decimal(v: Decimal) -> String {
-    grouped(&format!("{:.2}", v.round_dp(2)))
 }
 
 /// "-1234567.89" -> "-1.234.567,89".
@@ -283,6 +294,20 @@ fn grouped(s: &str) -> String {
         grouped.push(c);
     }
     format!("{}{grouped},{frac}", if negative { "-" } else { "" })
+}
+
+/// `dd/mm/aaaa`, or `-` for none.
+pub fn br_day(d: Option<NaiveDate>) -> String {
+    d.map_or_else(|| "-".into(), |d| d.format("%d/%m/%Y").to_string())
+}
+
+/// The ship-date status as the table shows it.
+fn prazo_label(p: ruptura_app::wire::Prazo, dias: Option<i64>) -> String {
+    use ruptura_app::wire::Prazo;
+    match (p, dias) {
+        (Prazo::Atrasa | Prazo::Vencida, Some(d)) if d > 0 => format!("{} +{d}d", p.as_str()),
+        _ => p.as_str().to_string(),
+    }
 }
 
 fn br_date(iso: Option<&str>) -> String {
@@ -327,11 +352,6 @@ pub fn br_integer(n: u64) -> String {
         .to_string()
 }
 
-/// Money read from the wire (2 places) as an exact decimal, for sums.
-fn money(v: f64) -> Decimal {
-    Decimal::try_from(v).unwrap_or_default().round_dp(2)
-}
-
 fn write_table(
     out: &mut dyn Write,
     results: &Resultados,
@@ -359,6 +379,24 @@ fn write_table(
         })
         .collect();
     writeln!(out, "{}", counts.join("  |  "))?;
+    writeln!(
+        out,
+        "valor total R$ {}  |  em risco R$ {}  |  pode sair agora R$ {}",
+        brl(stats.valor_total),
+        brl(stats.valor_com_ruptura),
+        brl(stats.valor_agora)
+    )?;
+    let prazos: Vec<String> = ruptura_engine::Prazo::ALL
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p.as_str(),
+                stats.por_prazo.get(p.as_str()).copied().unwrap_or(0)
+            )
+        })
+        .collect();
+    writeln!(out, "prazo: {}", prazos.join("  |  "))?;
     if results.0.is_empty() {
         writeln!(out, "\nNenhum pedido na carteira.")?;
         return Ok(());
@@ -374,8 +412,16 @@ fn write_table(
     });
     writeln!(out)?;
     let header = format!(
-        "{:<14} {:<9} {:>7} {:>16} {:>16} {:>14}",
-        "pedido", "nível", "itens", "valor (R$)", "em risco (R$)", "disponível em"
+        "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16} {:>14} {:<18} {:<9}",
+        "pedido",
+        "nível",
+        "itens",
+        "valor (R$)",
+        "em risco (R$)",
+        "agora (R$)",
+        "disponível em",
+        "prazo",
+        "sugestão"
     );
     writeln!(out, "{header}")?;
     let shown = if limit == 0 {
@@ -383,27 +429,22 @@ fn write_table(
     } else {
         limit.min(rows.len())
     };
-    let (mut total, mut at_risk) = (Decimal::ZERO, Decimal::ZERO);
-    for (i, r) in rows.iter().enumerate() {
-        if let Some(p) = r.analisado() {
-            total += money(p.resumo.valor_total_pedido);
-            at_risk += money(p.resumo.valor_com_ruptura);
-        }
-        if i >= shown {
-            continue;
-        }
+    for r in &rows[..shown] {
         match r {
             Resultado::Analisado(p) => {
                 let s = &p.resumo;
                 writeln!(
                     out,
-                    "{:<14} {:<9} {:>7} {:>16} {:>16} {:>14}",
+                    "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16} {:>14} {:<18} {:<9}",
                     p.num_pedido,
                     label(&s.criticidade),
                     format!("{}/{}", s.qtd_itens_ruptura, s.total_itens),
                     brl(s.valor_total_pedido),
                     brl(s.valor_com_ruptura),
-                    br_date(s.data_disponibilidade_total.as_deref())
+                    brl(s.valor_agora),
+                    br_date(s.data_disponibilidade_total.as_deref()),
+                    prazo_label(s.prazo, s.dias_atraso),
+                    s.sugestao.as_str()
                 )?;
             }
             Resultado::Erro(e) => {
@@ -418,21 +459,17 @@ fn write_table(
             rows.len() - shown
         )?;
     }
-    let pct = if total.is_zero() {
-        Decimal::ZERO
-    } else {
-        (at_risk * Decimal::ONE_HUNDRED / total).round_dp(1)
-    };
+    // Totals over every order (also those past --limite): the exact sums of the statistics.
     writeln!(out, "{}", "-".repeat(header.chars().count()))?;
     writeln!(
         out,
-        "{:<14} {:<9} {:>7} {:>16} {:>16} {:>14}",
+        "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16}",
         "total",
         "",
-        format!("{}", rows.len()),
-        brl_decimal(total),
-        brl_decimal(at_risk),
-        format!("{}% em risco", pct.to_string().replace('.', ","))
+        br_integer(rows.len() as u64),
+        brl(stats.valor_total),
+        brl(stats.valor_com_ruptura),
+        brl(stats.valor_agora),
     )?;
     Ok(())
 }
@@ -448,7 +485,6 @@ mod tests {
         assert_eq!(brl(-1234567.891), "-1.234.567,89");
         assert_eq!(brl(999.999), "1.000,00");
         assert_eq!(brl(-0.001), "0,00");
-        assert_eq!(brl_decimal(Decimal::new(123456789, 2)), "1.234.567,89");
         assert_eq!(br_number(0.051, 2), "0,05");
         assert_eq!(br_integer(270_000), "270.000");
         assert_eq!(br_integer(12), "12");

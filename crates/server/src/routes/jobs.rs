@@ -34,7 +34,7 @@ async fn start(
     };
     let spec = JobSpec {
         orders,
-        params: state.settings.params(req.data_base, req.mode),
+        params: req.params(&state.settings),
         batch_size: req.batch_size,
         max_workers: req.max_workers,
     };
