@@ -28,13 +28,14 @@ async fn start(
 ) -> Result<JobCreated, ApiError> {
     let body = body.map_err(body_error)?;
     let req = request::parse(&body, source, &state.settings, state.config.max_job_orders)?;
+    let params = req.params(&state.settings);
     let orders = match req.orders {
         Some(orders) => orders,
         None => state.store.order_numbers(&req.filter).await?,
     };
     let spec = JobSpec {
         orders,
-        params: req.params(&state.settings),
+        params,
         batch_size: req.batch_size,
         max_workers: req.max_workers,
     };
