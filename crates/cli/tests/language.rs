@@ -33,6 +33,7 @@ fn read_only_commands_never_create_a_database() {
     for args in [
         vec!["analyze", "--db", path],
         vec!["analyze", "--db", &url, "--formato", "json"],
+        vec!["produtos", "--db", path],
         vec!["serve", "--db", path, "--endereco", "127.0.0.1:0"],
         vec!["worker", "--db", &url, "--redis-url", "redis://127.0.0.1:1"],
     ] {
@@ -86,6 +87,18 @@ fn usage_errors_exit_2_and_other_failures_1() {
             "99999",
         ),
         (vec!["analyze", "--db", &db, "--pedidos", ","], "--pedidos"),
+        (
+            vec![
+                "produtos",
+                "--db",
+                &db,
+                "--pedidos",
+                "P1",
+                "--vendedor",
+                "A",
+            ],
+            "não os dois",
+        ),
         (vec!["analyze", "--db", "mysql://u@h/db"], "mysql"),
         (vec!["analyze", "--nao-existe"], "--nao-existe"),
         (vec!["import", "--db", &db], "CAMINHO"),
@@ -143,6 +156,7 @@ fn help_is_portuguese_for_every_command() {
         vec!["import", "--help"],
         vec!["migrate", "--help"],
         vec!["worker", "--help"],
+        vec!["produtos", "--help"],
         vec!["help", "analyze"],
     ] {
         let out = run(&cmd);

@@ -44,7 +44,12 @@ pub struct ProdutosOpts {
     #[arg(long = "formato", visible_alias = "format", value_name = "FORMATO", value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Escreve neste arquivo em vez da saída padrão.
-    #[arg(long = "saida", visible_alias = "output", short = 'o', value_name = "ARQUIVO")]
+    #[arg(
+        long = "saida",
+        visible_alias = "output",
+        short = 'o',
+        value_name = "ARQUIVO"
+    )]
     pub output: Option<PathBuf>,
     /// Só pedidos deste vendedor.
     #[arg(long)]
@@ -59,7 +64,12 @@ pub struct ProdutosOpts {
     #[arg(long)]
     pub busca: Option<String>,
     /// Formato table: produtos mostrados no máximo (0: todos).
-    #[arg(long = "limite", visible_alias = "limit", value_name = "N", default_value_t = 20)]
+    #[arg(
+        long = "limite",
+        visible_alias = "limit",
+        value_name = "N",
+        default_value_t = 20
+    )]
     pub limit: usize,
 }
 
