@@ -276,9 +276,7 @@ fn page_routes(js: &str) -> BTreeSet<String> {
         if !(rest.starts_with("/api/") || rest.starts_with("/carteira/api/")) {
             continue;
         }
-        let end = rest
-            .find(|c: char| c == quote || c == '?')
-            .unwrap_or(rest.len());
+        let end = rest.find([quote, '?']).unwrap_or(rest.len());
         out.insert(normalise(&rest[..end]));
     }
     out
