@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod commands;
+pub mod lang;
 pub mod settings;
 
 use std::process::ExitCode;
@@ -10,10 +11,10 @@ use clap::{Parser, Subcommand};
 
 pub use settings::{AnalysisArgs, DbArgs};
 
-/// Ruptura: for every open order, does projected stock cover it, how critical is the
-/// shortfall, and when will it be fully available.
+/// Ruptura: para cada pedido em aberto, o estoque projetado cobre? Quão crítica é a falta, e
+/// quando o pedido estará completo?
 #[derive(Debug, Parser)]
-#[command(name = "ruptura", version, about, propagate_version = true)]
+#[command(name = "ruptura", version, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -21,25 +22,37 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a demo database with generated data (when missing) and serve the page and API.
+    /// Cria um banco de demonstração com dados gerados (se não existir) e serve a página e a API.
     Demo(Box<commands::demo::DemoOpts>),
-    /// Serve the order-book page and the API.
+    /// Serve a página da carteira e a API.
     Serve(Box<commands::serve::ServeOpts>),
-    /// Load CSV/XLSX files (one per table, named after it) into the database.
+    /// Carrega arquivos CSV/XLSX (um por tabela, com o nome dela) no banco.
     Import(commands::import::ImportOpts),
-    /// Analyse the whole order book (or the named orders) and write the results.
+    /// Analisa a carteira inteira (ou os pedidos indicados) e escreve os resultados.
     Analyze(Box<commands::analyze::AnalyzeOpts>),
-    /// The products that block orders (SPEC 8.4): what to produce first.
+    /// Os produtos que travam pedidos (SPEC 8.4): o que produzir primeiro.
     Produtos(Box<commands::produtos::ProdutosOpts>),
-    /// Create or update Ruptura's tables.
+    /// Cria ou atualiza as tabelas do Ruptura.
     Migrate(commands::migrate::MigrateOpts),
-    /// Take analysis batches from Redis (jobs of `serve --queue redis`).
+    /// Processa lotes de análise da fila Redis (jobs de `serve --fila redis`).
     Worker(Box<commands::worker::WorkerOpts>),
 }
 
-/// Parses the command line, runs the command and turns errors into a message and exit code 1.
+/// Parses the command line, runs the command and turns errors into a Portuguese message and an
+/// exit code: 2 for usage errors (clap's and [`lang::UsageError`]), 1 for any other failure.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let (text, code) = lang::clap_error(&e);
+            if code == 0 {
+                print!("{text}");
+            } else {
+                eprint!("{text}");
+            }
+            return ExitCode::from(code);
+        }
+    };
     let serving = matches!(
         cli.command,
         Command::Serve(_) | Command::Demo(_) | Command::Worker(_)
@@ -58,10 +71,25 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("erro: {e:#}");
-            ExitCode::FAILURE
+            eprintln!("erro: {}", describe(&e));
+            if e.downcast_ref::<lang::UsageError>().is_some() {
+                ExitCode::from(lang::USAGE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// The error and its causes on one line, with operating-system messages in Portuguese.
+pub fn describe(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|cause| match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => lang::io_error(io),
+            None => cause.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {

@@ -6,76 +6,146 @@ use anyhow::Context;
 use clap::Args;
 use ruptura_app::Settings;
 use ruptura_engine::{CriticalityRule, Thresholds};
-use ruptura_store::Store;
+use ruptura_store::{DbUrl, Store};
 use rust_decimal::Decimal;
 
 /// Where the data lives.
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
-    /// Database: sqlite://PATH, sqlite:PATH, a plain file path, or postgres://...
+    /// Banco: sqlite://ARQUIVO, sqlite:ARQUIVO, o caminho do arquivo, ou postgres://...
     #[arg(
         long,
+        value_name = "URL",
         env = "DATABASE_URL",
         default_value = "sqlite://ruptura.db",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = parse_db_url
     )]
     pub db: String,
 }
 
 impl DbArgs {
-    /// Opens the database (nothing is migrated).
+    /// Opens the database, creating a missing SQLite file (nothing is migrated): for the
+    /// commands that write (`import`, `migrate`).
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         ruptura_store::connect(&self.db)
             .await
             .with_context(|| format!("banco {}", ruptura_store::redact(&self.db)))
     }
+
+    /// Opens a database that must already exist: the read-only commands never create one.
+    pub async fn open_existing(&self) -> anyhow::Result<Arc<dyn Store>> {
+        ensure_exists(&self.db)?;
+        self.open().await
+    }
+}
+
+fn parse_db_url(s: &str) -> Result<String, String> {
+    DbUrl::parse(s)
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_time_zone(s: &str) -> Result<String, String> {
+    Settings::parse_time_zone(s)
+        .map(|_| s.trim().to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_rule(s: &str) -> Result<String, String> {
+    s.parse::<CriticalityRule>()
+        .map(|_| s.trim().to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Fails with a hint when `url` names a SQLite file that does not exist.
+pub fn ensure_exists(url: &str) -> anyhow::Result<()> {
+    if let Ok(DbUrl::Sqlite(path)) = DbUrl::parse(url) {
+        if !path.exists() {
+            anyhow::bail!(
+                "não há banco em {}: rode `ruptura import` ou `ruptura demo`",
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// How analyses are computed.
 #[derive(Debug, Clone, Args)]
 pub struct AnalysisArgs {
-    /// Days in the window D0..=D_H whose minimum decides shortness.
-    #[arg(long = "horizonte", env = "HORIZONTE_DIAS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    /// Dias da janela D0..=D_H cujo mínimo decide a ruptura.
+    #[arg(long = "horizonte", value_name = "DIAS", env = "HORIZONTE_DIAS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub horizon_days: u32,
-    /// Days added to a covering day to give the availability date.
-    #[arg(long = "lead-time", env = "LEAD_TIME_DIAS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    /// Dias somados ao dia em que o estoque cobre a linha para dar a data de disponibilidade
+    /// (1 reproduz o script mais recente do sistema antigo).
+    #[arg(long = "dias-entrega", visible_alias = "lead-time", value_name = "DIAS", env = "LEAD_TIME_DIAS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub lead_time_days: u32,
-    /// Business time zone: "today" is the date there.
-    #[arg(long = "tz", env = "RUPTURA_TZ", default_value = "America/Sao_Paulo")]
+    /// Fuso horário do negócio: "hoje" é a data lá.
+    #[arg(long = "fuso", visible_alias = "tz", value_name = "FUSO", env = "RUPTURA_TZ", default_value = "America/Sao_Paulo", value_parser = parse_time_zone)]
     pub time_zone: String,
-    /// Criticality rule: monotona or original.
-    #[arg(long = "regra", env = "CRITICIDADE_REGRA", default_value = "monotona")]
+    /// Regra de criticidade: monotona ou original (a documentada pelo sistema antigo).
+    #[arg(long = "regra", value_name = "REGRA", env = "CRITICIDADE_REGRA", default_value = "monotona", value_parser = parse_rule)]
     pub rule: String,
-    /// monotona: short lines from which an order is CRITICA.
-    #[arg(long, env = "CRITICIDADE_CRITICA_ITENS", default_value_t = 4)]
+    /// monotona: itens em ruptura a partir dos quais o pedido é CRÍTICA.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "CRITICIDADE_CRITICA_ITENS",
+        default_value_t = 4
+    )]
     pub critica_itens: u32,
-    /// monotona: percent of value short above which an order is CRITICA.
-    #[arg(long, env = "CRITICIDADE_CRITICA_PCT", default_value = "10")]
+    /// monotona: percentual do valor em ruptura acima do qual o pedido é CRÍTICA.
+    #[arg(
+        long,
+        value_name = "PCT",
+        env = "CRITICIDADE_CRITICA_PCT",
+        default_value = "10"
+    )]
     pub critica_pct: Decimal,
-    /// monotona: short lines from which an order is ALTA.
-    #[arg(long, env = "CRITICIDADE_ALTA_ITENS", default_value_t = 3)]
+    /// monotona: itens em ruptura a partir dos quais o pedido é ALTA.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "CRITICIDADE_ALTA_ITENS",
+        default_value_t = 3
+    )]
     pub alta_itens: u32,
-    /// monotona: percent of value short above which an order is ALTA.
-    #[arg(long, env = "CRITICIDADE_ALTA_PCT", default_value = "5")]
+    /// monotona: percentual do valor em ruptura acima do qual o pedido é ALTA.
+    #[arg(
+        long,
+        value_name = "PCT",
+        env = "CRITICIDADE_ALTA_PCT",
+        default_value = "5"
+    )]
     pub alta_pct: Decimal,
-    /// monotona: short lines from which an order is MEDIA.
-    #[arg(long, env = "CRITICIDADE_MEDIA_ITENS", default_value_t = 2)]
+    /// monotona: itens em ruptura a partir dos quais o pedido é MÉDIA.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "CRITICIDADE_MEDIA_ITENS",
+        default_value_t = 2
+    )]
     pub media_itens: u32,
-    /// monotona: percent of value short above which an order is MEDIA.
-    #[arg(long, env = "CRITICIDADE_MEDIA_PCT", default_value = "2")]
+    /// monotona: percentual do valor em ruptura acima do qual o pedido é MÉDIA.
+    #[arg(
+        long,
+        value_name = "PCT",
+        env = "CRITICIDADE_MEDIA_PCT",
+        default_value = "2"
+    )]
     pub media_pct: Decimal,
-    /// Orders per batch.
-    #[arg(long = "batch-size", env = "BATCH_SIZE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// Pedidos por lote.
+    #[arg(long = "tamanho-lote", visible_alias = "batch-size", value_name = "N", env = "BATCH_SIZE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub batch_size: u32,
-    /// Batches analysed at once.
-    #[arg(long = "max-workers", env = "MAX_WORKERS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=64))]
+    /// Lotes analisados ao mesmo tempo.
+    #[arg(long = "max-workers", value_name = "N", env = "MAX_WORKERS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub max_workers: u32,
-    /// Least value (R$) that can ship now for a partial shipment to be suggested.
-    #[arg(long = "parcial-minimo-valor", env = "PARCIAL_MINIMO_VALOR", default_value = "0", value_parser = non_negative)]
+    /// Menor valor (R$) que pode sair agora para sugerir um envio parcial.
+    #[arg(long = "parcial-minimo-valor", value_name = "R$", env = "PARCIAL_MINIMO_VALOR", default_value = "0", value_parser = non_negative)]
     pub partial_min_value: Decimal,
-    /// Least share of the order's value (%) that can ship now for a partial shipment to be
-    /// suggested.
-    #[arg(long = "parcial-minimo-pct", env = "PARCIAL_MINIMO_PCT", default_value = "0", value_parser = non_negative)]
+    /// Menor parte do valor do pedido (%) que pode sair agora para sugerir um envio parcial.
+    #[arg(long = "parcial-minimo-pct", value_name = "PCT", env = "PARCIAL_MINIMO_PCT", default_value = "0", value_parser = non_negative)]
     pub partial_min_pct: Decimal,
 }
 

@@ -229,7 +229,7 @@ fn bad_flags_and_databases_get_a_clear_message() {
             vec!["analyze", "--db", "/nao/existe/pasta/r.db"],
             "/nao/existe/pasta",
         ),
-        (vec!["import", "--db", db.as_str()], "PATH"),
+        (vec!["import", "--db", db.as_str()], "CAMINHO"),
         (vec!["nada"], "nada"),
     ] {
         let stderr = fails(&args);
@@ -238,8 +238,16 @@ fn bad_flags_and_databases_get_a_clear_message() {
             "{args:?}: expected {needle:?} in: {stderr}"
         );
     }
-    // An empty database: the tables are named as missing, and nothing is created by analyze.
+    // A missing database: named, with what to run, and nothing is created by analyze.
     let empty = tmp.path().join("vazio.db");
+    let stderr = fails(&["analyze", "--db", empty.to_str().expect("utf-8")]);
+    assert!(
+        stderr.contains("não há banco em") && stderr.contains("ruptura import"),
+        "{stderr}"
+    );
+    assert!(!empty.exists());
+    // An empty one: the tables are named as missing.
+    std::fs::write(&empty, b"").expect("empty file");
     let stderr = fails(&["analyze", "--db", empty.to_str().expect("utf-8")]);
     assert!(
         stderr.contains("ruptura migrate") || stderr.contains("carteira_principal"),

@@ -2,56 +2,27 @@
 
 use std::borrow::Cow;
 
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+
 /// Decodes a CSV file: UTF-8 with or without BOM; UTF-16 when it starts with a UTF-16 BOM
 /// (Excel's "Unicode text"); otherwise, when the bytes are not valid UTF-8, Windows-1252, the
 /// code page of Brazilian Excel exports ("CSV (separado por vírgulas)"). Windows-1252 decodes
 /// any byte sequence, so this never fails; a UTF-8 file with a corrupt byte comes out with
 /// mangled accents rather than an error, a trade made for the far more common Windows-1252 file.
 pub(crate) fn decode_text(bytes: &[u8]) -> Cow<'_, str> {
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return match std::str::from_utf8(rest) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => Cow::Owned(decode_windows_1252(rest)),
-        };
+    let (encoding, body) = match Encoding::for_bom(bytes) {
+        Some((encoding, bom)) => (encoding, &bytes[bom..]),
+        None => (UTF_8, bytes),
+    };
+    if encoding != UTF_8 {
+        return encoding.decode_without_bom_handling(body).0;
     }
-    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        return Cow::Owned(decode_utf16(rest, u16::from_le_bytes));
-    }
-    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        return Cow::Owned(decode_utf16(rest, u16::from_be_bytes));
-    }
-    match std::str::from_utf8(bytes) {
+    match std::str::from_utf8(body) {
         Ok(text) => Cow::Borrowed(text),
-        Err(_) => Cow::Owned(decode_windows_1252(bytes)),
+        // The five bytes Windows-1252 leaves undefined become the C1 control of the same value
+        // (the WHATWG decoder), so this never fails.
+        Err(_) => WINDOWS_1252.decode_without_bom_handling(body).0,
     }
-}
-
-fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
-    let units: Vec<u16> = bytes
-        .chunks_exact(2)
-        .map(|pair| unit([pair[0], pair[1]]))
-        .collect();
-    String::from_utf16_lossy(&units)
-}
-
-/// Windows-1252 differs from Latin-1 only in 0x80..=0x9F, where it has printable characters
-/// (the euro sign, curly quotes, dashes). The five bytes it leaves undefined map to the C1
-/// control of the same value, as Latin-1 and the WHATWG decoder do.
-const WINDOWS_1252_HIGH: [char; 32] = [
-    '\u{20AC}', '\u{0081}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
-    '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{008D}', '\u{017D}', '\u{008F}',
-    '\u{0090}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
-    '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{009D}', '\u{017E}', '\u{0178}',
-];
-
-fn decode_windows_1252(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|&byte| match byte {
-            0x80..=0x9F => WINDOWS_1252_HIGH[usize::from(byte - 0x80)],
-            _ => char::from(byte),
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -69,6 +40,9 @@ mod tests {
         // "Ação – 10€" as Windows-1252 bytes.
         let bytes = b"A\xE7\xE3o \x96 10\x80";
         assert_eq!(decode_text(bytes), "Ação – 10€");
+        // Undefined bytes and a UTF-8 BOM before Windows-1252 text.
+        assert_eq!(decode_text(b"\x81\x8D"), "\u{81}\u{8D}");
+        assert_eq!(decode_text(b"\xEF\xBB\xBFS\xE3o"), "São");
     }
 
     #[test]

@@ -45,9 +45,11 @@ pub enum ImportError {
     #[error("caminho não encontrado: {}", .path.display())]
     NotFound { path: PathBuf },
 
-    #[error("não foi possível ler {}: {cause}", .path.display())]
+    /// The operating system's reason is the source (the command line says it in Portuguese).
+    #[error("não foi possível ler {}", .path.display())]
     Io {
         path: PathBuf,
+        #[source]
         cause: std::io::Error,
     },
 

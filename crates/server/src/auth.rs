@@ -269,6 +269,8 @@ pub struct SessionRequest {
 /// Opens a session: checks the token (in the body, or as a Bearer header) and sets the HttpOnly
 /// session cookie.
 #[utoipa::path(post, path = "/api/auth/sessao", tag = "auth",
+    summary = "Abre a sessão da página com o token",
+    description = "Com `API_TOKEN` definido, a página envia o token uma vez e recebe um cookie de sessão HttpOnly; o token nunca vai para uma URL nem para o log.",
     request_body = SessionRequest,
     responses((status = 204, description = "sessão aberta (cookie definido)"), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn open_session(
@@ -303,7 +305,9 @@ pub async fn open_session(
 }
 
 /// Closes the session of the cookie.
-#[utoipa::path(delete, path = "/api/auth/sessao", tag = "auth", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/auth/sessao", tag = "auth",
+    summary = "Fecha a sessão da página",
+    responses((status = 204, description = "sessão encerrada (cookie apagado)")))]
 pub async fn close_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(id) = session_cookie(&headers) {
         state.auth.close_session(id);
@@ -322,7 +326,9 @@ pub struct AuthStatus {
     pub autenticado: bool,
 }
 
-#[utoipa::path(get, path = "/api/auth/status", tag = "auth", responses((status = 200, body = AuthStatus)))]
+#[utoipa::path(get, path = "/api/auth/status", tag = "auth",
+    summary = "O token é exigido? Esta sessão já está autenticada?",
+    responses((status = 200, description = "estado da autenticação", body = AuthStatus)))]
 pub async fn status(State(state): State<AppState>, headers: HeaderMap) -> Json<AuthStatus> {
     Json(AuthStatus {
         token_exigido: state.auth.enabled(),

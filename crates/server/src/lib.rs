@@ -16,10 +16,10 @@ pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -29,7 +29,9 @@ use ruptura_app::Settings;
 use ruptura_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 pub use auth::Auth;
 use error::ErrorBody;
@@ -64,7 +66,7 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
-            max_orders: 5000,
+            max_orders: 20_000,
             max_job_orders: 200_000,
             body_limit: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(120),
@@ -127,7 +129,7 @@ impl AppState {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    use routes::{analysis, jobs, produtos, system};
+    use routes::{analysis, compat, jobs, produtos, system};
     let timeout =
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout);
 
@@ -159,6 +161,22 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(analyses)
         .route(
+            "/carteira/api/ruptura/sem-cache/analisar-pedido/{num_pedido}",
+            get(compat::analisar_pedido_sem_cache),
+        )
+        .route(
+            "/api/ruptura/sem-cache/analisar-pedido/{num_pedido}",
+            get(compat::analisar_pedido_sem_cache),
+        )
+        .route(
+            "/carteira/api/ruptura/atualizar-visual-separacao",
+            post(compat::atualizar_visual_separacao),
+        )
+        .route(
+            "/api/ruptura/atualizar-visual-separacao",
+            post(compat::atualizar_visual_separacao),
+        )
+        .route(
             "/carteira/api/ruptura/analisar-todos-async",
             post(jobs::analisar_todos),
         )
@@ -171,7 +189,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/ruptura/produtos", post(produtos::produtos))
         .merge(web::api_routes())
-        .merge(openapi::routes())
+        .merge(openapi::routes(&state.config))
         .layer(timeout)
         // Event streams last as long as their job: no request timeout.
         .route("/api/ruptura/jobs/{id}/eventos", get(jobs::eventos))
@@ -197,7 +215,28 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(middleware::from_fn(guard::csrf))
         .layer(middleware::from_fn(json_errors))
-        .layer(middleware::from_fn(log_request))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // One log line per request: method, matched route, status, duration. Never headers nor
+        // the query string, so never the token.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let path = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("(sem rota)", MatchedPath::as_str);
+                    tracing::info_span!(target: "ruptura::http", "request", method = %request.method(), path)
+                })
+                .on_request(())
+                .on_response(|response: &Response, latency: Duration, _: &tracing::Span| {
+                    let ms = latency.as_secs_f64() * 1000.0;
+                    tracing::info!(target: "ruptura::http", status = response.status().as_u16(), ms = format!("{ms:.1}"), "request");
+                })
+                .on_failure(()),
+        )
         .with_state(state)
 }
 
@@ -263,26 +302,6 @@ async fn json_errors(request: Request, next: Next) -> Response {
         }
     }
     json
-}
-
-/// One log line per request: method, matched route, status, duration. Never headers, so never
-/// the token.
-async fn log_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "(sem rota)".to_string());
-    let mut response = next.run(request).await;
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(target: "ruptura::http", %method, %path, status = response.status().as_u16(), ms = format!("{ms:.1}"), "request");
-    response.headers_mut().insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    response
 }
 
 /// Serves `router(state)` on `listener` until `shutdown` completes; then stops accepting,

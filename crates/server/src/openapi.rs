@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::AppState;
+use crate::{AppState, ServerConfig};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,6 +13,8 @@ use crate::AppState;
     paths(
         crate::routes::analysis::analisar_lote,
         crate::routes::analysis::analisar_pedido,
+        crate::routes::compat::analisar_pedido_sem_cache,
+        crate::routes::compat::atualizar_visual_separacao,
         crate::routes::jobs::criar,
         crate::routes::jobs::analisar_todos,
         crate::routes::jobs::status,
@@ -25,13 +27,19 @@ use crate::AppState;
         crate::auth::close_session,
         crate::auth::status,
         crate::web::pedidos,
+        crate::web::filtros,
     ),
     modifiers(&BearerScheme),
+    components(schemas(
+        crate::routes::jobs::EventoFalhou,
+        ruptura_app::wire::Estatisticas,
+    )),
     tags(
         (name = "analise", description = "Análise de pedidos"),
         (name = "jobs", description = "Análises grandes com progresso ao vivo"),
         (name = "carteira", description = "A carteira de pedidos, para a página"),
         (name = "auth", description = "Sessão para a página quando API_TOKEN está definido"),
+        (name = "compatibilidade", description = "Rotas que os scripts da página do sistema antigo chamam"),
         (name = "sistema")
     )
 )]
@@ -72,6 +80,65 @@ impl Modify for BearerScheme {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
+/// Routes served under two spellings (`/carteira/api/...`, as the old page scripts call them,
+/// and `/api/...`): documented alike, each with its own operation id.
+const ALIASES: [(&str, &str); 4] = [
+    (
+        "/carteira/api/ruptura/analisar-lote-async",
+        "/api/ruptura/analisar-lote-async",
+    ),
+    (
+        "/carteira/api/ruptura/analisar-pedido/{num_pedido}",
+        "/api/ruptura/analisar-pedido/{num_pedido}",
+    ),
+    (
+        "/carteira/api/ruptura/sem-cache/analisar-pedido/{num_pedido}",
+        "/api/ruptura/sem-cache/analisar-pedido/{num_pedido}",
+    ),
+    (
+        "/carteira/api/ruptura/atualizar-visual-separacao",
+        "/api/ruptura/atualizar-visual-separacao",
+    ),
+];
+
+/// The API description served at `/api/openapi.json`, with the limits of this server's
+/// configuration.
+pub fn description(config: &ServerConfig) -> serde_json::Value {
+    let mut api = ApiDoc::openapi();
+    for (documented, alias) in ALIASES {
+        let Some(mut item) = api.paths.paths.get(documented).cloned() else {
+            continue;
+        };
+        for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+            op.operation_id = op
+                .operation_id
+                .as_ref()
+                .map(|id| format!("{id}_{}", alias_suffix(alias)));
+            op.description = Some(format!(
+                "{}\n\nO mesmo que `{documented}`.",
+                op.description.as_deref().unwrap_or_default()
+            ));
+        }
+        api.paths.paths.insert(alias.to_string(), item);
+    }
+    let mut value = serde_json::to_value(&api).unwrap_or_default();
+    let schemas = &mut value["components"]["schemas"];
+    schemas["LoteRequest"]["properties"]["pedidos"]["maxItems"] = config.max_orders.into();
+    schemas["JobRequest"]["properties"]["pedidos"]["maxItems"] = config.max_job_orders.into();
+    value
+}
+
+fn alias_suffix(path: &str) -> &'static str {
+    if path.starts_with("/carteira") {
+        "carteira"
+    } else {
+        "api"
+    }
+}
+
+pub fn routes(config: &ServerConfig) -> Router<AppState> {
+    Router::new().merge(
+        SwaggerUi::new("/api/docs")
+            .external_url_unchecked("/api/openapi.json", description(config)),
+    )
 }

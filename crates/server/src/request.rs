@@ -15,50 +15,114 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
-/// A batch analysis (`analisar-lote-async`).
-/// (Documentation of the body for OpenAPI; the body itself is checked field by field in [`parse`].)
+// The request bodies below document the API (OpenAPI); the bodies themselves are read as JSON
+// values and checked field by field in `parse`, so that each bad input gets its own message.
+// Their limits are the ones `parse` enforces (a test sends each bound and one past it).
+
+/// Análise de uma lista de pedidos em lotes (`analisar-lote-async`).
 #[derive(Debug, ToSchema)]
+#[schema(example = json!({"pedidos": ["P1", "P2"], "tamanho_lote": 20, "max_workers": 5,
+    "data_base": "2026-03-02", "modo": "independente"}))]
 pub struct LoteRequest {
-    /// Order numbers (duplicates are analysed once).
-    pub pedidos: Vec<String>,
-    /// Orders per batch, 1..=1000 (default `BATCH_SIZE`).
+    /// Números dos pedidos (repetidos são analisados uma vez); no máximo
+    /// `MAX_PEDIDOS_POR_REQUISICAO` (20000 por padrão).
+    #[schema(min_items = 1, max_items = 20000)]
+    pub pedidos: Vec<NumPedido>,
+    /// Pedidos por lote (padrão `BATCH_SIZE`, 20).
+    #[schema(minimum = 1, maximum = 1000, example = 20)]
     pub tamanho_lote: Option<u32>,
-    /// Batches analysed at once, 1..=64 (default `MAX_WORKERS`).
+    /// Lotes analisados ao mesmo tempo (padrão `MAX_WORKERS`, 5).
+    #[schema(minimum = 1, maximum = 64, example = 5)]
     pub max_workers: Option<u32>,
-    /// Reference date D0, YYYY-MM-DD (default: today in `RUPTURA_TZ`).
+    /// Data de referência D0, AAAA-MM-DD (padrão: hoje no fuso `RUPTURA_TZ`).
+    #[schema(value_type = Option<String>, format = Date, example = "2026-03-02")]
     pub data_base: Option<String>,
-    /// `independente` (default), `sequencial` or `prioridade`.
+    /// `independente` (padrão: cada pedido sozinho), `sequencial` (alocação em ordem de
+    /// prioridade entre os pedidos pedidos) ou `prioridade` (a carteira inteira em ordem de
+    /// prioridade; a resposta traz os pedidos pedidos).
     pub modo: Option<Modo>,
-    /// Least value (R$) that can ship now for `sugestao = parcial` (default
+    /// Menor valor (R$) que pode sair agora para `sugestao = parcial` (padrão
     /// `PARCIAL_MINIMO_VALOR`).
+    #[schema(minimum = 0, example = 0)]
     pub parcial_minimo_valor: Option<f64>,
-    /// Least percent of the order's value that can ship now (default `PARCIAL_MINIMO_PCT`).
+    /// Menor percentual do valor do pedido que pode sair agora para `sugestao = parcial`
+    /// (padrão `PARCIAL_MINIMO_PCT`).
+    #[schema(minimum = 0, example = 0)]
     pub parcial_minimo_pct: Option<f64>,
 }
 
-/// Filters of the order book.
-/// (Documentation of the body for OpenAPI; the body itself is checked field by field in [`parse`].)
+/// Número de um pedido: texto não vazio.
 #[derive(Debug, ToSchema)]
+#[schema(value_type = String, pattern = "\\S", example = "P1")]
+pub struct NumPedido(pub String);
+
+/// Filtros da carteira (campos vazios não filtram).
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"vendedor": "Vendedor 1", "estado": "SP"}))]
 pub struct Filtros {
+    /// Vendedor, exato.
     pub vendedor: Option<String>,
+    /// Equipe de vendas, exata.
     pub equipe_vendas: Option<String>,
     /// UF.
+    #[schema(example = "SP")]
     pub estado: Option<String>,
-    /// Free text: order, client, CNPJ, city, product.
+    /// Texto livre: pedido, cliente, CNPJ, cidade, produto.
     pub busca: Option<String>,
 }
 
-/// A job: either `pedidos` or `filtros` (neither: the whole book), plus the options of a batch.
-/// (Documentation of the body for OpenAPI; the body itself is checked field by field in [`parse`].)
+/// Um job: `pedidos` ou `filtros` (nenhum dos dois: a carteira inteira), mais as opções de um
+/// lote.
 #[derive(Debug, ToSchema)]
+#[schema(example = json!({"pedidos": ["P1", "P2"], "tamanho_lote": 20, "max_workers": 5,
+    "data_base": "2026-03-02", "modo": "independente"}))]
 pub struct JobRequest {
-    pub pedidos: Option<Vec<String>>,
+    /// Números dos pedidos (no máximo 200000); sem `pedidos` nem `filtros`, a carteira inteira.
+    #[schema(min_items = 1, max_items = 200000)]
+    pub pedidos: Option<Vec<NumPedido>>,
     pub filtros: Option<Filtros>,
+    /// Pedidos por lote (padrão `BATCH_SIZE`, 20).
+    #[schema(minimum = 1, maximum = 1000, example = 20)]
     pub tamanho_lote: Option<u32>,
+    /// Lotes analisados ao mesmo tempo (padrão `MAX_WORKERS`, 5).
+    #[schema(minimum = 1, maximum = 64, example = 5)]
     pub max_workers: Option<u32>,
+    /// Data de referência D0, AAAA-MM-DD (padrão: hoje no fuso `RUPTURA_TZ`).
+    #[schema(value_type = Option<String>, format = Date, example = "2026-03-02")]
     pub data_base: Option<String>,
     pub modo: Option<Modo>,
+    /// Menor valor (R$) que pode sair agora para `sugestao = parcial` (padrão
+    /// `PARCIAL_MINIMO_VALOR`).
+    #[schema(minimum = 0, example = 0)]
     pub parcial_minimo_valor: Option<f64>,
+    /// Menor percentual do valor do pedido que pode sair agora para `sugestao = parcial`
+    /// (padrão `PARCIAL_MINIMO_PCT`).
+    #[schema(minimum = 0, example = 0)]
+    pub parcial_minimo_pct: Option<f64>,
+}
+
+/// "Analisar tudo" do sistema antigo: só `filtros` (nenhum: a carteira inteira).
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"filtros": {"vendedor": "Vendedor 1"}}))]
+pub struct TodosRequest {
+    pub filtros: Option<Filtros>,
+    /// Pedidos por lote (padrão `BATCH_SIZE`, 20).
+    #[schema(minimum = 1, maximum = 1000, example = 20)]
+    pub tamanho_lote: Option<u32>,
+    /// Lotes analisados ao mesmo tempo (padrão `MAX_WORKERS`, 5).
+    #[schema(minimum = 1, maximum = 64, example = 5)]
+    pub max_workers: Option<u32>,
+    /// Data de referência D0, AAAA-MM-DD (padrão: hoje no fuso `RUPTURA_TZ`).
+    #[schema(value_type = Option<String>, format = Date, example = "2026-03-02")]
+    pub data_base: Option<String>,
+    pub modo: Option<Modo>,
+    /// Menor valor (R$) que pode sair agora para `sugestao = parcial` (padrão
+    /// `PARCIAL_MINIMO_VALOR`).
+    #[schema(minimum = 0, example = 0)]
+    pub parcial_minimo_valor: Option<f64>,
+    /// Menor percentual do valor do pedido que pode sair agora para `sugestao = parcial`
+    /// (padrão `PARCIAL_MINIMO_PCT`).
+    #[schema(minimum = 0, example = 0)]
     pub parcial_minimo_pct: Option<f64>,
 }
 

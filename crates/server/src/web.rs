@@ -49,17 +49,15 @@ async fn asset(State(state): State<AppState>, Path(path): Path<String>) -> Respo
     serve_file(&state, &path)
 }
 
-fn content_type(path: &str) -> &'static str {
-    match path.rsplit('.').next().unwrap_or_default() {
-        "html" => "text/html; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "ico" => "image/x-icon",
-        "json" => "application/json",
-        _ => "application/octet-stream",
-    }
+/// The content type of a page file, from its extension (text in UTF-8).
+fn content_type(path: &str) -> HeaderValue {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let value = if mime.type_() == mime_guess::mime::TEXT {
+        format!("{}; charset=utf-8", mime.essence_str())
+    } else {
+        mime.essence_str().to_string()
+    };
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("application/octet-stream"))
 }
 
 /// Reads `path` from `dir` only when it names a file inside `dir`: plain relative components
@@ -96,8 +94,7 @@ fn serve_file(state: &AppState, path: &str) -> Response {
     match bytes {
         Some(body) => {
             let mut r = body.into_response();
-            r.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
+            r.headers_mut().insert(CONTENT_TYPE, content_type(path));
             r.headers_mut()
                 .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             r.headers_mut().insert(
@@ -112,29 +109,59 @@ fn serve_file(state: &AppState, path: &str) -> Response {
     }
 }
 
-/// Filters, sorting and paging of the order list.
+/// Filters, sorting and paging of the order list (described in Portuguese for the API docs).
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PedidosQuery {
+    /// Só pedidos deste vendedor.
     vendedor: Option<String>,
+    /// Só pedidos desta equipe de vendas.
     equipe_vendas: Option<String>,
-    /// UF.
+    /// Só pedidos para esta UF.
+    #[param(example = "SP")]
     estado: Option<String>,
-    /// Free text: order, client, CNPJ, city, product.
+    /// Texto livre: pedido, cliente, CNPJ, cidade, produto.
     busca: Option<String>,
-    /// num_pedido, cliente, cidade, vendedor, expedicao, data_pedido, valor, linhas.
+    /// Ordenação (padrão num_pedido).
+    #[param(value_type = Option<OrdemCarteira>)]
     ordem: Option<String>,
-    /// asc or desc.
+    /// Direção da ordenação (padrão asc).
+    #[param(value_type = Option<Direcao>)]
     direcao: Option<String>,
-    /// 1-based page.
+    /// Página, a partir de 1 (padrão 1).
+    #[param(minimum = 1, example = 1)]
     pagina: Option<usize>,
-    /// Orders per page, 1..=20000 (default 100).
+    /// Pedidos por página (padrão 100).
+    #[param(minimum = 1, maximum = 20000, example = 100)]
     por_pagina: Option<usize>,
-    /// Keep only orders with these criticalities (comma-separated: OK, CRITICA, ALTA, MEDIA,
-    /// BAIXA, ERRO) in the results of job `job_id`. Needs `job_id`.
+    /// Só pedidos com estas criticidades (separadas por vírgula: OK, CRITICA, ALTA, MEDIA, BAIXA,
+    /// ERRO) nos resultados do job `job_id`; exige `job_id`.
+    #[param(example = "CRITICA,ALTA")]
     criticidade: Option<String>,
-    /// The job (`POST /api/ruptura/jobs`) whose results `criticidade` reads; orders the job did
-    /// not analyse are left out.
+    /// O job (`POST /api/ruptura/jobs`) de cujos resultados `criticidade` é lida; pedidos que o
+    /// job não analisou ficam de fora.
     job_id: Option<String>,
+}
+
+/// Ordenação da lista de pedidos.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum OrdemCarteira {
+    NumPedido,
+    Cliente,
+    Cidade,
+    Vendedor,
+    Expedicao,
+    DataPedido,
+    Valor,
+    Linhas,
+}
+
+/// Direção da ordenação.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum Direcao {
+    Asc,
+    Desc,
 }
 
 /// Criticality labels the page can filter on.
@@ -216,7 +243,10 @@ pub async fn pedidos(
             "por_pagina deve ser de 1 a 20000".into(),
         ));
     }
-    let pagina = q.pagina.unwrap_or(1).max(1);
+    let pagina = q.pagina.unwrap_or(1);
+    if pagina == 0 {
+        return Err(ApiError::BadRequest("pagina deve ser 1 ou mais".into()));
+    }
     for (field, value) in [
         ("vendedor", &q.vendedor),
         ("equipe_vendas", &q.equipe_vendas),
@@ -318,14 +348,22 @@ pub async fn pedidos(
     }))
 }
 
-/// Values for the page's filter menus.
+/// Valores para os menus de filtro da página.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FiltrosCarteira {
+    /// Vendedores dos pedidos em aberto, em ordem.
     pub vendedores: Vec<String>,
+    /// Equipes de vendas dos pedidos em aberto, em ordem.
     pub equipes: Vec<String>,
+    /// UFs dos pedidos em aberto, em ordem.
     pub estados: Vec<String>,
 }
 
+/// Vendedores, equipes e UFs da carteira em aberto, para os filtros da página.
+#[utoipa::path(get, path = "/api/carteira/filtros", tag = "carteira",
+    summary = "Valores para os filtros da carteira",
+    responses((status = 200, description = "vendedores, equipes e UFs", body = FiltrosCarteira),
+        (status = 503, description = "banco indisponível", body = crate::error::ErrorBody)))]
 pub async fn filtros(State(state): State<AppState>) -> Result<Json<FiltrosCarteira>, ApiError> {
     let f = state.store.facets().await?;
     Ok(Json(FiltrosCarteira {

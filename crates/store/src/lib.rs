@@ -198,6 +198,15 @@ pub struct Facets {
     pub estados: Vec<String>,
 }
 
+/// What the old system's page asks about an order after it creates a shipment for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderShipment {
+    /// Earliest shipping date of its lines in the order book.
+    pub expedicao: Option<NaiveDate>,
+    /// Whether a separacao row of the order is still open (`sincronizado_nf` false or null).
+    pub tem_separacao: bool,
+}
+
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -235,6 +244,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Sellers, teams and UFs of the open orders, sorted.
     async fn facets(&self) -> Result<Facets, StoreError>;
+
+    /// The shipment state of an order of the book (any of its lines, open or not); `None` when
+    /// the book has no line of that order.
+    async fn order_shipment(&self, num_pedido: &str) -> Result<Option<OrderShipment>, StoreError>;
 
     /// Writes the tables present in `data` in one transaction: all or nothing.
     async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError>;

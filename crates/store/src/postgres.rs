@@ -30,8 +30,8 @@ use sqlx::{Connection, PgPool, Postgres, Transaction};
 use crate::sqlite::{dedup, like_pattern};
 use crate::{
     missing_columns, Backend, Facets, ImportMode, ImportPiece, ImportReport, Loaded, OrderFilter,
-    OrderPage, OrderQuery, OrderSort, OrderSummary, Selection, Store, StoreError, IMPORT_ABANDONED,
-    READ_COLUMNS,
+    OrderPage, OrderQuery, OrderShipment, OrderSort, OrderSummary, Selection, Store, StoreError,
+    IMPORT_ABANDONED, READ_COLUMNS,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -834,6 +834,24 @@ impl Store for PgStore {
             equipes,
             estados,
         })
+    }
+
+    async fn order_shipment(&self, num_pedido: &str) -> Result<Option<OrderShipment>, StoreError> {
+        // Both layouts: `expedicao` is a DATE, a NULL `sincronizado_nf` is an open commitment.
+        let mut tx = self.pool.begin_with(READ_SNAPSHOT).await?;
+        let (lines, expedicao, tem_separacao): (i64, Option<NaiveDate>, bool) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(expedicao)::date, EXISTS(SELECT 1 FROM separacao \
+             WHERE num_pedido::text = $1 AND sincronizado_nf IS NOT TRUE) \
+             FROM carteira_principal WHERE num_pedido::text = $1",
+        )
+        .bind(num_pedido)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((lines > 0).then_some(OrderShipment {
+            expedicao,
+            tem_separacao,
+        }))
     }
 
     async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError> {

@@ -23,7 +23,8 @@ use tokio::sync::Semaphore;
 
 use crate::{
     missing_columns, Backend, Facets, ImportMode, ImportPiece, ImportReport, Loaded, OrderFilter,
-    OrderPage, OrderQuery, OrderSort, OrderSummary, Selection, Store, StoreError, IMPORT_ABANDONED,
+    OrderPage, OrderQuery, OrderShipment, OrderSort, OrderSummary, Selection, Store, StoreError,
+    IMPORT_ABANDONED,
 };
 
 /// Connections open at once (readers run in parallel in WAL mode; writers wait their turn).
@@ -528,6 +529,27 @@ fn list_orders(conn: &mut Connection, query: &OrderQuery) -> Result<OrderPage, S
     })
 }
 
+fn order_shipment(
+    conn: &Connection,
+    num_pedido: &str,
+) -> Result<Option<OrderShipment>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT COUNT(*), MIN(expedicao), EXISTS(SELECT 1 FROM separacao \
+         WHERE num_pedido = ?1 AND COALESCE(sincronizado_nf, 0) = 0) \
+         FROM carteira_principal WHERE num_pedido = ?1",
+    )?;
+    let row = stmt.query_row([num_pedido], |r| {
+        Ok((r.get::<_, i64>(0)?, date_col(r, 1)?, r.get::<_, bool>(2)?))
+    })?;
+    Ok(match row {
+        (0, _, _) => None,
+        (_, expedicao, tem_separacao) => Some(OrderShipment {
+            expedicao,
+            tem_separacao,
+        }),
+    })
+}
+
 fn facets(conn: &mut Connection) -> Result<Facets, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     let mut lists = Vec::new();
@@ -778,6 +800,11 @@ impl Store for SqliteStore {
 
     async fn facets(&self) -> Result<Facets, StoreError> {
         self.run(facets).await
+    }
+
+    async fn order_shipment(&self, num_pedido: &str) -> Result<Option<OrderShipment>, StoreError> {
+        let num_pedido = num_pedido.to_string();
+        self.run(move |c| order_shipment(c, &num_pedido)).await
     }
 
     async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError> {

@@ -14,11 +14,12 @@ use crate::{AnalysisArgs, DbArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// `{"resultados": {...}, "estatisticas": {...}}` as the batch API answers.
+    /// `{"resultados": {...}, "estatisticas": {...}}`, como a API de lote responde.
     Json,
-    /// One row per order with its summary.
+    /// Uma linha por pedido com o resumo.
     Csv,
-    /// A readable summary for the terminal.
+    /// Um resumo legível no terminal: todos os pedidos, os em risco primeiro, e os totais.
+    #[value(alias = "tabela")]
     Table,
 }
 
@@ -28,35 +29,46 @@ pub struct AnalyzeOpts {
     pub db: DbArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// Reference date D0 (YYYY-MM-DD); default: today in the business time zone.
-    #[arg(long, value_parser = parse_day)]
+    /// Data de referência D0 (AAAA-MM-DD); padrão: hoje no fuso do negócio.
+    #[arg(long = "hoje", visible_alias = "today", value_name = "AAAA-MM-DD", value_parser = parse_day)]
     pub today: Option<NaiveDate>,
-    /// Only these orders (comma-separated); default: the whole order book.
+    /// Só estes pedidos (separados por vírgula); padrão: a carteira inteira.
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub pedidos: Option<Vec<String>>,
-    /// independente (each order on its own), sequencial (allocation in priority order among the
-    /// orders analysed) or prioridade (allocation over the whole book; the orders asked).
+    /// independente (cada pedido sozinho), sequencial (alocação em ordem de prioridade entre os
+    /// pedidos analisados) ou prioridade (alocação sobre a carteira inteira; os pedidos pedidos).
     #[arg(long, default_value = "independente", value_parser = parse_mode)]
     pub modo: Mode,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Formato da saída.
+    #[arg(long = "formato", visible_alias = "format", value_name = "FORMATO", value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Write to this file instead of standard output.
-    #[arg(long, short)]
+    /// Escreve neste arquivo em vez da saída padrão.
+    #[arg(
+        long = "saida",
+        visible_alias = "output",
+        short = 'o',
+        value_name = "ARQUIVO"
+    )]
     pub output: Option<PathBuf>,
-    /// Only orders of this seller.
+    /// Só pedidos deste vendedor.
     #[arg(long)]
     pub vendedor: Option<String>,
-    /// Only orders of this sales team.
+    /// Só pedidos desta equipe de vendas.
     #[arg(long)]
     pub equipe: Option<String>,
-    /// Only orders to this UF.
+    /// Só pedidos para esta UF.
     #[arg(long)]
     pub estado: Option<String>,
-    /// Only orders matching this text (order, client, city, product).
+    /// Só pedidos que contenham este texto (pedido, cliente, cidade, produto).
     #[arg(long)]
     pub busca: Option<String>,
-    /// `table` format: rows shown at most (0: all).
-    #[arg(long, default_value_t = 40)]
+    /// Formato table: pedidos mostrados no máximo (0: todos); os totais contam todos.
+    #[arg(
+        long = "limite",
+        visible_alias = "limit",
+        value_name = "N",
+        default_value_t = 0
+    )]
     pub limit: usize,
 }
 
@@ -77,7 +89,9 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect();
-            anyhow::ensure!(!list.is_empty(), "--pedidos sem nenhum número de pedido");
+            if list.is_empty() {
+                crate::usage_bail!("--pedidos sem nenhum número de pedido");
+            }
             Selection::Orders(list)
         }
         None => Selection::Book(OrderFilter {
@@ -87,6 +101,8 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
             busca: opts.busca.clone(),
         }),
     };
+    let store = opts.db.open_existing().await?;
+    store.check_schema().await?;
     // Open the output before the work, so a bad path fails fast.
     let out: Box<dyn Write + Send> = match &opts.output {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -95,8 +111,6 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
-    let store = opts.db.open().await?;
-    store.check_schema().await?;
     let params = settings.params(opts.today, opts.modo);
     let run_opts = RunOptions {
         batch_size: settings.batch_size,
@@ -113,7 +127,26 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
     if let Some(b) = &output.bar {
         b.finish_and_clear();
     }
-    output.finish(&stats, opts.limit)
+    output.finish(&stats, opts.limit)?;
+    if let Some(path) = &opts.output {
+        let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        eprintln!(
+            "{} pedido(s) gravado(s) em {} (formato {}, {} KB)",
+            stats.total_pedidos,
+            path.display(),
+            format_name(opts.format),
+            br_number(bytes as f64 / 1024.0, 1)
+        );
+    }
+    Ok(())
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Json => "json",
+        Format::Csv => "csv",
+        Format::Table => "table",
+    }
 }
 
 /// Where the batches of a run go, in request order.
@@ -298,8 +331,16 @@ fn write_csv_rows<W: Write>(w: &mut csv::Writer<W>, results: &[Resultado]) -> an
 
 /// Brazilian money formatting: 1234.5 -> "1.234,50".
 pub fn brl(v: f64) -> String {
-    let s = format!("{:.2}", v.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    grouped(&format!("{v:.2}"))
+}
+
+/// "-1234567.89" -> "-1.234.567,89".
+fn grouped(s: &str) -> String {
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (rest.bytes().any(|b| (b'1'..=b'9').contains(&b)), rest),
+        None => (false, s),
+    };
+    let (int, frac) = s.split_once('.').unwrap_or((s, "00"));
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
@@ -307,7 +348,7 @@ pub fn brl(v: f64) -> String {
         }
         grouped.push(c);
     }
-    format!("{}{grouped},{frac}", if v < 0.0 { "-" } else { "" })
+    format!("{}{grouped},{frac}", if negative { "-" } else { "" })
 }
 
 /// `dd/mm/aaaa`, or `-` for none.
@@ -345,6 +386,27 @@ fn severity(c: &str) -> u8 {
     }
 }
 
+/// A criticality as people write it (the wire keeps the names without accents).
+pub fn label(c: &str) -> &str {
+    match c {
+        "CRITICA" => "CRÍTICA",
+        "MEDIA" => "MÉDIA",
+        other => other,
+    }
+}
+
+/// A number with a decimal comma and `places` places: 0.05 -> "0,05".
+pub fn br_number(v: f64, places: usize) -> String {
+    format!("{v:.places$}").replace('.', ",")
+}
+
+/// A whole number with thousands separated by dots: 270000 -> "270.000".
+pub fn br_integer(n: u64) -> String {
+    grouped(&format!("{n}.00"))
+        .trim_end_matches(",00")
+        .to_string()
+}
+
 fn write_table(
     out: &mut dyn Write,
     results: &Resultados,
@@ -353,9 +415,9 @@ fn write_table(
 ) -> anyhow::Result<()> {
     writeln!(
         out,
-        "{} pedidos analisados em {:.2} s: {} OK, {} com ruptura, {} erro(s)",
+        "{} pedidos analisados em {} s: {} OK, {} com ruptura, {} erro(s)",
         stats.processados,
-        stats.tempo_total_segundos,
+        br_number(stats.tempo_total_segundos, 2),
         stats.pedidos_ok,
         stats.pedidos_com_ruptura,
         stats.erros
@@ -365,7 +427,8 @@ fn write_table(
         .iter()
         .map(|l| {
             format!(
-                "{l} {}",
+                "{} {}",
+                label(l),
                 stats.por_criticidade.get(*l).copied().unwrap_or(0)
             )
         })
@@ -389,15 +452,12 @@ fn write_table(
         })
         .collect();
     writeln!(out, "prazo: {}", prazos.join("  |  "))?;
-    let mut rows: Vec<&Resultado> = results
-        .0
-        .iter()
-        .filter(|r| r.criticidade() != "OK")
-        .collect();
-    if rows.is_empty() {
-        writeln!(out, "\nNenhum pedido com ruptura.")?;
+    if results.0.is_empty() {
+        writeln!(out, "\nNenhum pedido na carteira.")?;
         return Ok(());
     }
+    // Every order: the most critical first, then the most value at risk.
+    let mut rows: Vec<&Resultado> = results.0.iter().collect();
     rows.sort_by(|a, b| {
         let risk = |r: &Resultado| r.analisado().map_or(0.0, |p| p.resumo.valor_com_ruptura);
         severity(a.criticidade())
@@ -406,8 +466,7 @@ fn write_table(
             .then(a.num_pedido().cmp(b.num_pedido()))
     });
     writeln!(out)?;
-    writeln!(
-        out,
+    let header = format!(
         "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16} {:>14} {:<18} {:<9}",
         "pedido",
         "nível",
@@ -418,7 +477,8 @@ fn write_table(
         "disponível em",
         "prazo",
         "sugestão"
-    )?;
+    );
+    writeln!(out, "{header}")?;
     let shown = if limit == 0 {
         rows.len()
     } else {
@@ -432,7 +492,7 @@ fn write_table(
                     out,
                     "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16} {:>14} {:<18} {:<9}",
                     p.num_pedido,
-                    s.criticidade,
+                    label(&s.criticidade),
                     format!("{}/{}", s.qtd_itens_ruptura, s.total_itens),
                     brl(s.valor_total_pedido),
                     brl(s.valor_com_ruptura),
@@ -450,10 +510,22 @@ fn write_table(
     if shown < rows.len() {
         writeln!(
             out,
-            "... e mais {} pedido(s) (use --limit 0 para ver todos)",
+            "... e mais {} pedido(s) (--limite 0 mostra todos)",
             rows.len() - shown
         )?;
     }
+    // Totals over every order (also those past --limite): the exact sums of the statistics.
+    writeln!(out, "{}", "-".repeat(header.chars().count()))?;
+    writeln!(
+        out,
+        "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16}",
+        "total",
+        "",
+        br_integer(rows.len() as u64),
+        brl(stats.valor_total),
+        brl(stats.valor_com_ruptura),
+        brl(stats.valor_agora),
+    )?;
     Ok(())
 }
 
@@ -467,5 +539,10 @@ mod tests {
         assert_eq!(brl(0.0), "0,00");
         assert_eq!(brl(-1234567.891), "-1.234.567,89");
         assert_eq!(brl(999.999), "1.000,00");
+        assert_eq!(brl(-0.001), "0,00");
+        assert_eq!(br_number(0.051, 2), "0,05");
+        assert_eq!(br_integer(270_000), "270.000");
+        assert_eq!(br_integer(12), "12");
+        assert_eq!(label("CRITICA"), "CRÍTICA");
     }
 }

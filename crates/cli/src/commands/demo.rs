@@ -9,16 +9,21 @@ use crate::AnalysisArgs;
 
 #[derive(Debug, Args)]
 pub struct DemoOpts {
-    /// The demo database; created with generated data when it does not exist.
-    #[arg(long, default_value = "ruptura-demo.db")]
+    /// O banco de demonstração (arquivo SQLite); criado com dados gerados quando não existe.
+    #[arg(long, value_name = "ARQUIVO", default_value = "ruptura-demo.db")]
     pub db: PathBuf,
-    /// Seed of the generated data (same seed, same data).
-    #[arg(long, default_value_t = 20260302)]
+    /// Semente dos dados gerados (mesma semente, mesmos dados).
+    #[arg(
+        long = "semente",
+        visible_alias = "seed",
+        value_name = "N",
+        default_value_t = 20260302
+    )]
     pub seed: u64,
-    /// Orders to generate.
-    #[arg(long, default_value_t = ruptura_datagen::DEFAULT_DEMO_ORDERS)]
+    /// Pedidos a gerar.
+    #[arg(long, value_name = "N", default_value_t = ruptura_datagen::DEFAULT_DEMO_ORDERS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub pedidos: usize,
-    /// Generate the data again even if the database exists.
+    /// Gera os dados de novo mesmo que o banco exista.
     #[arg(long)]
     pub recriar: bool,
     #[command(flatten)]
@@ -28,7 +33,6 @@ pub struct DemoOpts {
 }
 
 pub async fn run(opts: DemoOpts) -> anyhow::Result<()> {
-    anyhow::ensure!(opts.pedidos >= 1, "--pedidos deve ser pelo menos 1");
     let fresh = opts.recriar || !opts.db.exists();
     let url = format!("sqlite://{}", opts.db.display());
     let store = ruptura_store::connect(&url).await?;
@@ -53,5 +57,10 @@ pub async fn run(opts: DemoOpts) -> anyhow::Result<()> {
             opts.db.display()
         );
     }
+    eprintln!(
+        "nos outros comandos, use --db {}  (por exemplo: ruptura analyze --db {})",
+        opts.db.display(),
+        opts.db.display()
+    );
     serve(store, &opts.analysis, &opts.server).await
 }

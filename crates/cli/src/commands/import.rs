@@ -6,18 +6,19 @@ use clap::Args;
 use ruptura_import::ImportError;
 use ruptura_store::{ImportMode, ImportPiece};
 
+use crate::commands::analyze::{br_integer, br_number};
 use crate::DbArgs;
 
 #[derive(Debug, Args)]
 pub struct ImportOpts {
     #[command(flatten)]
     pub db: DbArgs,
-    /// Add to the tables instead of replacing their contents.
-    #[arg(long)]
+    /// Acrescenta às tabelas em vez de substituir o conteúdo delas.
+    #[arg(long = "acrescentar", visible_alias = "append")]
     pub append: bool,
-    /// Folders or files: carteira_principal, movimentacao_estoque, separacao,
-    /// programacao_producao, unificacao_codigos (.csv or .xlsx).
-    #[arg(required = true, value_name = "PATH")]
+    /// Pastas ou arquivos: carteira_principal, movimentacao_estoque, separacao,
+    /// programacao_producao, unificacao_codigos (.csv ou .xlsx).
+    #[arg(required = true, value_name = "CAMINHO")]
     pub paths: Vec<PathBuf>,
 }
 
@@ -73,7 +74,8 @@ pub async fn run(opts: ImportOpts) -> anyhow::Result<()> {
     let rows: usize = report.tables.iter().map(|(_, n)| n).sum();
     for (table, n) in &report.tables {
         eprintln!(
-            "{table}: {n} linha(s) {}",
+            "{table}: {} linha(s) {}",
+            br_integer(*n as u64),
             if opts.append {
                 "acrescentadas"
             } else {
@@ -81,10 +83,12 @@ pub async fn run(opts: ImportOpts) -> anyhow::Result<()> {
             }
         );
     }
+    let per_second = rows as f64 / elapsed.as_secs_f64().max(1e-9);
     eprintln!(
-        "{rows} linhas em {:.2} s, {:.0} linhas/s",
-        elapsed.as_secs_f64(),
-        rows as f64 / elapsed.as_secs_f64().max(1e-9)
+        "{} linhas em {} s, {} linhas/s",
+        br_integer(rows as u64),
+        br_number(elapsed.as_secs_f64(), 2),
+        br_integer(per_second.round() as u64)
     );
     Ok(())
 }

@@ -18,9 +18,10 @@ use crate::{AnalysisArgs, DbArgs};
 pub enum Format {
     /// `{"produtos": [...], "estatisticas": {...}}`.
     Json,
-    /// One row per product.
+    /// Uma linha por produto.
     Csv,
-    /// The top products, readable in a terminal.
+    /// Os primeiros produtos, legíveis no terminal.
+    #[value(alias = "tabela")]
     Table,
 }
 
@@ -30,34 +31,45 @@ pub struct ProdutosOpts {
     pub db: DbArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// Reference date D0 (YYYY-MM-DD); default: today in the business time zone.
-    #[arg(long, value_parser = parse_day)]
+    /// Data de referência D0 (AAAA-MM-DD); padrão: hoje no fuso do negócio.
+    #[arg(long = "hoje", visible_alias = "today", value_name = "AAAA-MM-DD", value_parser = parse_day)]
     pub today: Option<NaiveDate>,
-    /// Only the orders of this list (comma-separated); default: the whole order book.
+    /// Só os pedidos desta lista (separados por vírgula); padrão: a carteira inteira.
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub pedidos: Option<Vec<String>>,
-    /// independente, sequencial or prioridade (see `ruptura analyze --help`).
+    /// independente, sequencial ou prioridade (veja `ruptura analyze --help`).
     #[arg(long, default_value = "independente", value_parser = parse_mode)]
     pub modo: Mode,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Formato da saída.
+    #[arg(long = "formato", visible_alias = "format", value_name = "FORMATO", value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Write to this file instead of standard output.
-    #[arg(long, short)]
+    /// Escreve neste arquivo em vez da saída padrão.
+    #[arg(
+        long = "saida",
+        visible_alias = "output",
+        short = 'o',
+        value_name = "ARQUIVO"
+    )]
     pub output: Option<PathBuf>,
-    /// Only orders of this seller.
+    /// Só pedidos deste vendedor.
     #[arg(long)]
     pub vendedor: Option<String>,
-    /// Only orders of this sales team.
+    /// Só pedidos desta equipe de vendas.
     #[arg(long)]
     pub equipe: Option<String>,
-    /// Only orders to this UF.
+    /// Só pedidos para esta UF.
     #[arg(long)]
     pub estado: Option<String>,
-    /// Only orders matching this text (order, client, city, product).
+    /// Só pedidos que contenham este texto (pedido, cliente, cidade, produto).
     #[arg(long)]
     pub busca: Option<String>,
-    /// `table` format: products shown at most (0: all).
-    #[arg(long, default_value_t = 20)]
+    /// Formato table: produtos mostrados no máximo (0: todos).
+    #[arg(
+        long = "limite",
+        visible_alias = "limit",
+        value_name = "N",
+        default_value_t = 20
+    )]
     pub limit: usize,
 }
 
@@ -83,7 +95,7 @@ pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
         busca: opts.busca.clone(),
     };
     let selection = match &opts.pedidos {
-        Some(_) if !filter.is_empty() => anyhow::bail!(
+        Some(_) if !filter.is_empty() => crate::usage_bail!(
             "use --pedidos ou os filtros (--vendedor, --equipe, --estado, --busca), não os dois"
         ),
         Some(list) => {
@@ -92,11 +104,15 @@ pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect();
-            anyhow::ensure!(!list.is_empty(), "--pedidos sem nenhum número de pedido");
+            if list.is_empty() {
+                crate::usage_bail!("--pedidos sem nenhum número de pedido");
+            }
             Selection::Orders(list)
         }
         None => Selection::Book(filter),
     };
+    let store = opts.db.open_existing().await?;
+    store.check_schema().await?;
     let mut out: Box<dyn Write> = match &opts.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -104,8 +120,6 @@ pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let store = opts.db.open().await?;
-    store.check_schema().await?;
     let params = settings.params(opts.today, opts.modo);
     let run_opts = RunOptions {
         batch_size: settings.batch_size,
@@ -128,6 +142,13 @@ pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
         Format::Table => write_table(&mut out, &report, opts.limit)?,
     }
     out.flush()?;
+    if let Some(path) = &opts.output {
+        eprintln!(
+            "{} produto(s) gravado(s) em {}",
+            report.produtos.len(),
+            path.display()
+        );
+    }
     Ok(())
 }
 

@@ -15,18 +15,18 @@ use crate::{AnalysisArgs, DbArgs};
 /// Where jobs run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum QueueKind {
-    /// In this process.
+    /// Neste processo.
     #[default]
     Local,
-    /// On `ruptura worker` processes, through Redis (`REDIS_URL`).
+    /// Em processos `ruptura worker`, pelo Redis (`REDIS_URL`).
     Redis,
 }
 
 /// Where `serve` runs its jobs.
 #[derive(Debug, Clone, Args)]
 pub struct QueueArgs {
-    /// local (in this process) or redis (batches go to `ruptura worker` processes).
-    #[arg(long, env = "QUEUE", value_enum, default_value_t = QueueKind::Local)]
+    /// Onde os jobs rodam: local (neste processo) ou redis (lotes para processos `ruptura worker`).
+    #[arg(long = "fila", visible_alias = "queue", value_name = "FILA", env = "QUEUE", value_enum, default_value_t = QueueKind::Local)]
     pub queue: QueueKind,
     #[command(flatten)]
     pub redis: RedisArgs,
@@ -35,37 +35,69 @@ pub struct QueueArgs {
 /// Options of the HTTP service, shared by `serve` and `demo`.
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
-    /// Address to listen on.
-    #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+    /// Endereço onde escutar (IP:PORTA).
+    #[arg(
+        long = "endereco",
+        visible_alias = "bind",
+        value_name = "IP:PORTA",
+        env = "BIND",
+        default_value = "127.0.0.1:8080"
+    )]
     pub bind: SocketAddr,
-    /// When set, every /api and /carteira/api request needs `Authorization: Bearer <token>`.
-    #[arg(long = "api-token", env = "API_TOKEN", hide_env_values = true)]
+    /// Quando definido, toda requisição a /api e /carteira/api precisa de
+    /// `Authorization: Bearer <token>` (a página pede o token uma vez).
+    #[arg(
+        long = "token",
+        visible_alias = "api-token",
+        value_name = "TOKEN",
+        env = "API_TOKEN",
+        hide_env_values = true
+    )]
     pub api_token: Option<String>,
-    /// Orders in one batch request, at most.
+    /// Máximo de pedidos numa requisição de lote.
     #[arg(
         long = "max-pedidos",
+        value_name = "N",
         env = "MAX_PEDIDOS_POR_REQUISICAO",
-        default_value_t = 5000
+        default_value_t = 20_000
     )]
     pub max_orders: usize,
-    /// Seconds a finished job stays readable.
-    #[arg(long = "job-ttl", env = "JOB_TTL_SEGUNDOS", default_value_t = 3600)]
-    pub job_ttl_secs: u64,
-    /// Jobs analysing at once (later ones wait).
-    #[arg(long = "max-jobs", env = "MAX_JOBS_SIMULTANEOS", default_value_t = 2)]
-    pub max_jobs: usize,
-    /// Seconds before a request (other than an event stream) is cut with 408.
+    /// Segundos que um job concluído continua disponível.
     #[arg(
-        long = "timeout",
+        long = "validade-job",
+        visible_alias = "job-ttl",
+        value_name = "SEGUNDOS",
+        env = "JOB_TTL_SEGUNDOS",
+        default_value_t = 3600
+    )]
+    pub job_ttl_secs: u64,
+    /// Jobs analisando ao mesmo tempo (os demais esperam).
+    #[arg(
+        long = "max-jobs",
+        value_name = "N",
+        env = "MAX_JOBS_SIMULTANEOS",
+        default_value_t = 2
+    )]
+    pub max_jobs: usize,
+    /// Segundos até uma requisição (exceto fluxos de eventos) ser cortada com 408.
+    #[arg(
+        long = "tempo-limite",
+        visible_alias = "timeout",
+        value_name = "SEGUNDOS",
         env = "REQUEST_TIMEOUT_SEGUNDOS",
         default_value_t = 120
     )]
     pub request_timeout_secs: u64,
-    /// Largest request body, in bytes.
-    #[arg(long = "body-limit", env = "BODY_LIMIT_BYTES", default_value_t = 8 * 1024 * 1024)]
+    /// Maior corpo de requisição aceito, em bytes.
+    #[arg(long = "limite-corpo", visible_alias = "body-limit", value_name = "BYTES", env = "BODY_LIMIT_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub body_limit: usize,
-    /// Serve the page's files from this folder (development) instead of the embedded copies.
-    #[arg(long = "web-dir", env = "RUPTURA_WEB_DIR")]
+    /// Serve os arquivos da página desta pasta (desenvolvimento) em vez das cópias embutidas.
+    #[arg(
+        long = "pasta-web",
+        visible_alias = "web-dir",
+        value_name = "PASTA",
+        env = "RUPTURA_WEB_DIR"
+    )]
     pub web_dir: Option<PathBuf>,
     /// Key that signs session cookies (default: derived from API_TOKEN). Servers sharing it
     /// accept each other's sessions.
@@ -120,7 +152,7 @@ pub struct ServeOpts {
 }
 
 pub async fn run(opts: ServeOpts) -> anyhow::Result<()> {
-    let store = opts.db.open().await?;
+    let store = opts.db.open_existing().await?;
     check_readable(store.as_ref(), &opts.db.db).await?;
     serve_with(store, &opts.analysis, &opts.server, Some(&opts.queue)).await
 }

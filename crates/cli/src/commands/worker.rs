@@ -13,23 +13,24 @@ use crate::DbArgs;
 /// Redis settings shared by `worker` and `serve --queue redis`.
 #[derive(Debug, Clone, Args)]
 pub struct RedisArgs {
-    /// Redis holding the queue, the results and the jobs' state.
+    /// Redis com a fila, os resultados e o estado dos jobs.
     #[arg(
         long = "redis-url",
+        value_name = "URL",
         env = "REDIS_URL",
         default_value = "redis://127.0.0.1:6379",
         hide_env_values = true
     )]
     pub redis_url: String,
-    /// Prefix of every Redis key (deployments or tests sharing one Redis).
-    #[arg(long = "redis-prefix", env = "REDIS_PREFIX", default_value = ruptura_worker::keys::DEFAULT_PREFIX)]
+    /// Prefixo de todas as chaves no Redis (instalações ou testes que dividem um Redis).
+    #[arg(long = "redis-prefixo", visible_alias = "redis-prefix", value_name = "PREFIXO", env = "REDIS_PREFIX", default_value = ruptura_worker::keys::DEFAULT_PREFIX)]
     pub redis_prefix: String,
-    /// Seconds after a worker's last sign of life (it refreshes the claim of its batch every
-    /// second) before another worker takes its batch over.
-    #[arg(long = "visibilidade", env = "VISIBILIDADE_SEGUNDOS", default_value_t = ruptura_worker::DEFAULT_VISIBILITY_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    /// Segundos desde o último sinal de vida de um worker (ele renova a posse do lote a cada
+    /// segundo) antes de outro worker assumir o lote.
+    #[arg(long = "visibilidade", value_name = "SEGUNDOS", env = "VISIBILIDADE_SEGUNDOS", default_value_t = ruptura_worker::DEFAULT_VISIBILITY_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub visibility_secs: u64,
-    /// Attempts at a batch before its orders get error results.
-    #[arg(long = "max-tentativas", env = "MAX_TENTATIVAS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    /// Tentativas de um lote antes de seus pedidos receberem resultado de erro.
+    #[arg(long = "max-tentativas", value_name = "N", env = "MAX_TENTATIVAS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
 }
 
@@ -51,18 +52,25 @@ pub struct WorkerOpts {
     pub db: DbArgs,
     #[command(flatten)]
     pub redis: RedisArgs,
-    /// Concurrent consumers in this process.
-    #[arg(long = "workers", env = "NUM_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    /// Consumidores simultâneos neste processo.
+    #[arg(long = "consumidores", visible_alias = "workers", value_name = "N", env = "NUM_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub workers: u32,
-    /// Base of the consumer names (default: HOSTNAME-PID); each consumer adds `-N`.
-    #[arg(long = "nome", env = "WORKER_NAME")]
+    /// Base dos nomes dos consumidores (padrão: HOSTNAME-PID); cada um acrescenta `-N`.
+    #[arg(long = "nome", value_name = "NOME", env = "WORKER_NAME")]
     pub name: Option<String>,
-    /// Seconds the jobs' keys live after their last progress.
-    #[arg(long = "job-ttl", env = "JOB_TTL_SEGUNDOS", default_value_t = 3600)]
+    /// Segundos que as chaves de um job vivem depois do último progresso.
+    #[arg(
+        long = "validade-job",
+        visible_alias = "job-ttl",
+        value_name = "SEGUNDOS",
+        env = "JOB_TTL_SEGUNDOS",
+        default_value_t = 3600
+    )]
     pub job_ttl_secs: u64,
-    /// Seconds a batch in hand may still run after SIGTERM before it is given back.
+    /// Segundos que um lote em andamento ainda pode rodar depois do SIGTERM antes de ser devolvido.
     #[arg(
         long = "carencia",
+        value_name = "SEGUNDOS",
         env = "WORKER_CARENCIA_SEGUNDOS",
         default_value_t = 20
     )]
@@ -108,6 +116,7 @@ async fn open_store(
     url: &str,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Option<Arc<dyn Store>>> {
+    crate::settings::ensure_exists(url)?;
     let mut wait = Duration::from_millis(250);
     loop {
         match ruptura_store::connect(url).await {

@@ -28,12 +28,16 @@ pub fn body_error(e: BytesRejection) -> ApiError {
 }
 
 /// Analyses a list of orders in batches and answers with every result at once.
-#[utoipa::path(post, path = "/api/ruptura/analisar-lote-async", tag = "analise",
+#[utoipa::path(post, path = "/carteira/api/ruptura/analisar-lote-async", tag = "analise",
+    summary = "Analisa uma lista de pedidos em lotes",
+    description = "Divide os pedidos em lotes de `tamanho_lote`, analisa até `max_workers` lotes ao mesmo tempo e responde com todos os resultados de uma vez (compatível com o script da página do sistema antigo). Um pedido sem linha aberta ativa recebe `{\"success\": false, \"message\": \"Pedido não encontrado\"}` e conta em `erros`, sem falhar a requisição.",
     request_body = LoteRequest,
     responses(
         (status = 200, description = "resultados e estatísticas", body = RespostaLote),
-        (status = 400, description = "pedido inválido", body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 400, description = "corpo inválido (a mensagem diz qual campo)", body = ErrorBody),
+        (status = 401, description = "falta o token (API_TOKEN definido)", body = ErrorBody),
+        (status = 413, description = "corpo grande demais", body = ErrorBody),
+        (status = 503, description = "banco indisponível", body = ErrorBody)))]
 pub async fn analisar_lote(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -78,7 +82,8 @@ pub async fn analisar_lote(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PedidoQuery {
-    /// Reference date D0, YYYY-MM-DD (default: today in `RUPTURA_TZ`).
+    /// Data de referência D0, AAAA-MM-DD (padrão: hoje no fuso `RUPTURA_TZ`).
+    #[param(value_type = Option<String>, format = Date, example = "2026-03-02")]
     data_base: Option<String>,
     /// `independente` (default), `sequencial` (the same as independente for one order) or
     /// `prioridade` (what the order gets when the whole book ships in priority order).
@@ -88,8 +93,14 @@ pub struct PedidoQuery {
 
 /// Analyses one order (404 when it has no open active line).
 #[utoipa::path(get, path = "/carteira/api/ruptura/analisar-pedido/{num_pedido}", tag = "analise",
-    params(("num_pedido" = String, Path, description = "número do pedido"), PedidoQuery),
-    responses((status = 200, body = Resultado), (status = 404, body = Resultado), (status = 400, body = ErrorBody)))]
+    summary = "Analisa um pedido",
+    description = "O resultado de um pedido, com as linhas em ruptura e as disponíveis. 404 (com o mesmo formato de resultado, `success` falso) quando o pedido não tem linha aberta ativa.",
+    params(("num_pedido" = String, Path, description = "número do pedido", example = "P1"), PedidoQuery),
+    responses(
+        (status = 200, description = "o resultado do pedido", body = Resultado),
+        (status = 404, description = "pedido sem linha aberta ativa", body = Resultado),
+        (status = 400, description = "data_base inválida", body = ErrorBody),
+        (status = 503, description = "banco indisponível", body = ErrorBody)))]
 pub async fn analisar_pedido(
     State(state): State<AppState>,
     Path(num_pedido): Path<String>,

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::jobs::{JobCreated, JobEvent, JobSpec, JobStatus};
-use crate::request::{self, JobRequest, Source};
+use crate::request::{self, JobRequest, Source, TodosRequest};
 use crate::routes::analysis::body_error;
 use crate::AppState;
 
@@ -43,8 +43,15 @@ async fn start(
 }
 
 /// Starts a job over the named orders, or the filtered book (no filter: the whole book).
-#[utoipa::path(post, path = "/api/ruptura/jobs", tag = "jobs", request_body = JobRequest,
-    responses((status = 202, body = JobCreated), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/ruptura/jobs", tag = "jobs",
+    summary = "Inicia um job de análise",
+    description = "Um job sobre os pedidos indicados, ou sobre a carteira filtrada (sem `pedidos` nem `filtros`: a carteira inteira). Responde logo, com 202; o progresso vem de `GET /api/ruptura/jobs/{id}` e, ao vivo, de `GET /api/ruptura/jobs/{id}/eventos`.",
+    request_body = JobRequest,
+    responses(
+        (status = 202, description = "job criado", body = JobCreated),
+        (status = 400, description = "corpo inválido (a mensagem diz qual campo)", body = ErrorBody),
+        (status = 429, description = "jobs demais esperando; tente mais tarde", body = ErrorBody),
+        (status = 503, description = "banco indisponível", body = ErrorBody)))]
 pub async fn criar(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -54,8 +61,15 @@ pub async fn criar(
 }
 
 /// The seed's "analyse everything": a job over the active orders matching `filtros`.
-#[utoipa::path(post, path = "/carteira/api/ruptura/analisar-todos-async", tag = "jobs", request_body = JobRequest,
-    responses((status = 202, body = JobCreated), (status = 400, body = ErrorBody)))]
+#[utoipa::path(post, path = "/carteira/api/ruptura/analisar-todos-async", tag = "jobs",
+    summary = "Analisa toda a carteira filtrada (rota do sistema antigo)",
+    description = "\"Analisar tudo\" do sistema antigo: um job sobre os pedidos ativos que atendem `filtros` (sem filtros: a carteira inteira). Aceita `filtros`, não `pedidos`.",
+    request_body = TodosRequest,
+    responses(
+        (status = 202, description = "job criado", body = JobCreated),
+        (status = 400, description = "corpo inválido (a mensagem diz qual campo)", body = ErrorBody),
+        (status = 429, description = "jobs demais esperando; tente mais tarde", body = ErrorBody),
+        (status = 503, description = "banco indisponível", body = ErrorBody)))]
 pub async fn analisar_todos(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -81,7 +95,11 @@ fn check_id(id: &str) -> Result<(), ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/ruptura/jobs/{id}", tag = "jobs",
-    params(("id" = String, Path)), responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
+    summary = "Estado e contagens de um job",
+    params(("id" = String, Path, description = "o `job_id` devolvido ao criar o job")),
+    responses(
+        (status = 200, description = "estado do job", body = JobStatus),
+        (status = 404, description = "job desconhecido ou expirado", body = ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -95,7 +113,7 @@ pub async fn status(
         .ok_or_else(|| unknown(&id))
 }
 
-/// Every result finished so far.
+/// Todos os resultados concluídos até agora.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobResults {
     pub job_id: String,
@@ -104,7 +122,11 @@ pub struct JobResults {
 }
 
 #[utoipa::path(get, path = "/api/ruptura/jobs/{id}/resultados", tag = "jobs",
-    params(("id" = String, Path)), responses((status = 200, body = JobResults), (status = 404, body = ErrorBody)))]
+    summary = "Resultados de um job concluídos até agora",
+    params(("id" = String, Path, description = "o `job_id` devolvido ao criar o job")),
+    responses(
+        (status = 200, description = "os resultados por número de pedido", body = JobResults),
+        (status = 404, description = "job desconhecido ou expirado", body = ErrorBody)))]
 pub async fn resultados(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -115,6 +137,30 @@ pub async fn resultados(
         job_id: id,
         resultados: Resultados(results),
     }))
+}
+
+/// `data` de um evento `lote`.
+#[derive(Debug, ToSchema)]
+pub struct EventoLote {
+    pub job_id: String,
+    /// Índice do lote (0, 1, ...), na ordem em que foi criado.
+    pub lote_index: usize,
+    /// Os resultados do lote, por número de pedido.
+    pub resultados: std::collections::HashMap<String, ruptura_app::wire::Resultado>,
+    /// Pedidos analisados até agora.
+    pub processados: usize,
+    pub total_pedidos: usize,
+    pub erros: usize,
+    pub pedidos_ok: usize,
+    pub pedidos_com_ruptura: usize,
+}
+
+/// `data` de um evento `falhou`.
+#[derive(Debug, ToSchema)]
+pub struct EventoFalhou {
+    pub job_id: String,
+    /// Por que o job falhou.
+    pub message: String,
 }
 
 fn to_sse(job_id: &str, event: JobEvent) -> Event {
@@ -149,8 +195,13 @@ fn to_sse(job_id: &str, event: JobEvent) -> Event {
 /// Server-sent events: one `lote` per finished batch, then `concluido` (or `falhou`). Every event
 /// has an id; a client reconnecting with `Last-Event-ID` gets what it missed.
 #[utoipa::path(get, path = "/api/ruptura/jobs/{id}/eventos", tag = "jobs",
-    params(("id" = String, Path), ("Last-Event-ID" = Option<u64>, Header, description = "último evento recebido")),
-    responses((status = 200, description = "text/event-stream"), (status = 404, body = ErrorBody)))]
+    summary = "Progresso de um job ao vivo (server-sent events)",
+    description = "Um fluxo `text/event-stream`. Cada evento tem um `id` (1, 2, ...), um nome e, em `data`, um objeto JSON:\n\n- `lote`: um lote concluído; `data` é um `EventoLote` (os resultados do lote e as contagens até ali);\n- `concluido`: o job terminou; `data` são as `Estatisticas` do job;\n- `falhou`: o job falhou; `data` é um `EventoFalhou`.\n\nO fluxo termina depois de `concluido` ou `falhou`. Um cliente que reconecta com o cabeçalho `Last-Event-ID` recebe só os eventos seguintes.",
+    params(("id" = String, Path, description = "o `job_id` devolvido ao criar o job"),
+        ("Last-Event-ID" = Option<u64>, Header, description = "o id do último evento recebido (reconexão)")),
+    responses(
+        (status = 200, description = "eventos `lote`, depois `concluido` ou `falhou`", content_type = "text/event-stream", body = EventoLote),
+        (status = 404, description = "job desconhecido ou expirado", body = ErrorBody)))]
 pub async fn eventos(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -28,11 +28,16 @@ impl Observer for Merge {
 
 /// Analyses the orders of a job's body (`pedidos`, or `filtros`, or neither: the whole book) and
 /// answers with the products that block them, ranked by the value they would unlock.
-#[utoipa::path(post, path = "/api/ruptura/produtos", tag = "analise", request_body = JobRequest,
+#[utoipa::path(post, path = "/api/ruptura/produtos", tag = "analise",
+    summary = "Os produtos que travam pedidos",
+    description = "Analisa os pedidos do corpo (`pedidos`, ou `filtros`, ou nenhum dos dois: a carteira inteira) e responde com os grupos de produto que têm linhas em ruptura, do que destravaria mais valor para o que destravaria menos (SPEC 8.4).",
+    request_body = JobRequest,
     responses(
         (status = 200, description = "produtos em falta e estatísticas", body = RelatorioProdutos),
         (status = 400, description = "pedido inválido (por exemplo \"pedidos\" e \"filtros\" juntos)", body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 401, description = "falta o token (API_TOKEN definido)", body = ErrorBody),
+        (status = 413, description = "corpo grande demais", body = ErrorBody),
+        (status = 503, description = "banco indisponível", body = ErrorBody)))]
 pub async fn produtos(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -65,8 +70,11 @@ pub async fn produtos(
 
 /// The products that block the orders of a finished job (409 while it runs).
 #[utoipa::path(get, path = "/api/ruptura/jobs/{id}/produtos", tag = "jobs",
-    params(("id" = String, Path)),
-    responses((status = 200, body = RelatorioProdutos), (status = 404, body = ErrorBody),
+    summary = "Os produtos que travam os pedidos de um job concluído",
+    params(("id" = String, Path, description = "o `job_id` devolvido ao criar o job")),
+    responses(
+        (status = 200, description = "produtos em falta e estatísticas do job", body = RelatorioProdutos),
+        (status = 404, description = "job desconhecido ou expirado", body = ErrorBody),
         (status = 409, description = "o job ainda não terminou", body = ErrorBody)))]
 pub async fn produtos_do_job(
     State(state): State<AppState>,

@@ -23,7 +23,11 @@ pub struct Health {
 
 /// Whether the service, its database and its job queue answer (503 and `degradado` when one
 /// does not).
-#[utoipa::path(get, path = "/health", tag = "sistema", responses((status = 200, body = Health), (status = 503, body = Health)))]
+#[utoipa::path(get, path = "/health", tag = "sistema",
+    summary = "O serviço, o banco e a fila de jobs respondem?",
+    responses(
+        (status = 200, description = "tudo certo", body = Health),
+        (status = 503, description = "o banco ou a fila não responde (`degradado`)", body = Health)))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let backend = format!("{:?}", state.store.backend()).to_lowercase();
     let versao = env!("CARGO_PKG_VERSION").to_string();

@@ -16,7 +16,7 @@ use ruptura_engine::records::Dataset;
 use ruptura_server::{AppState, Auth, LocalQueueConfig, ServerConfig};
 use ruptura_store::{
     Backend, Facets, ImportMode, ImportReport, Loaded, OrderFilter, OrderPage, OrderQuery,
-    Selection, Store, StoreError,
+    OrderShipment, Selection, Store, StoreError,
 };
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -212,6 +212,9 @@ impl Store for GatedStore {
     }
     async fn facets(&self) -> Result<Facets, StoreError> {
         self.inner.facets().await
+    }
+    async fn order_shipment(&self, num_pedido: &str) -> Result<Option<OrderShipment>, StoreError> {
+        self.inner.order_shipment(num_pedido).await
     }
     async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError> {
         self.inner.import(data, mode).await

@@ -1,0 +1,283 @@
+//! The API description a newcomer tries first: every operation's example is accepted by the
+//! server as it is ("Try it out" works out of the box), the limits it states are the ones the
+//! server enforces, and every route the page and the old page scripts call is described.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::http::{Method, StatusCode};
+use common::TestApp;
+use ruptura_testkit::vectors_dir;
+use serde_json::Value;
+
+/// The app over the basic scenario (orders P1 and P2), which the examples name.
+async fn app() -> TestApp {
+    let data = ruptura_import::load_paths(&[vectors_dir().join("01-basico")]).expect("import");
+    TestApp::new(&data).await
+}
+
+/// Follows a `$ref` to `#/components/schemas/X`.
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap_or_default();
+            &spec["components"]["schemas"][name]
+        }
+        None => schema,
+    }
+}
+
+/// The example of a request body: the media type's own, or its schema's.
+fn body_example(spec: &Value, op: &Value) -> Option<Value> {
+    let media = &op["requestBody"]["content"]["application/json"];
+    if media.is_null() {
+        return None;
+    }
+    let example = media["example"].clone();
+    if !example.is_null() {
+        return Some(example);
+    }
+    let schema = resolve(spec, &media["schema"]);
+    Some(schema["example"].clone())
+}
+
+/// The path with each parameter replaced by its example (a job id by a job just created).
+fn concrete_path(path: &str, op: &Value, job_id: &str) -> String {
+    let mut out = path.to_string();
+    for p in op["parameters"].as_array().into_iter().flatten() {
+        if p["in"] != "path" {
+            continue;
+        }
+        let name = p["name"].as_str().expect("name");
+        let value = match name {
+            "id" => job_id.to_string(),
+            _ => p["example"]
+                .as_str()
+                .or_else(|| p["schema"]["example"].as_str())
+                .unwrap_or_else(|| panic!("{path}: parameter {name} has no example"))
+                .to_string(),
+        };
+        out = out.replace(&format!("{{{name}}}"), &value);
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_operation_example_is_accepted_by_the_server() {
+    let app = app().await;
+    let spec = app.get("/api/openapi.json").await.json();
+    let created = app
+        .post("/api/ruptura/jobs", r#"{"pedidos": ["P1", "P2"]}"#)
+        .await;
+    assert_eq!(created.status, StatusCode::ACCEPTED);
+    let job_id = created.json()["job_id"].as_str().expect("id").to_string();
+    app.wait_job(&job_id).await;
+
+    let mut tried = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let method = match method.as_str() {
+                "get" => Method::GET,
+                "post" => Method::POST,
+                "delete" => Method::DELETE,
+                _ => continue,
+            };
+            if path == "/api/ruptura/jobs/{id}/eventos" || path.starts_with("/api/auth") {
+                // An event stream (read in api.rs) and the session routes (they need a token).
+                continue;
+            }
+            let uri = concrete_path(path, op, &job_id);
+            let body = body_example(&spec, op);
+            if let Some(b) = &body {
+                assert!(
+                    !b.is_null(),
+                    "{method} {path}: the request body has no example"
+                );
+            }
+            let text = body.map(|b| b.to_string());
+            let reply = app.call(method.clone(), &uri, text.as_deref(), &[]).await;
+            assert!(
+                reply.status.is_success(),
+                "{method} {path}: the example {text:?} got {}: {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried >= 15, "only {tried} operations tried");
+}
+
+/// The limits the description states are those the server enforces: the bound itself is
+/// accepted and one past it refused.
+#[tokio::test]
+async fn stated_limits_are_the_enforced_ones() {
+    let app = app().await;
+    let spec = app.get("/api/openapi.json").await.json();
+    let lote = &spec["paths"]["/carteira/api/ruptura/analisar-lote-async"]["post"];
+    let media = &lote["requestBody"]["content"]["application/json"]["schema"];
+    let schema = resolve(&spec, media).clone();
+    let props = &schema["properties"];
+    for field in ["tamanho_lote", "max_workers"] {
+        let min = props[field]["minimum"].as_i64().expect(field);
+        let max = props[field]["maximum"].as_i64().expect(field);
+        for (value, ok) in [(min, true), (max, true), (min - 1, false), (max + 1, false)] {
+            let body = format!(r#"{{"pedidos": ["P1"], "{field}": {value}}}"#);
+            let r = app
+                .post("/carteira/api/ruptura/analisar-lote-async", &body)
+                .await;
+            assert_eq!(r.status.is_success(), ok, "{body}: {}", r.status);
+        }
+    }
+    assert_eq!(props["pedidos"]["minItems"], 1);
+    assert_eq!(props["pedidos"]["maxItems"], 20_000);
+    // A blank order number is refused: the items must hold a non-space character.
+    assert_eq!(resolve(&spec, &props["pedidos"]["items"])["pattern"], "\\S");
+    assert_eq!(props["data_base"]["format"], "date");
+    // An optional enum: `oneOf` null and the enum's schema.
+    let modo = props["modo"]["oneOf"]
+        .as_array()
+        .and_then(|v| v.iter().find(|s| !s["$ref"].is_null()))
+        .unwrap_or(&props["modo"]);
+    let modos: BTreeSet<&str> = resolve(&spec, modo)["enum"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        modos.contains("independente") && modos.contains("sequencial"),
+        "{modos:?}"
+    );
+    for modo in &modos {
+        let body = format!(r#"{{"pedidos": ["P1"], "modo": "{modo}"}}"#);
+        let r = app
+            .post("/carteira/api/ruptura/analisar-lote-async", &body)
+            .await;
+        assert!(r.status.is_success(), "{body}: {}", r.status);
+    }
+
+    // The order list's paging.
+    let list = &spec["paths"]["/api/carteira/pedidos"]["get"]["parameters"];
+    let param = |name: &str| -> Value {
+        list.as_array()
+            .expect("parameters")
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no parameter {name}"))["schema"]
+            .clone()
+    };
+    let per_page = param("por_pagina");
+    let max = per_page["maximum"].as_i64().expect("por_pagina maximum");
+    let min = per_page["minimum"].as_i64().expect("por_pagina minimum");
+    for (value, ok) in [(min, true), (max, true), (min - 1, false), (max + 1, false)] {
+        let r = app
+            .get(&format!("/api/carteira/pedidos?por_pagina={value}"))
+            .await;
+        assert_eq!(
+            r.status.is_success(),
+            ok,
+            "por_pagina={value}: {}",
+            r.status
+        );
+    }
+    assert_eq!(param("pagina")["minimum"], 1);
+    let r = app.get("/api/carteira/pedidos?pagina=0").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+/// Every route the page (`web/app.js`) and the old page scripts call is in the description, and
+/// the description is written for people: summaries, Portuguese, no Rust links.
+#[tokio::test]
+async fn every_route_the_page_and_the_old_scripts_call_is_described() {
+    let app = app().await;
+    let spec = app.get("/api/openapi.json").await.json();
+    let paths: BTreeSet<String> = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .map(|p| normalise(p))
+        .collect();
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.js"))
+        .expect("web/app.js");
+    let mut called = page_routes(&page);
+    assert!(called.len() >= 5, "{called:?}");
+    called.extend(
+        [
+            "/carteira/api/ruptura/analisar-lote-async",
+            "/carteira/api/ruptura/analisar-pedido/{x}",
+            "/carteira/api/ruptura/sem-cache/analisar-pedido/{x}",
+            "/carteira/api/ruptura/analisar-todos-async",
+            "/carteira/api/ruptura/atualizar-visual-separacao",
+            "/api/ruptura/analisar-lote-async",
+            "/api/ruptura/analisar-pedido/{x}",
+            "/api/carteira/filtros",
+        ]
+        .map(String::from),
+    );
+    for route in &called {
+        assert!(
+            paths.contains(route),
+            "{route} is not described; described: {paths:?}"
+        );
+    }
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let summary = op["summary"].as_str().unwrap_or_default();
+            assert!(!summary.is_empty(), "{method} {path}: no summary");
+            assert!(
+                !summary.ends_with(' ') && !summary.contains("[`"),
+                "{method} {path}: {summary:?}"
+            );
+            let text = op.to_string();
+            assert!(
+                !text.contains("[`"),
+                "{method} {path}: a Rust doc link in {text}"
+            );
+        }
+    }
+    let text = spec.to_string();
+    for english in [
+        "Orders per batch",
+        "Reference date",
+        "Analyses",
+        "Starts a job",
+    ] {
+        assert!(
+            !text.contains(english),
+            "English text {english:?} in the description"
+        );
+    }
+}
+
+/// `/x/{anything}` -> `/x/{x}`.
+fn normalise(path: &str) -> String {
+    path.split('/')
+        .map(|part| {
+            if part.starts_with('{') || part.starts_with("${") {
+                "{x}"
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The API paths quoted in the page's script (template parameters as `{x}`).
+fn page_routes(js: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (i, quote) in js.char_indices() {
+        if !matches!(quote, '\'' | '"' | '`') {
+            continue;
+        }
+        let rest = &js[i + 1..];
+        if !(rest.starts_with("/api/") || rest.starts_with("/carteira/api/")) {
+            continue;
+        }
+        let end = rest.find([quote, '?']).unwrap_or(rest.len());
+        out.insert(normalise(&rest[..end]));
+    }
+    out
+}
