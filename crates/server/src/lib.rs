@@ -28,6 +28,7 @@ use ruptura_app::Settings;
 use ruptura_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use auth::Auth;
@@ -135,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ruptura/jobs", post(jobs::criar))
         .route("/api/ruptura/jobs/{id}", get(jobs::status))
         .route("/api/ruptura/jobs/{id}/resultados", get(jobs::resultados))
+        .route("/api/ruptura/jobs/{id}/exportar", get(jobs::exportar))
         .merge(web::api_routes())
         .merge(openapi::routes())
         .layer(timeout)
@@ -161,6 +163,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(middleware::from_fn(json_errors))
+        // gzip for JSON, HTML, JS and CSS when the client accepts it. The default predicate
+        // leaves event streams (each event must reach the page at once), images and tiny
+        // bodies alone.
+        .layer(CompressionLayer::new().gzip(true))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }

@@ -17,6 +17,7 @@ use crate::AppState;
         crate::routes::jobs::status,
         crate::routes::jobs::resultados,
         crate::routes::jobs::eventos,
+        crate::routes::jobs::exportar,
         crate::routes::system::health,
         crate::auth::open_session,
         crate::auth::close_session,

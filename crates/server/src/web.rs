@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
+use crate::jobs::OrderFacts;
+use crate::request::ShipRange;
 use crate::{AppState, ServerConfig};
 
 #[derive(RustEmbed)]
@@ -107,15 +109,85 @@ pub struct PedidosQuery {
     direcao: Option<String>,
     /// 1-based page.
     pagina: Option<usize>,
-    /// Orders per page, 1..=20000 (default 100).
+    /// Orders per page, 1..=1000 (default 100).
     por_pagina: Option<usize>,
     /// Keep only orders with these criticalities (comma-separated: OK, CRITICA, ALTA, MEDIA,
     /// BAIXA, ERRO) in the results of job `job_id`. Needs `job_id`.
     criticidade: Option<String>,
-    /// The job (`POST /api/ruptura/jobs`) whose results `criticidade` reads; orders the job did
-    /// not analyse are left out.
+    /// The job (`POST /api/ruptura/jobs`) whose results `criticidade`, `falta_produto` and the
+    /// analysis orders read; orders the job did not analyse are left out.
     job_id: Option<String>,
+    /// Ship date (the order's earliest `expedicao`) from this day, AAAA-MM-DD.
+    expedicao_de: Option<String>,
+    /// Ship date up to this day, AAAA-MM-DD.
+    expedicao_ate: Option<String>,
+    /// Keep only orders with a short line of one of these codes (comma-separated) in the
+    /// results of job `job_id`: the orders a product blocks.
+    falta_produto: Option<String>,
 }
+
+/// Orders of the list that come from a job's results, sorted over the whole filtered book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnalysisSort {
+    /// CRITICA > ALTA > MEDIA > BAIXA > OK > not analysed.
+    Criticidade,
+    ValorComRuptura,
+}
+
+impl AnalysisSort {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "criticidade" => Some(Self::Criticidade),
+            "valor_com_ruptura" => Some(Self::ValorComRuptura),
+            _ => None,
+        }
+    }
+
+    /// Ascending comparison of two orders' facts (an order without facts sorts first).
+    fn compare(self, a: Option<&OrderFacts>, b: Option<&OrderFacts>) -> std::cmp::Ordering {
+        match (a, b) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some(a), Some(b)) => match self {
+                Self::Criticidade => a
+                    .severity()
+                    .cmp(&b.severity())
+                    .then(a.valor_com_ruptura.total_cmp(&b.valor_com_ruptura)),
+                Self::ValorComRuptura => a.valor_com_ruptura.total_cmp(&b.valor_com_ruptura),
+            },
+        }
+    }
+}
+
+/// The numbers of the orders matching `filter` whose ship date is in `ship`, in order number
+/// order: what a job over a filtered book with a ship-date range analyses.
+pub async fn orders_in_range(
+    state: &AppState,
+    filter: &OrderFilter,
+    ship: &ShipRange,
+) -> Result<Vec<String>, ApiError> {
+    let all = state
+        .store
+        .list_orders(&OrderQuery {
+            filter: filter.clone(),
+            sort: OrderSort::NumPedido,
+            descending: false,
+            offset: 0,
+            limit: usize::MAX,
+        })
+        .await?;
+    Ok(all
+        .orders
+        .into_iter()
+        .filter(|o| ship.contains(o.expedicao))
+        .map(|o| o.num_pedido)
+        .collect())
+}
+
+/// Largest page of the order list: a page is for reading on screen (thousands of rows cost
+/// the browser hundreds of thousands of DOM nodes); whole-book work goes through jobs.
+pub const MAX_POR_PAGINA: usize = 1000;
 
 /// Criticality labels the page can filter on.
 const CRITICIDADES: [&str; 6] = ["OK", "CRITICA", "ALTA", "MEDIA", "BAIXA", "ERRO"];
@@ -176,10 +248,15 @@ pub async fn pedidos(
     State(state): State<AppState>,
     Query(q): Query<PedidosQuery>,
 ) -> Result<Json<PaginaCarteira>, ApiError> {
+    let analysis_sort = q.ordem.as_deref().and_then(AnalysisSort::parse);
     let sort = match q.ordem.as_deref() {
         None | Some("") => OrderSort::NumPedido,
-        Some(s) => OrderSort::parse(s)
-            .ok_or_else(|| ApiError::BadRequest(format!("ordem desconhecida {s:?}")))?,
+        Some(_) if analysis_sort.is_some() => OrderSort::NumPedido,
+        Some(s) => OrderSort::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "ordem desconhecida {s:?}: use num_pedido, cliente, cidade, vendedor, expedicao, data_pedido, valor, linhas, criticidade ou valor_com_ruptura"
+            ))
+        })?,
     };
     let descending = match q.direcao.as_deref() {
         None | Some("") | Some("asc") => false,
@@ -191,33 +268,39 @@ pub async fn pedidos(
         }
     };
     let por_pagina = q.por_pagina.unwrap_or(100);
-    if !(1..=20_000).contains(&por_pagina) {
-        return Err(ApiError::BadRequest(
-            "por_pagina deve ser de 1 a 20000".into(),
-        ));
+    if !(1..=MAX_POR_PAGINA).contains(&por_pagina) {
+        return Err(ApiError::BadRequest(format!(
+            "por_pagina deve ser de 1 a {MAX_POR_PAGINA} (para a carteira inteira, use um job: POST /api/ruptura/jobs)"
+        )));
     }
     let pagina = q.pagina.unwrap_or(1).max(1);
     let criticidades = parse_criticidades(q.criticidade.as_deref())?;
-    // Criticality comes from a job's results, not from the store: the orders it keeps.
-    let keep: Option<HashSet<String>> = match (criticidades, q.job_id.as_deref()) {
-        (None, _) => None,
-        (Some(_), None) => return Err(ApiError::BadRequest(
-            "criticidade exige job_id: a criticidade vem de uma análise (POST /api/ruptura/jobs)"
-                .into(),
-        )),
-        (Some(wanted), Some(job_id)) => {
-            let labels = state.jobs.criticalities(job_id).await?.ok_or_else(|| {
+    let ship = ShipRange::parse(q.expedicao_de.as_deref(), q.expedicao_ate.as_deref())?;
+    let falta: Option<HashSet<String>> = q
+        .falta_produto
+        .as_deref()
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect::<HashSet<_>>()
+        })
+        .filter(|set| !set.is_empty());
+    // Criticality, the products short and the analysis orders come from a job's results, not
+    // from the store.
+    let needs_job = criticidades.is_some() || falta.is_some() || analysis_sort.is_some();
+    let facts: Option<std::collections::HashMap<String, OrderFacts>> =
+        match (needs_job, q.job_id.as_deref()) {
+            (false, _) => None,
+            (true, None) => return Err(ApiError::BadRequest(
+                "criticidade, falta_produto e as ordens da análise exigem job_id: vêm de uma análise (POST /api/ruptura/jobs)"
+                    .into(),
+            )),
+            (true, Some(job_id)) => Some(state.jobs.order_facts(job_id).await?.ok_or_else(|| {
                 ApiError::NotFound(format!("job {job_id:?} não encontrado (ou expirado)"))
-            })?;
-            Some(
-                labels
-                    .into_iter()
-                    .filter(|(_, label)| wanted.contains(&label.as_str()))
-                    .map(|(num, _)| num)
-                    .collect(),
-            )
-        }
-    };
+            })?),
+        };
     let offset = (pagina - 1).saturating_mul(por_pagina);
     let query = OrderQuery {
         filter: OrderFilter {
@@ -228,31 +311,55 @@ pub async fn pedidos(
         }
         .normalized(),
         sort,
-        descending,
+        descending: descending && analysis_sort.is_none(),
         offset,
         limit: por_pagina,
     };
-    let page = match &keep {
-        None => state.store.list_orders(&query).await?,
-        Some(keep) => {
-            // The whole filtered book in the requested order, then the kept orders, paged here.
-            let all = state
-                .store
-                .list_orders(&OrderQuery {
-                    offset: 0,
-                    limit: usize::MAX,
-                    ..query
-                })
-                .await?;
-            let kept: Vec<_> = all
-                .orders
-                .into_iter()
-                .filter(|o| keep.contains(&o.num_pedido))
-                .collect();
-            ruptura_store::OrderPage {
-                total: kept.len(),
-                orders: kept.into_iter().skip(offset).take(por_pagina).collect(),
-            }
+    let page = if facts.is_none() && ship.is_empty() {
+        state.store.list_orders(&query).await?
+    } else {
+        // The whole filtered book in the requested order, then the kept orders, sorted and paged
+        // here: the order covers the whole filtered book, not the page on screen.
+        let all = state
+            .store
+            .list_orders(&OrderQuery {
+                offset: 0,
+                limit: usize::MAX,
+                ..query
+            })
+            .await?;
+        let mut kept: Vec<_> = all
+            .orders
+            .into_iter()
+            .filter(|o| ship.contains(o.expedicao))
+            .filter(|o| match &facts {
+                None => true,
+                Some(facts) => {
+                    let f = facts.get(&o.num_pedido);
+                    let crit_ok = criticidades.as_ref().is_none_or(|wanted| {
+                        f.is_some_and(|f| wanted.contains(&f.criticidade.as_str()))
+                    });
+                    let falta_ok = falta.as_ref().is_none_or(|codes| {
+                        f.is_some_and(|f| f.short_codes.iter().any(|c| codes.contains(c)))
+                    });
+                    crit_ok && falta_ok
+                }
+            })
+            .collect();
+        if let (Some(by), Some(facts)) = (analysis_sort, &facts) {
+            // Stable: equal keys keep order number order.
+            kept.sort_by(|a, b| {
+                let o = by.compare(facts.get(&a.num_pedido), facts.get(&b.num_pedido));
+                if descending {
+                    o.reverse()
+                } else {
+                    o
+                }
+            });
+        }
+        ruptura_store::OrderPage {
+            total: kept.len(),
+            orders: kept.into_iter().skip(offset).take(por_pagina).collect(),
         }
     };
     Ok(Json(PaginaCarteira {
@@ -313,4 +420,37 @@ mod tests {
         );
         assert!(parse_criticidades(Some("CRÍTICA")).is_err());
     }
+}
+
+/// The list data (client, city, seller) of the orders of `results`, by order number.
+pub async fn order_summaries(
+    state: &AppState,
+    results: &[ruptura_app::wire::Resultado],
+) -> Result<std::collections::HashMap<String, ruptura_store::OrderSummary>, ApiError> {
+    let wanted: HashSet<&str> = results.iter().map(|r| r.num_pedido()).collect();
+    let all = state
+        .store
+        .list_orders(&OrderQuery {
+            filter: OrderFilter::default(),
+            sort: OrderSort::NumPedido,
+            descending: false,
+            offset: 0,
+            limit: usize::MAX,
+        })
+        .await?;
+    Ok(all
+        .orders
+        .into_iter()
+        .filter(|o| wanted.contains(o.num_pedido.as_str()))
+        .map(|o| (o.num_pedido.clone(), o))
+        .collect())
+}
+
+/// The rows of SPEC 8.4 over a job's results, as JSON (for the exports).
+pub fn produtos_json(
+    _state: &AppState,
+    _status: &crate::jobs::JobStatus,
+    _results: &[ruptura_app::wire::Resultado],
+) -> Vec<serde_json::Value> {
+    Vec::new()
 }

