@@ -4,9 +4,11 @@
 #![forbid(unsafe_code)]
 
 pub mod export;
+pub mod decisions;
 pub mod run;
 pub mod settings;
 pub mod wire;
 
 pub use run::{analyze, AnalysisError, Batch, InOrder, JsonInOrder, Observer, RunOptions};
+pub use decisions::{Decisoes, Produto, Produtos, RelatorioProdutos, Valores};
 pub use settings::{Settings, SettingsError};

@@ -29,6 +29,8 @@ pub enum Command {
     Import(commands::import::ImportOpts),
     /// Analyse the whole order book (or the named orders) and write the results.
     Analyze(Box<commands::analyze::AnalyzeOpts>),
+    /// The products that block orders (SPEC 8.4): what to produce first.
+    Produtos(Box<commands::produtos::ProdutosOpts>),
     /// Create or update Ruptura's tables.
     Migrate(commands::migrate::MigrateOpts),
     /// Take analysis batches from Redis (jobs of `serve --queue redis`).
@@ -69,6 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(opts) => commands::import::run(opts).await,
         Command::Analyze(opts) => commands::analyze::run(*opts).await,
         Command::Migrate(opts) => commands::migrate::run(opts).await,
+        Command::Produtos(opts) => commands::produtos::run(*opts).await,
         Command::Worker(opts) => commands::worker::run(*opts).await,
     }
 }

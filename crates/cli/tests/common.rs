@@ -17,6 +17,8 @@ pub fn ruptura() -> Command {
         "BATCH_SIZE",
         "MAX_WORKERS",
         "API_TOKEN",
+        "PARCIAL_MINIMO_VALOR",
+        "PARCIAL_MINIMO_PCT",
     ] {
         cmd.env_remove(var);
     }

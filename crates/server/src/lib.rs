@@ -107,7 +107,7 @@ impl AppState {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    use routes::{analysis, jobs, system};
+    use routes::{analysis, jobs, produtos, system};
     let timeout =
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout);
 
@@ -137,6 +137,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ruptura/jobs/{id}", get(jobs::status))
         .route("/api/ruptura/jobs/{id}/resultados", get(jobs::resultados))
         .route("/api/ruptura/jobs/{id}/exportar", get(jobs::exportar))
+        .route("/api/ruptura/jobs/{id}/produtos", get(produtos::produtos_do_job))
+        .route("/api/ruptura/produtos", post(produtos::produtos))
         .merge(web::api_routes())
         .merge(openapi::routes())
         .layer(timeout)

@@ -18,6 +18,8 @@ use crate::AppState;
         crate::routes::jobs::resultados,
         crate::routes::jobs::eventos,
         crate::routes::jobs::exportar,
+        crate::routes::produtos::produtos,
+        crate::routes::produtos::produtos_do_job,
         crate::routes::system::health,
         crate::auth::open_session,
         crate::auth::close_session,

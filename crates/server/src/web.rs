@@ -132,6 +132,10 @@ enum AnalysisSort {
     /// CRITICA > ALTA > MEDIA > BAIXA > OK > not analysed.
     Criticidade,
     ValorComRuptura,
+    /// The day the whole order can ship; no forecast counts as latest.
+    DataPronto,
+    /// Days late; unknown counts as least.
+    DiasAtraso,
 }
 
 impl AnalysisSort {
@@ -139,6 +143,8 @@ impl AnalysisSort {
         match s {
             "criticidade" => Some(Self::Criticidade),
             "valor_com_ruptura" => Some(Self::ValorComRuptura),
+            "data_pronto" => Some(Self::DataPronto),
+            "dias_atraso" => Some(Self::DiasAtraso),
             _ => None,
         }
     }
@@ -155,6 +161,14 @@ impl AnalysisSort {
                     .cmp(&b.severity())
                     .then(a.valor_com_ruptura.total_cmp(&b.valor_com_ruptura)),
                 Self::ValorComRuptura => a.valor_com_ruptura.total_cmp(&b.valor_com_ruptura),
+                // None (no forecast) after every date.
+                Self::DataPronto => match (a.data_pronto, b.data_pronto) {
+                    (None, None) => std::cmp::Ordering::Equal,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (Some(x), Some(y)) => x.cmp(&y),
+                },
+                Self::DiasAtraso => a.dias_atraso.cmp(&b.dias_atraso),
             },
         }
     }
@@ -254,7 +268,7 @@ pub async fn pedidos(
         Some(_) if analysis_sort.is_some() => OrderSort::NumPedido,
         Some(s) => OrderSort::parse(s).ok_or_else(|| {
             ApiError::BadRequest(format!(
-                "ordem desconhecida {s:?}: use num_pedido, cliente, cidade, vendedor, expedicao, data_pedido, valor, linhas, criticidade ou valor_com_ruptura"
+                "ordem desconhecida {s:?}: use num_pedido, cliente, cidade, vendedor, expedicao, data_pedido, valor, linhas, criticidade, valor_com_ruptura, data_pronto ou dias_atraso"
             ))
         })?,
     };
@@ -446,11 +460,15 @@ pub async fn order_summaries(
         .collect())
 }
 
-/// The rows of SPEC 8.4 over a job's results, as JSON (for the exports).
-pub fn produtos_json(
-    _state: &AppState,
-    _status: &crate::jobs::JobStatus,
-    _results: &[ruptura_app::wire::Resultado],
-) -> Vec<serde_json::Value> {
-    Vec::new()
+/// The rows of SPEC 8.4 over a finished job, as JSON (for the exports).
+pub async fn produtos_json(state: &AppState, id: &str) -> Result<Vec<serde_json::Value>, ApiError> {
+    let Some((_, _, decisoes)) = state.jobs.decisions(id).await? else {
+        return Ok(Vec::new());
+    };
+    decisoes
+        .produtos
+        .rows()
+        .iter()
+        .map(|p| serde_json::to_value(p).map_err(|e| ApiError::Internal(e.to_string())))
+        .collect()
 }

@@ -37,7 +37,8 @@ pub struct AnalyzeOpts {
     /// Only these orders (comma-separated); default: the whole order book.
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub pedidos: Option<Vec<String>>,
-    /// independente (each order on its own) or sequencial (allocation in priority order).
+    /// independente (each order on its own), sequencial (allocation in priority order among the
+    /// orders analysed) or prioridade (allocation over the whole book; the orders asked).
     #[arg(long, default_value = "independente", value_parser = parse_mode)]
     pub modo: Mode,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -62,11 +63,11 @@ pub struct AnalyzeOpts {
     pub limit: usize,
 }
 
-fn parse_day(s: &str) -> Result<NaiveDate, String> {
+pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
     ruptura_app::settings::parse_date(s).map_err(|e| e.to_string())
 }
 
-fn parse_mode(s: &str) -> Result<Mode, String> {
+pub fn parse_mode(s: &str) -> Result<Mode, String> {
     s.parse::<Mode>().map_err(|e| e.to_string())
 }
 
@@ -132,7 +133,7 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
         Format::Csv | Format::Xlsx => {
             let results = collector.in_order.into_results();
             let orders = order_summaries(store.as_ref(), &results).await?;
-            let produtos = produtos_json(&results);
+            let produtos = produtos_json(&collector.produtos)?;
             let export = ruptura_app::export::Export {
                 results: &results,
                 orders: &orders,
@@ -161,6 +162,8 @@ struct Collector {
     json: bool,
     json_parts: JsonInOrder,
     in_order: InOrder,
+    /// The products that block orders (SPEC 8.4), merged batch by batch, for the workbook.
+    produtos: ruptura_app::Produtos,
     bar: Option<ProgressBar>,
 }
 
@@ -181,10 +184,11 @@ impl Observer for Collector {
         }
     }
 
-    fn batch(&mut self, batch: Batch) {
+    fn batch(&mut self, mut batch: Batch) {
         if let Some(bar) = &self.bar {
             bar.inc(batch.results.len() as u64);
         }
+        self.produtos.merge(std::mem::take(&mut batch.produtos));
         if self.json {
             self.json_parts.batch(batch);
         } else {
@@ -216,9 +220,13 @@ async fn order_summaries(
         .collect())
 }
 
-/// The rows of SPEC 8.4 over the results, as JSON (the workbook's Produtos sheet).
-fn produtos_json(_results: &[Resultado]) -> Vec<serde_json::Value> {
-    Vec::new()
+/// The rows of SPEC 8.4, as JSON (the workbook's Produtos sheet).
+fn produtos_json(produtos: &ruptura_app::Produtos) -> anyhow::Result<Vec<serde_json::Value>> {
+    Ok(produtos
+        .rows()
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Brazilian money formatting: 1234.5 -> "1.234,50".
@@ -233,6 +241,20 @@ pub fn brl(v: f64) -> String {
         grouped.push(c);
     }
     format!("{}{grouped},{frac}", if v < 0.0 { "-" } else { "" })
+}
+
+/// `dd/mm/aaaa`, or `-` for none.
+pub fn br_day(d: Option<NaiveDate>) -> String {
+    d.map_or_else(|| "-".into(), |d| d.format("%d/%m/%Y").to_string())
+}
+
+/// The ship-date status as the table shows it.
+fn prazo_label(p: ruptura_app::wire::Prazo, dias: Option<i64>) -> String {
+    use ruptura_app::wire::Prazo;
+    match (p, dias) {
+        (Prazo::Atrasa | Prazo::Vencida, Some(d)) if d > 0 => format!("{} +{d}d", p.as_str()),
+        _ => p.as_str().to_string(),
+    }
 }
 
 fn br_date(iso: Option<&str>) -> String {
@@ -282,6 +304,24 @@ fn write_table(
         })
         .collect();
     writeln!(out, "{}", counts.join("  |  "))?;
+    writeln!(
+        out,
+        "valor total R$ {}  |  em risco R$ {}  |  pode sair agora R$ {}",
+        brl(stats.valor_total),
+        brl(stats.valor_com_ruptura),
+        brl(stats.valor_agora)
+    )?;
+    let prazos: Vec<String> = ruptura_engine::Prazo::ALL
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p.as_str(),
+                stats.por_prazo.get(p.as_str()).copied().unwrap_or(0)
+            )
+        })
+        .collect();
+    writeln!(out, "prazo: {}", prazos.join("  |  "))?;
     let mut rows: Vec<&Resultado> = results
         .0
         .iter()
@@ -301,8 +341,16 @@ fn write_table(
     writeln!(out)?;
     writeln!(
         out,
-        "{:<14} {:<9} {:>7} {:>16} {:>16} {:>14}",
-        "pedido", "nível", "itens", "valor (R$)", "em risco (R$)", "disponível em"
+        "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16} {:>14} {:<18} {:<9}",
+        "pedido",
+        "nível",
+        "itens",
+        "valor (R$)",
+        "em risco (R$)",
+        "agora (R$)",
+        "disponível em",
+        "prazo",
+        "sugestão"
     )?;
     let shown = if limit == 0 {
         rows.len()
@@ -315,13 +363,16 @@ fn write_table(
                 let s = &p.resumo;
                 writeln!(
                     out,
-                    "{:<14} {:<9} {:>7} {:>16} {:>16} {:>14}",
+                    "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16} {:>14} {:<18} {:<9}",
                     p.num_pedido,
                     s.criticidade,
                     format!("{}/{}", s.qtd_itens_ruptura, s.total_itens),
                     brl(s.valor_total_pedido),
                     brl(s.valor_com_ruptura),
-                    br_date(s.data_disponibilidade_total.as_deref())
+                    brl(s.valor_agora),
+                    br_date(s.data_disponibilidade_total.as_deref()),
+                    prazo_label(s.prazo, s.dias_atraso),
+                    s.sugestao.as_str()
                 )?;
             }
             Resultado::Erro(e) => {

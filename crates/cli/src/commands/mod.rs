@@ -2,5 +2,6 @@ pub mod analyze;
 pub mod demo;
 pub mod import;
 pub mod migrate;
+pub mod produtos;
 pub mod serve;
 pub mod worker;

@@ -29,6 +29,7 @@ async fn start(
 ) -> Result<JobCreated, ApiError> {
     let body = body.map_err(body_error)?;
     let req = request::parse(&body, source, &state.settings, state.config.max_job_orders)?;
+    let params = req.params(&state.settings);
     let orders = match req.orders {
         Some(orders) => orders,
         None if req.ship.is_empty() => state.store.order_numbers(&req.filter).await?,
@@ -36,7 +37,7 @@ async fn start(
     };
     let spec = JobSpec {
         orders,
-        params: state.settings.params(req.data_base, req.mode),
+        params,
         batch_size: req.batch_size,
         max_workers: req.max_workers,
     };
@@ -272,7 +273,7 @@ pub async fn exportar(
     }
     let results = state.jobs.results(&id).await?.ok_or_else(|| unknown(&id))?;
     let orders = crate::web::order_summaries(&state, &results).await?;
-    let produtos = crate::web::produtos_json(&state, &status, &results);
+    let produtos = crate::web::produtos_json(&state, &id).await?;
     let short_id: String = id.chars().take(8).collect();
     let body = tokio::task::spawn_blocking(move || {
         let export = ruptura_app::export::Export {

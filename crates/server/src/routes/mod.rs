@@ -1,3 +1,4 @@
 pub mod analysis;
 pub mod jobs;
+pub mod produtos;
 pub mod system;
