@@ -645,6 +645,11 @@
     tr.classList.add(`crit-${crit}`);
     const selo = h('span', { class: `selo selo-${crit}`, 'data-criticidade': crit }, ROTULO[crit] || crit);
     const partes = [selo];
+    const link = h(
+      'button',
+      { type: 'button', class: 'link-detalhes', 'data-detalhes': num, 'aria-label': `Ver detalhes do pedido ${num}` },
+      'Ver detalhes',
+    );
     if (crit === 'ERRO') {
       prazo.replaceChildren();
       selo.setAttribute('title', res.message || 'erro');
@@ -652,6 +657,7 @@
     } else {
       const r = res.resumo;
       prazo.replaceChildren(...[seloPrazo(r)].filter(Boolean));
+      partes.push(link);
       if (crit !== 'OK') {
         partes.push(h('small', { class: 'risco' }, `${pct(r.percentual_ruptura)} do valor em risco`));
         const disp = r.data_disponibilidade_total;
@@ -659,13 +665,6 @@
       } else {
         partes.push(h('small', { class: 'detalhe-estoque' }, 'estoque cobre'));
       }
-      partes.push(
-        h(
-          'button',
-          { type: 'button', class: 'link-detalhes', 'data-detalhes': num, 'aria-label': `Ver detalhes do pedido ${num}` },
-          'Ver detalhes',
-        ),
-      );
     }
     estoque.replaceChildren(...partes);
   }

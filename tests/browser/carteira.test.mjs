@@ -585,10 +585,14 @@ test('wording, one decimal in percentages, prazo on every row, and a single live
   await withPage('palavras', async (page) => {
     await page.addInitScript(() => {
       window.__anuncios = [];
-      new MutationObserver(() => {
+      document.addEventListener('DOMContentLoaded', () => {
         const el = document.getElementById('anuncio');
-        if (el && el.textContent) window.__anuncios.push(el.textContent);
-      }).observe(document, { subtree: true, childList: true, characterData: true });
+        new MutationObserver(() => window.__anuncios.push(el.textContent)).observe(el, {
+          subtree: true,
+          childList: true,
+          characterData: true,
+        });
+      });
     });
     await page.goto(`${server.url}/carteira`);
     await waitBadges(page);
@@ -828,7 +832,7 @@ test('print: the table of the current filter, without buttons or panels', async 
     await waitBadges(page);
     await page.emulateMedia({ media: 'print' });
     for (const sel of ['.filtros', '#job', '.paginacao', '#btn-atualizar', '.link-detalhes', '#progresso']) {
-      const shown = await page.$$eval(sel, (els) => els.some((e) => getComputedStyle(e).display !== 'none'));
+      const shown = await page.$$eval(sel, (els) => els.some((e) => e.getClientRects().length > 0));
       assert.equal(shown, false, `${sel} is not printed`);
     }
     assert.ok(await page.isVisible('#tabela-carteira'));
