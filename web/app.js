@@ -597,7 +597,7 @@
       h(
         'td',
         { class: 'col-vendedor', title: [p.vendedor, p.equipe_vendas].filter(Boolean).join(' · ') },
-        p.vendedor || '—',
+        h('span', null, p.vendedor || '—'),
         p.equipe_vendas ? h('small', { class: 'equipe' }, p.equipe_vendas) : null,
       ),
       h(

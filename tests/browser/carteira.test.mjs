@@ -453,6 +453,7 @@ test('"Analisar tudo" follows the job to the end; counts add up; the criticality
     // The shortcut narrows the whole book to the critical orders.
     await page.click('#job-atalhos .atalho-CRITICA');
     await waitRowCount(page, Math.min(counts.CRITICA, PAGE_SIZE));
+    await waitBadges(page);
     let rows = await readRows(page);
     assert.ok(rows.every((r) => r.crit === 'CRITICA'));
     assert.ok((await page.textContent('#resumo-carteira')).startsWith(`${counts.CRITICA} pedidos`));
@@ -460,6 +461,7 @@ test('"Analisar tudo" follows the job to the end; counts add up; the criticality
     // And the criticality menu does the same.
     await page.selectOption('#f-criticidade', 'ALTA');
     await waitRowCount(page, Math.min(counts.ALTA, PAGE_SIZE));
+    await waitBadges(page);
     rows = await readRows(page);
     assert.ok(rows.every((r) => r.crit === 'ALTA'));
     assert.ok(page.url().includes('criticidade=ALTA'));
@@ -468,12 +470,13 @@ test('"Analisar tudo" follows the job to the end; counts add up; the criticality
 
 test('choosing a criticality first runs the analysis of the filtered book by itself', async () => {
   await withPage('criticidade-direta', async (page) => {
+    // Each order on its own: in priority order nearly every order of the demo book is short.
     const found = await getJson(server.url, '/api/carteira/pedidos?estado=SP&por_pagina=1000');
-    const api = await batch(server.url, found.pedidos.map((p) => p.num_pedido));
+    const api = await batch(server.url, found.pedidos.map((p) => p.num_pedido), {}, 'independente');
     const short = found.pedidos.filter((p) => SHORT.includes(critOf(api.resultados[p.num_pedido])));
     assert.ok(short.length > 0 && short.length < found.total);
 
-    await page.goto(`${server.url}/carteira?estado=SP`);
+    await page.goto(`${server.url}/carteira?estado=SP&modo=independente`);
     await waitBadges(page);
     await page.selectOption('#f-criticidade', 'CRITICA,ALTA,MEDIA,BAIXA');
     await page.waitForSelector('#job[data-estado="concluido"]', { timeout: 60_000 });
