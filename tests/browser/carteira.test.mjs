@@ -720,7 +720,7 @@ test('ship-date range filter and totals of the current filter, never stale', asy
 });
 
 test('"Produtos em falta": ranked by value unlocked; a row opens the orders it blocks', async () => {
-  await withViewport('produtos-1440', { width: 1440, height: 900 }, async (page) => {
+  await withViewport('produtos-pedidos-1440', { width: 1440, height: 900 }, async (page) => {
     await page.goto(`${server.url}/carteira`);
     await waitJob(page);
     await page.click('#aba-produtos');
@@ -766,7 +766,7 @@ test('exports: the workbook and the Brazilian CSV of the current filter and mode
 });
 
 test('1440x900: at least 15 orders visible; details dialog with partial shipment and a chart to the recovery day', async () => {
-  await withViewport('lista-1440', { width: 1440, height: 900 }, async (page) => {
+  await withViewport('lista-dialogo-1440', { width: 1440, height: 900 }, async (page) => {
     await page.goto(`${server.url}/carteira`);
     await waitBadges(page);
     await waitJob(page);
@@ -798,7 +798,7 @@ test('1440x900: at least 15 orders visible; details dialog with partial shipment
 });
 
 test('390x844 phone: no sideways scroll; order, client, status and value first; the dialog fits', async () => {
-  await withViewport('lista-390', { width: 390, height: 844 }, async (page) => {
+  await withViewport('lista-dialogo-produtos-390', { width: 390, height: 844 }, async (page) => {
     await page.goto(`${server.url}/carteira`);
     await waitBadges(page);
     const noScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
@@ -889,7 +889,7 @@ test('server stopped under the page: one Portuguese banner, rows marked, progres
   const own = await startServer({ pedidos: 150, seed: 5 });
   let back = null;
   try {
-    await withViewport('falha-1440', { width: 1440, height: 900 }, async (page) => {
+    await withViewport('falha-retomada-1440', { width: 1440, height: 900 }, async (page) => {
       await page.goto(`${own.url}/carteira`);
       await waitBadges(page);
       await waitJob(page);
@@ -908,7 +908,7 @@ test('server stopped under the page: one Portuguese banner, rows marked, progres
       await waitJob(page);
       assert.equal(await page.locator('[data-falha]').count(), 0);
     });
-    await withViewport('falha-390', { width: 390, height: 844 }, async (page) => {
+    await withViewport('falha-fim-390', { width: 390, height: 844 }, async (page) => {
       await page.goto(`${back.url}/carteira`);
       await waitBadges(page);
       await waitJob(page);

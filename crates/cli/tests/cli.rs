@@ -316,20 +316,33 @@ fn csv_and_table_formats_summarise_each_order() {
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).expect("open the workbook");
     assert_eq!(wb.sheet_names(), ["Pedidos", "Itens em falta", "Produtos"]);
     let pedidos = wb.worksheet_range("Pedidos").expect("Pedidos");
-    let head: Vec<String> = pedidos.rows().next().expect("header").iter().map(|c| c.to_string()).collect();
+    let head: Vec<String> = pedidos
+        .rows()
+        .next()
+        .expect("header")
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     let at = |name: &str| head.iter().position(|h| h == name).expect(name);
     let p2 = pedidos
         .rows()
         .find(|r| r[0] == Data::String("P2".into()))
         .expect("P2");
-    assert_eq!(p2[at("valor_com_ruptura")], Data::Float(1200.0), "a number, not text");
+    assert_eq!(
+        p2[at("valor_com_ruptura")],
+        Data::Float(1200.0),
+        "a number, not text"
+    );
     assert!(
         matches!(p2[at("data_pronto")], Data::DateTime(_)),
         "a date, not text: {:?}",
         p2[at("data_pronto")]
     );
     let itens = wb.worksheet_range("Itens em falta").expect("Itens");
-    assert!(itens.rows().skip(1).any(|r| r[0] == Data::String("P2".into())));
+    assert!(itens
+        .rows()
+        .skip(1)
+        .any(|r| r[0] == Data::String("P2".into())));
     let table = run_ok(&[
         "analyze",
         "--db",

@@ -137,7 +137,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ruptura/jobs/{id}", get(jobs::status))
         .route("/api/ruptura/jobs/{id}/resultados", get(jobs::resultados))
         .route("/api/ruptura/jobs/{id}/exportar", get(jobs::exportar))
-        .route("/api/ruptura/jobs/{id}/produtos", get(produtos::produtos_do_job))
+        .route(
+            "/api/ruptura/jobs/{id}/produtos",
+            get(produtos::produtos_do_job),
+        )
         .route("/api/ruptura/produtos", post(produtos::produtos))
         .merge(web::api_routes())
         .merge(openapi::routes())

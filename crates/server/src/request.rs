@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use ruptura_app::wire::Modo;
 use ruptura_app::Settings;
 use ruptura_engine::{Mode, Params};
-use rust_decimal::Decimal;
 use ruptura_store::OrderFilter;
+use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
@@ -411,7 +411,10 @@ mod tests {
         assert_eq!(params.partial_min_pct, Decimal::new(125, 1));
         let r = p(r#"{"pedidos": ["a"]}"#, Source::Orders).unwrap();
         assert_eq!(r.mode, Mode::Independent);
-        assert_eq!(r.params(&Settings::default()).partial_min_pct, Decimal::ZERO);
+        assert_eq!(
+            r.params(&Settings::default()).partial_min_pct,
+            Decimal::ZERO
+        );
     }
 
     #[test]
@@ -439,7 +442,10 @@ mod tests {
             r#"{"filtros": {"expedicao_de": 3}}"#,
         ] {
             assert!(
-                matches!(p(bad_range, Source::OrdersOrFilter), Err(ApiError::BadRequest(_))),
+                matches!(
+                    p(bad_range, Source::OrdersOrFilter),
+                    Err(ApiError::BadRequest(_))
+                ),
                 "{bad_range}"
             );
         }

@@ -1045,8 +1045,13 @@ async fn the_job_stream_carries_summaries_unless_asked_for_whole_results() {
             .flat_map(|e| e.data["resultados"].as_object().unwrap().clone())
             .collect()
     };
-    let (summary, ended) =
-        read_events(addr, &format!("/api/ruptura/jobs/{id}/eventos"), &[], usize::MAX).await;
+    let (summary, ended) = read_events(
+        addr,
+        &format!("/api/ruptura/jobs/{id}/eventos"),
+        &[],
+        usize::MAX,
+    )
+    .await;
     assert!(ended);
     let summary = lotes(summary);
     assert_eq!(summary.len(), full.len());
@@ -1119,7 +1124,11 @@ async fn the_order_list_is_capped_and_sorts_the_whole_filtered_book_by_a_jobs_re
         Some("OK") => 0,
         _ => -1,
     };
-    let risk = |num: &str| res[num]["resumo"]["valor_com_ruptura"].as_f64().unwrap_or(0.0);
+    let risk = |num: &str| {
+        res[num]["resumo"]["valor_com_ruptura"]
+            .as_f64()
+            .unwrap_or(0.0)
+    };
     // Page by page, the sequence is sorted over the whole book (worst first, then value at risk).
     let mut seq = Vec::new();
     for pagina in 1..=4 {

@@ -228,7 +228,9 @@ pub async fn eventos(
         .await?
         .ok_or_else(|| unknown(&id))?;
     let shutdown = state.shutdown.clone().cancelled_owned();
-    let stream = events.map(move |e| Ok(to_sse(&id, e, completo))).take_until(shutdown);
+    let stream = events
+        .map(move |e| Ok(to_sse(&id, e, completo)))
+        .take_until(shutdown);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
@@ -304,7 +306,10 @@ pub async fn exportar(
             (CONTENT_TYPE, ctype.to_string()),
             (
                 CONTENT_DISPOSITION,
-                format!("attachment; filename=\"ruptura-{}-{short_id}.{ext}\"", status.data_base),
+                format!(
+                    "attachment; filename=\"ruptura-{}-{short_id}.{ext}\"",
+                    status.data_base
+                ),
             ),
         ],
         body,
