@@ -6,6 +6,8 @@
 #   (a) one request of 1,000 orders (tamanho_lote 20, max_workers 5), median of RUNS;
 #   (b) 8 concurrent clients sending 20-order batches back to back: p50 / p99 / max latency;
 #   (c) a whole-book job of 10,000 orders timed to its `concluido` event, median of RUNS;
+#   (d) the 8 clients of (b) in `modo prioridade` (SPEC 8.1; PRIORITY_REQUESTS each, default 20);
+#   (e) `ruptura produtos` over the whole book (SPEC 8.4), independente and prioridade;
 # and the yardstick: the same 1,000 orders analysed the way the seed's system did it (per order
 # its own queries, 5 threads) against the same SQLite file, with `ratio = yardstick / (a)`.
 # Runs of (a) and the yardstick are interleaved. Times are printed, never asserted.
@@ -75,7 +77,17 @@ start_server "sqlite://$DB"
 $CLIENT --url "http://127.0.0.1:$PORT" --db "$DB" --today "$TODAY" --runs "$RUNS" --seed "$SEED" \
   --sample-out "$OUT/sample-orders.txt" --median-out "$OUT/a-sqlite.txt" |
   tee "$OUT/service-sqlite.txt"
+# (d) SPEC 8.1: the same 8 clients with 20-order batches in `prioridade` mode (each request
+# allocates over the whole book); fewer requests per client, as each costs a whole-book run.
+$CLIENT --url "http://127.0.0.1:$PORT" --today "$TODAY" --seed "$SEED" --modo prioridade \
+  --concurrent-only --requests "${PRIORITY_REQUESTS:-20}" | tee -a "$OUT/service-sqlite.txt"
 stop_server
+# (e) SPEC 8.4: `ruptura produtos` over the whole book (json to a file), and the same for
+# `prioridade`: median, min, max seconds and peak RSS (MB) of RUNS interleaved runs.
+python3 bench/timeit.py "$RUNS" \
+  "(e)_produtos_independente" "$BIN produtos --db sqlite://$DB --today $TODAY --format json --output $OUT/produtos.json" \
+  "(e)_produtos_prioridade" "$BIN produtos --db sqlite://$DB --today $TODAY --modo prioridade --format json --output $OUT/produtos-p.json" |
+  tee -a "$OUT/service-sqlite.txt"
 
 if [ "$WITH_PG" = 1 ]; then
   psql "$PG_URL/postgres" -X -q -c 'select 1' >/dev/null 2>&1 ||

@@ -59,7 +59,12 @@ pub struct Batch {
 }
 
 impl Batch {
-    fn new(index: usize, outcomes: &[(String, OrderOutcome)], today: NaiveDate, json: bool) -> Self {
+    fn new(
+        index: usize,
+        outcomes: &[(String, OrderOutcome)],
+        today: NaiveDate,
+        json: bool,
+    ) -> Self {
         let results: Vec<Resultado> = outcomes
             .iter()
             .map(|(num, outcome)| Resultado::from_outcome(num, outcome, today))

@@ -126,8 +126,14 @@ mod tests {
         assert_eq!(parse_minimum("12,5").unwrap(), Decimal::new(125, 1));
         assert_eq!(parse_minimum(" 100 ").unwrap(), Decimal::ONE_HUNDRED);
         assert_eq!(parse_minimum("0").unwrap(), Decimal::ZERO);
-        assert!(parse_minimum("-1").unwrap_err().to_string().contains("negativo"));
-        assert!(parse_minimum("abc").unwrap_err().to_string().contains("inválido"));
+        assert!(parse_minimum("-1")
+            .unwrap_err()
+            .to_string()
+            .contains("negativo"));
+        assert!(parse_minimum("abc")
+            .unwrap_err()
+            .to_string()
+            .contains("inválido"));
         assert!(parse_minimum("").is_err());
     }
 

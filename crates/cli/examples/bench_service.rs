@@ -83,6 +83,12 @@ struct Opts {
     /// Write the median of (a) in seconds, for the bench script's ratios.
     #[arg(long)]
     median_out: Option<std::path::PathBuf>,
+    /// `modo` of the requests of (b): independente, sequencial or prioridade.
+    #[arg(long, default_value = "independente")]
+    modo: String,
+    /// Run only (b) (with `--modo`), then stop.
+    #[arg(long)]
+    concurrent_only: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -94,6 +100,20 @@ fn main() -> anyhow::Result<()> {
 
     let book = rt.block_on(http.order_numbers())?;
     ensure!(!book.is_empty(), "the order book is empty");
+    if opts.concurrent_only {
+        let c = rt.block_on(concurrent_clients(&http, &opts, &book))?;
+        println!(
+            "(d) modo {}: {} clients x {} requests of {} random orders: p50 {}, p99 {}, max {}",
+            opts.modo,
+            opts.clients,
+            opts.requests,
+            opts.batch,
+            ms(c.p50),
+            ms(c.p99),
+            ms(c.max)
+        );
+        return Ok(());
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let mut sample = book.clone();
     sample.shuffle(&mut rng);
@@ -470,7 +490,8 @@ async fn concurrent_clients(
                     let orders: Vec<&String> = book.choose_multiple(&mut rng, opts.batch).collect();
                     Bytes::from(
                         json!({"pedidos": orders, "tamanho_lote": opts.batch,
-                               "max_workers": opts.max_workers, "data_base": opts.today})
+                               "max_workers": opts.max_workers, "data_base": opts.today,
+                               "modo": opts.modo})
                         .to_string(),
                     )
                 })

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{json_of, ruptura, run_ok};
+use common::{json_of, run_ok, ruptura};
 use ruptura_store::testing::TestDb;
 use ruptura_testkit::Scenario;
 
@@ -42,7 +42,9 @@ fn run_json(command: &str, s: &Scenario, db: &str) -> serde_json::Value {
     let mut args = vec![command.to_string()];
     args.extend(scenario_args(s, db));
     args.extend(["--format".into(), "json".into()]);
-    json_of(&run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+    json_of(&run_ok(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ))
 }
 
 /// `analyze` gives resultados and estatisticas, `produtos` gives produtos and the same
@@ -69,7 +71,11 @@ fn assert_no_diffs(diffs: &[String]) {
 
 fn scenarios() -> Vec<Scenario> {
     let all = Scenario::all_decisions();
-    assert!(all.len() >= 4, "expected the 4 decision scenarios, found {}", all.len());
+    assert!(
+        all.len() >= 4,
+        "expected the 4 decision scenarios, found {}",
+        all.len()
+    );
     all
 }
 
@@ -162,10 +168,8 @@ fn tables_and_csv_show_the_decisions() {
         let mut args = vec![command.to_string()];
         args.extend(scenario_args(&s, &db));
         args.extend(["--format".into(), format.into()]);
-        String::from_utf8(
-            run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>()).stdout,
-        )
-        .expect("utf-8")
+        String::from_utf8(run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>()).stdout)
+            .expect("utf-8")
     };
     let table = run_text("produtos", "table");
     let y = table.find("Y1+1").expect(&table);
@@ -215,11 +219,11 @@ fn bad_decision_input_exits_non_zero_with_a_message() {
     for (args, needle) in [
         (vec!["analyze", "--modo", "turbo"], "modo desconhecido"),
         (vec!["produtos", "--modo", "turbo"], "modo desconhecido"),
+        (vec!["analyze", "--parcial-minimo-valor", "-5"], "negativo"),
         (
-            vec!["analyze", "--parcial-minimo-valor", "-5"],
-            "negativo",
+            vec!["produtos", "--parcial-minimo-pct", "muito"],
+            "inválido",
         ),
-        (vec!["produtos", "--parcial-minimo-pct", "muito"], "inválido"),
         (
             vec!["produtos", "--pedidos", "P1", "--vendedor", "Ana"],
             "não os dois",

@@ -87,7 +87,12 @@ async fn decision_scenarios_through_the_batch_api_products_and_jobs() {
         let status = app.wait_job(&id).await;
         assert_eq!(status["estado"], "concluido", "{}", s.name);
         let expected_stats = &s.expected["estatisticas"];
-        for key in ["por_prazo", "valor_total", "valor_com_ruptura", "valor_agora"] {
+        for key in [
+            "por_prazo",
+            "valor_total",
+            "valor_com_ruptura",
+            "valor_agora",
+        ] {
             ruptura_testkit::compare(
                 &format!("{}:status.{key}", s.name),
                 key,
@@ -132,7 +137,8 @@ async fn single_order_route_takes_priority_mode() {
         .expect("scenario 23");
     let data = ruptura_import::load_paths(&[&s.dir]).expect("import");
     let app = TestApp::with(&data, settings_of(&s), ServerConfig::default(), None).await;
-    let uri = |modo: &str| format!("/api/ruptura/analisar-pedido/P4?data_base=2026-03-02&modo={modo}");
+    let uri =
+        |modo: &str| format!("/api/ruptura/analisar-pedido/P4?data_base=2026-03-02&modo={modo}");
     let priority = app.get(&uri("prioridade")).await;
     assert_eq!(priority.status, StatusCode::OK);
     let mut diffs = Vec::new();
@@ -148,7 +154,10 @@ async fn single_order_route_takes_priority_mode() {
     assert_eq!(alone["pedido_ok"], true, "alone, P4 is covered");
     let bad = app.get(&uri("turbo")).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(bad.json()["message"].as_str().unwrap().contains("prioridade"));
+    assert!(bad.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("prioridade"));
 }
 
 #[tokio::test]
@@ -156,8 +165,16 @@ async fn bad_decision_input_is_a_clear_400() {
     let data = book(10);
     let app = TestApp::new(&data).await;
     for (uri, body, needle) in [
-        (LOTE, json!({"pedidos": ["P1"], "modo": "turbo"}), "modo desconhecido"),
-        ("/api/ruptura/produtos", json!({"modo": "turbo"}), "modo desconhecido"),
+        (
+            LOTE,
+            json!({"pedidos": ["P1"], "modo": "turbo"}),
+            "modo desconhecido",
+        ),
+        (
+            "/api/ruptura/produtos",
+            json!({"modo": "turbo"}),
+            "modo desconhecido",
+        ),
         ("/api/ruptura/jobs", json!({"modo": 3}), "prioridade"),
         (
             LOTE,
@@ -202,9 +219,21 @@ async fn openapi_lists_the_new_routes_and_enums() {
     let schemas = &doc["components"]["schemas"];
     for (name, values) in [
         ("Modo", vec!["independente", "sequencial", "prioridade"]),
-        ("Prazo", vec!["sem_expedicao", "vencida", "sem_previsao", "no_prazo", "atrasa"]),
+        (
+            "Prazo",
+            vec![
+                "sem_expedicao",
+                "vencida",
+                "sem_previsao",
+                "no_prazo",
+                "atrasa",
+            ],
+        ),
         ("Sugestao", vec!["enviar", "parcial", "aguardar"]),
-        ("Criticidade", vec!["OK", "BAIXA", "MEDIA", "ALTA", "CRITICA"]),
+        (
+            "Criticidade",
+            vec!["OK", "BAIXA", "MEDIA", "ALTA", "CRITICA"],
+        ),
     ] {
         let got: Vec<&str> = schemas[name]["enum"]
             .as_array()
@@ -215,8 +244,17 @@ async fn openapi_lists_the_new_routes_and_enums() {
         assert_eq!(got, values, "{name}");
     }
     let resumo = &schemas["Resumo"]["properties"];
-    for field in ["prazo", "sugestao", "valor_agora", "data_pronto", "dias_atraso", "expedicao"] {
+    for field in [
+        "prazo",
+        "sugestao",
+        "valor_agora",
+        "data_pronto",
+        "dias_atraso",
+        "expedicao",
+    ] {
         assert!(resumo.get(field).is_some(), "Resumo.{field}");
     }
-    assert!(schemas["Produto"]["properties"].get("valor_destravado").is_some());
+    assert!(schemas["Produto"]["properties"]
+        .get("valor_destravado")
+        .is_some());
 }

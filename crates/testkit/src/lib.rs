@@ -209,9 +209,7 @@ impl Scenario {
 fn tolerance(field: &str) -> f64 {
     match field {
         "qtd_saldo" | "estoque_atual" | "estoque_min_d7" | "ruptura_qtd" | "qtd_producao"
-        | "qtd_agora" | "qtd_falta" | "menor_estoque" => {
-            0.0005 + 1e-9
-        }
+        | "qtd_agora" | "qtd_falta" | "menor_estoque" => 0.0005 + 1e-9,
         _ => 0.005 + 1e-9,
     }
 }

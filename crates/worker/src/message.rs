@@ -63,7 +63,8 @@ impl From<&Params> for ParamsDto {
             limiares,
             parcial_minimo_valor: (!p.partial_min_value.is_zero())
                 .then(|| p.partial_min_value.to_string()),
-            parcial_minimo_pct: (!p.partial_min_pct.is_zero()).then(|| p.partial_min_pct.to_string()),
+            parcial_minimo_pct: (!p.partial_min_pct.is_zero())
+                .then(|| p.partial_min_pct.to_string()),
         }
     }
 }

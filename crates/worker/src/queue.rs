@@ -29,10 +29,10 @@ use redis::{AsyncCommands, RedisError, RedisResult};
 use ruptura_app::wire::{Estatisticas, Resultado};
 use ruptura_app::{Decisoes, Produtos, Valores};
 use ruptura_engine::Mode;
-use rust_decimal::Decimal;
 use ruptura_server::error::ApiError;
 use ruptura_server::jobs::{Counts, JobCreated, JobEvent, JobSpec, JobState, JobStatus};
 use ruptura_server::JobQueue;
+use rust_decimal::Decimal;
 use tokio_util::sync::CancellationToken;
 
 use crate::conn::{self, Backoff};

@@ -550,8 +550,14 @@ impl Consumer {
                 valores: batch.valores,
                 produtos: batch.produtos,
             };
-            self.commit(msg, msg.first_batch + batch.index, ack, &batch.results, &decisoes)
-                .await;
+            self.commit(
+                msg,
+                msg.first_batch + batch.index,
+                ack,
+                &batch.results,
+                &decisoes,
+            )
+            .await;
         }
     }
 

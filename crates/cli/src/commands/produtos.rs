@@ -11,7 +11,7 @@ use ruptura_app::{Batch, Decisoes, Observer, Produto, RelatorioProdutos, RunOpti
 use ruptura_engine::Mode;
 use ruptura_store::{OrderFilter, Selection};
 
-use super::analyze::{brl, br_day, parse_day, parse_mode};
+use super::analyze::{br_day, brl, parse_day, parse_mode};
 use crate::{AnalysisArgs, DbArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

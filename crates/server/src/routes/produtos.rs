@@ -72,11 +72,10 @@ pub async fn produtos_do_job(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<RelatorioProdutos>, ApiError> {
-    let (status, estatisticas, decisoes) = state
-        .jobs
-        .decisions(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("job {id:?} não encontrado (ou expirado)")))?;
+    let (status, estatisticas, decisoes) =
+        state.jobs.decisions(&id).await?.ok_or_else(|| {
+            ApiError::NotFound(format!("job {id:?} não encontrado (ou expirado)"))
+        })?;
     match status.estado {
         JobState::Concluido => Ok(Json(RelatorioProdutos {
             produtos: decisoes.produtos.rows(),
