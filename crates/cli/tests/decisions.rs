@@ -219,7 +219,7 @@ fn bad_decision_input_exits_non_zero_with_a_message() {
     for (args, needle) in [
         (vec!["analyze", "--modo", "turbo"], "modo desconhecido"),
         (vec!["produtos", "--modo", "turbo"], "modo desconhecido"),
-        (vec!["analyze", "--parcial-minimo-valor", "-5"], "negativo"),
+        (vec!["analyze", "--parcial-minimo-valor=-5"], "negativo"),
         (
             vec!["produtos", "--parcial-minimo-pct", "muito"],
             "inválido",
@@ -230,7 +230,7 @@ fn bad_decision_input_exits_non_zero_with_a_message() {
         ),
     ] {
         let mut all = args.clone();
-        all.extend(["--db", &db]);
+        all.extend(["--db", db.as_str()]);
         let out = ruptura().args(&all).output().expect("run ruptura");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} succeeded");

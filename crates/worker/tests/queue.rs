@@ -438,9 +438,18 @@ async fn sequential_message_taken_over_after_partial_progress() {
     let keys = opts.keys();
     for index in 0..2 {
         let batch = &want[index * 20..(index + 1) * 20];
-        let code = ruptura_worker::worker::record_batch(&mut c, &keys, 600, &id, index, "", batch)
-            .await
-            .unwrap();
+        let code = ruptura_worker::worker::record_batch(
+            &mut c,
+            &keys,
+            600,
+            &id,
+            index,
+            "",
+            batch,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(code, 1);
     }
 
