@@ -1107,7 +1107,10 @@
     const rupturas = NIVEIS.filter((n) => n !== 'OK' && n !== 'ERRO').reduce((a, n) => a + job.contagem[n], 0);
     const ativo = job.estado === 'em_andamento' || job.estado === 'iniciando';
     if (job.estado === 'falhou') {
-      texto.textContent = `A análise da carteira parou: ${job.mensagem}. ${inteiro(job.processados)} de ${inteiro(job.total)} pedidos analisados.`;
+      const motivo = String(job.mensagem || '').replace(/[.\s]+$/, '');
+      texto.textContent = job.total
+        ? `A análise da carteira parou: ${motivo}. ${inteiro(job.processados)} de ${inteiro(job.total)} pedidos analisados.`
+        : `A análise da carteira não começou: ${motivo}.`;
     } else if (job.estado === 'cancelado') {
       texto.textContent = `Análise cancelada: ${inteiro(job.processados)} de ${inteiro(job.total)} pedidos analisados.`;
     } else if (job.estado === 'concluido') {
