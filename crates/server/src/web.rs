@@ -420,22 +420,6 @@ pub async fn filtros(State(state): State<AppState>) -> Result<Json<FiltrosCartei
     }))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn criticality_filter_parses_labels() {
-        assert_eq!(parse_criticidades(None).unwrap(), None);
-        assert_eq!(parse_criticidades(Some(" ")).unwrap(), None);
-        assert_eq!(
-            parse_criticidades(Some("critica, ALTA,,erro")).unwrap(),
-            Some(vec!["CRITICA", "ALTA", "ERRO"])
-        );
-        assert!(parse_criticidades(Some("CRÍTICA")).is_err());
-    }
-}
-
 /// The list data (client, city, seller) of the orders of `results`, by order number.
 pub async fn order_summaries(
     state: &AppState,
@@ -471,4 +455,20 @@ pub async fn produtos_json(state: &AppState, id: &str) -> Result<Vec<serde_json:
         .iter()
         .map(|p| serde_json::to_value(p).map_err(|e| ApiError::Internal(e.to_string())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn criticality_filter_parses_labels() {
+        assert_eq!(parse_criticidades(None).unwrap(), None);
+        assert_eq!(parse_criticidades(Some(" ")).unwrap(), None);
+        assert_eq!(
+            parse_criticidades(Some("critica, ALTA,,erro")).unwrap(),
+            Some(vec!["CRITICA", "ALTA", "ERRO"])
+        );
+        assert!(parse_criticidades(Some("CRÍTICA")).is_err());
+    }
 }
