@@ -29,14 +29,15 @@ async function freePort() {
 
 /**
  * Runs `ruptura demo` on a fresh temporary database; resolves once /health answers.
- * Returns {url, log(), stop()}.
+ * Returns {url, port, dir, log(), stop({keep})}. `port` and `dir` start it again where a stopped
+ * one ran (same address, same database): `stop({keep: true})` leaves the database in place.
  */
-export async function startServer({ pedidos = 300, seed = 7, env = {} } = {}) {
+export async function startServer({ pedidos = 300, seed = 7, env = {}, port: fixedPort, dir: fixedDir } = {}) {
   if (!fs.existsSync(BIN)) {
     throw new Error(`binário não encontrado: ${BIN} (rode cargo build -p ruptura ou defina RUPTURA_BIN)`);
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ruptura-browser-'));
-  const port = await freePort();
+  const dir = fixedDir || fs.mkdtempSync(path.join(os.tmpdir(), 'ruptura-browser-'));
+  const port = fixedPort || (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const args = ['demo', '--db', path.join(dir, 'd.db'), '--pedidos', String(pedidos), '--bind', `127.0.0.1:${port}`, '--seed', String(seed)];
   const childEnv = { ...process.env, ...env };
@@ -66,15 +67,17 @@ export async function startServer({ pedidos = 300, seed = 7, env = {} } = {}) {
   }
   return {
     url,
+    port,
+    dir,
     log: () => output,
-    async stop() {
+    async stop({ keep = false } = {}) {
       if (!exited) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exitPromise;
         clearTimeout(timer);
       }
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!keep) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

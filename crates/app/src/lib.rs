@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod decisions;
+pub mod export;
 pub mod run;
 pub mod settings;
 pub mod stream;

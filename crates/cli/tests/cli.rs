@@ -291,17 +291,66 @@ fn csv_and_table_formats_summarise_each_order() {
         "--pedidos",
         "P1,P2,X",
     ]);
-    let text = String::from_utf8_lossy(&csv.stdout);
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    // Brazilian CSV (SPEC 8.6): UTF-8 with BOM, `;`, decimal comma, dd/mm/aaaa.
+    assert!(csv.stdout.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM");
+    let text = String::from_utf8_lossy(&csv.stdout[3..]);
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes());
     let headers = rdr.headers().expect("header").clone();
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 3);
     let col = |name: &str| headers.iter().position(|h| h == name).expect(name);
     assert_eq!(&rows[0][col("criticidade")], "OK");
     assert_eq!(&rows[1][col("criticidade")], "CRITICA");
-    assert_eq!(&rows[1][col("valor_com_ruptura")], "1200.00");
-    assert_eq!(&rows[1][col("data_disponibilidade_total")], "2026-03-05");
+    assert_eq!(&rows[1][col("valor_com_ruptura")], "1200,00");
+    assert_eq!(&rows[1][col("data_pronto")], "05/03/2026");
     assert_eq!(&rows[2][col("criticidade")], "ERRO");
+
+    // The workbook: three sheets, real numbers and dates.
+    let xlsx = tmp.path().join("r.xlsx");
+    run_ok(&[
+        "analyze",
+        "--db",
+        &db,
+        "--today",
+        "2026-03-02",
+        "--format",
+        "xlsx",
+        "--output",
+        xlsx.to_str().expect("path"),
+    ]);
+    use calamine::{Data, Reader};
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).expect("open the workbook");
+    assert_eq!(wb.sheet_names(), ["Pedidos", "Itens em falta", "Produtos"]);
+    let pedidos = wb.worksheet_range("Pedidos").expect("Pedidos");
+    let head: Vec<String> = pedidos
+        .rows()
+        .next()
+        .expect("header")
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let at = |name: &str| head.iter().position(|h| h == name).expect(name);
+    let p2 = pedidos
+        .rows()
+        .find(|r| r[0] == Data::String("P2".into()))
+        .expect("P2");
+    assert_eq!(
+        p2[at("valor_com_ruptura")],
+        Data::Float(1200.0),
+        "a number, not text"
+    );
+    assert!(
+        matches!(p2[at("data_pronto")], Data::DateTime(_)),
+        "a date, not text: {:?}",
+        p2[at("data_pronto")]
+    );
+    let itens = wb.worksheet_range("Itens em falta").expect("Itens");
+    assert!(itens
+        .rows()
+        .skip(1)
+        .any(|r| r[0] == Data::String("P2".into())));
     let table = run_ok(&[
         "analyze",
         "--db",

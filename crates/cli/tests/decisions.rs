@@ -193,8 +193,12 @@ fn tables_and_csv_show_the_decisions() {
         "{analysis}"
     );
     assert!(analysis.contains("parcial"), "{analysis}");
+    // `analyze --format csv` is the Pedidos sheet in Brazilian spelling (SPEC 8.6).
     let csv_text = run_text("analyze", "csv");
-    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+    let csv_text = csv_text.strip_prefix('\u{feff}').expect("UTF-8 BOM");
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(csv_text.as_bytes());
     let headers = rdr.headers().expect("header").clone();
     let col = |name: &str| headers.iter().position(|h| h == name).expect(name);
     let p1 = rdr
@@ -202,7 +206,7 @@ fn tables_and_csv_show_the_decisions() {
         .map(|r| r.expect("row"))
         .find(|r| &r[0] == "P1")
         .expect("P1");
-    assert_eq!(&p1[col("valor_agora")], "105.00");
+    assert_eq!(&p1[col("valor_agora")], "105,00");
     assert_eq!(&p1[col("sugestao")], "parcial");
     assert_eq!(&p1[col("prazo")], "sem_expedicao");
 }

@@ -14,6 +14,9 @@ use crate::params::{round_half_away, Mode, Params};
 use crate::projection::{DayFlow, Projection};
 use crate::snapshot::{min_open_qty, OrderLine, Snapshot};
 
+/// The last day of a short line's daily projection (`LineResult::projecao`), counted from today.
+pub const CHART_MAX_DAYS: u32 = 90;
+
 /// The result of one line of an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineResult {
@@ -47,7 +50,9 @@ pub struct LineResult {
     /// First production day of the group on or after today, and that day's total.
     pub data_producao: Option<NaiveDate>,
     pub qtd_producao: Decimal,
-    /// For short lines: the group's `saldo_final` on D0..=D_H as this order saw it.
+    /// For short lines: the group's `saldo_final` as this order saw it, one value a day from D0
+    /// to the covering day (or to the last day with a flow when none covers), at least to D_H
+    /// and at most to D[`CHART_MAX_DAYS`].
     pub projecao: Vec<Decimal>,
 }
 
@@ -425,8 +430,12 @@ impl Analyzer {
                 Some((d, qty)) => (p.today.checked_add_days(Days::new(u64::from(d))), qty),
                 None => (None, Decimal::ZERO),
             };
+            // The chart of a short line runs to the day it is covered, or to the last known
+            // stock event when no day covers it; never shorter than the window, and at most
+            // CHART_MAX_DAYS (a far-away production date does not make every line heavy).
             let projecao = if short {
-                proj.daily(p.horizon_days)
+                let end = dia_cobertura.unwrap_or_else(|| proj.last_day());
+                proj.daily(end.clamp(p.horizon_days, p.horizon_days.max(CHART_MAX_DAYS)))
             } else {
                 Vec::new()
             };

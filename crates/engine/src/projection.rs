@@ -125,6 +125,12 @@ impl Projection {
         self.balances[i.saturating_sub(1)]
     }
 
+    /// The last day (offset from today) on which the balance changes: after it the projection is
+    /// flat (E of SPEC 2.3, or 0 with no flows).
+    pub fn last_day(&self) -> u32 {
+        self.days.last().copied().unwrap_or(0)
+    }
+
     /// `saldo_final` for D0..=D_last, one value per day.
     pub fn daily(&self, last_day: u32) -> Vec<Decimal> {
         (0..=last_day).map(|d| self.balance_on(d)).collect()

@@ -416,6 +416,34 @@ fn short_line_carries_its_projection_over_the_horizon() {
 }
 
 #[test]
+fn short_line_projection_runs_to_the_covering_day_or_the_last_event() {
+    // Covered by a production on D12: the chart reaches D12, past the window.
+    let r = one(
+        Book::new(TODAY)
+            .stock("A", "10")
+            .prod("A", 12, "50")
+            .order("P1", |o| o.line("A", "20")),
+        "P1",
+    );
+    let line = &r.lines[0];
+    assert_eq!(line.dia_cobertura, Some(12));
+    assert_eq!(line.projecao.len(), 13);
+    assert_eq!(line.projecao[11], dec("10"));
+    assert_eq!(line.projecao[12], dec("60"));
+    // Never covered: the chart reaches the last known event (an outflow on D20).
+    let r = one(
+        Book::new(TODAY)
+            .stock("A", "10")
+            .out("A", 20, "5")
+            .order("P1", |o| o.line("A", "20")),
+        "P1",
+    );
+    assert_eq!(r.lines[0].dia_cobertura, None);
+    assert_eq!(r.lines[0].projecao.len(), 21);
+    assert_eq!(r.lines[0].projecao[20], dec("5"));
+}
+
+#[test]
 fn priority_mode_allocates_over_the_whole_book_8_1() {
     // P1 ships first and takes 60 of 100; P2 (asked alone) gets what is left after P1.
     let book = || {

@@ -145,6 +145,16 @@ pub trait JobQueue: Send + Sync {
                 .collect()
         }))
     }
+    /// What the order list filters and sorts by, for every order finished so far, without
+    /// copying whole results.
+    async fn order_facts(&self, id: &str) -> Result<Option<HashMap<String, OrderFacts>>, ApiError> {
+        Ok(self.results(id).await?.map(|results| {
+            results
+                .iter()
+                .map(|r| (r.num_pedido().to_string(), OrderFacts::of(r)))
+                .collect()
+        }))
+    }
     /// The state of a job and the figures of SPEC 8.3 and 8.4 over the orders finished so far.
     async fn decisions(
         &self,
@@ -161,6 +171,51 @@ pub trait JobQueue: Send + Sync {
         id: &str,
         after: u64,
     ) -> Result<Option<BoxStream<'static, JobEvent>>, ApiError>;
+}
+
+/// The figures of one order's result that the order list filters and sorts by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderFacts {
+    pub criticidade: String,
+    pub valor_com_ruptura: f64,
+    /// When the whole order can ship (None: no forecast).
+    pub data_pronto: Option<NaiveDate>,
+    pub dias_atraso: Option<i64>,
+    /// The codes of the order's short lines.
+    pub short_codes: Vec<String>,
+}
+
+impl OrderFacts {
+    pub fn of(r: &Resultado) -> Self {
+        match r.analisado() {
+            Some(p) => Self {
+                criticidade: p.resumo.criticidade.clone(),
+                valor_com_ruptura: p.resumo.valor_com_ruptura,
+                data_pronto: p.resumo.data_pronto.map(|d| d.0),
+                dias_atraso: p.resumo.dias_atraso,
+                short_codes: p.itens.iter().map(|i| i.cod_produto.clone()).collect(),
+            },
+            None => Self {
+                criticidade: "ERRO".to_string(),
+                valor_com_ruptura: 0.0,
+                data_pronto: None,
+                dias_atraso: None,
+                short_codes: Vec::new(),
+            },
+        }
+    }
+
+    /// Severity for sorting: CRITICA 4 ... OK 0, an order not analysed -1.
+    pub fn severity(&self) -> i8 {
+        match self.criticidade.as_str() {
+            "CRITICA" => 4,
+            "ALTA" => 3,
+            "MEDIA" => 2,
+            "BAIXA" => 1,
+            "OK" => 0,
+            _ => -1,
+        }
+    }
 }
 
 /// Limits of the in-process queue.
@@ -599,6 +654,16 @@ impl JobQueue for LocalQueue {
             st.slot_of
                 .iter()
                 .map(|(num, &i)| (num.clone(), st.results[i].criticidade.to_string()))
+                .collect()
+        }))
+    }
+
+    async fn order_facts(&self, id: &str) -> Result<Option<HashMap<String, OrderFacts>>, ApiError> {
+        Ok(self.get(id).map(|job| {
+            let st = job.lock();
+            st.results
+                .iter()
+                .map(|r| (r.num_pedido().to_string(), OrderFacts::of(r)))
                 .collect()
         }))
     }

@@ -30,6 +30,7 @@ use ruptura_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -183,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ruptura/jobs", post(jobs::criar))
         .route("/api/ruptura/jobs/{id}", get(jobs::status))
         .route("/api/ruptura/jobs/{id}/resultados", get(jobs::resultados))
+        .route("/api/ruptura/jobs/{id}/exportar", get(jobs::exportar))
         .route(
             "/api/ruptura/jobs/{id}/produtos",
             get(produtos::produtos_do_job),
@@ -237,6 +239,10 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_failure(()),
         )
+        // gzip for JSON, HTML, JS and CSS when the client accepts it. The default predicate
+        // leaves event streams (each event must reach the page at once), images and tiny
+        // bodies alone.
+        .layer(CompressionLayer::new().gzip(true))
         .with_state(state)
 }
 

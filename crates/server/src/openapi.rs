@@ -20,6 +20,7 @@ use crate::{AppState, ServerConfig};
         crate::routes::jobs::status,
         crate::routes::jobs::resultados,
         crate::routes::jobs::eventos,
+        crate::routes::jobs::exportar,
         crate::routes::produtos::produtos,
         crate::routes::produtos::produtos_do_job,
         crate::routes::system::health,

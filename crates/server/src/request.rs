@@ -69,6 +69,59 @@ pub struct Filtros {
     pub estado: Option<String>,
     /// Texto livre: pedido, cliente, CNPJ, cidade, produto.
     pub busca: Option<String>,
+    /// Ship date (the order's earliest `expedicao`) on or after this day, AAAA-MM-DD.
+    pub expedicao_de: Option<String>,
+    /// Ship date on or before this day, AAAA-MM-DD.
+    pub expedicao_ate: Option<String>,
+}
+
+/// A range of ship dates (an order's earliest `expedicao`), either end open. With either end
+/// set, orders without a ship date are left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShipRange {
+    pub de: Option<NaiveDate>,
+    pub ate: Option<NaiveDate>,
+}
+
+impl ShipRange {
+    /// Checks the ends (`de` after `ate` is an error).
+    pub fn new(de: Option<NaiveDate>, ate: Option<NaiveDate>) -> Result<Self, ApiError> {
+        if let (Some(d), Some(a)) = (de, ate) {
+            if d > a {
+                return Err(bad(format!(
+                    "expedicao_de ({d}) é depois de expedicao_ate ({a})"
+                )));
+            }
+        }
+        Ok(Self { de, ate })
+    }
+
+    /// Parses the two ends as given in a query string or a body (blank: open).
+    pub fn parse(de: Option<&str>, ate: Option<&str>) -> Result<Self, ApiError> {
+        let day = |name: &str, v: Option<&str>| -> Result<Option<NaiveDate>, ApiError> {
+            match v.map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| bad(format!("{name} inválida {s:?}: use AAAA-MM-DD"))),
+            }
+        };
+        Self::new(day("expedicao_de", de)?, day("expedicao_ate", ate)?)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.de.is_none() && self.ate.is_none()
+    }
+
+    /// Whether an order with this ship date is in the range.
+    pub fn contains(&self, expedicao: Option<NaiveDate>) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        expedicao.is_some_and(|d| {
+            self.de.is_none_or(|de| d >= de) && self.ate.is_none_or(|ate| d <= ate)
+        })
+    }
 }
 
 /// Um job: `pedidos` ou `filtros` (nenhum dos dois: a carteira inteira), mais as opções de um
@@ -132,6 +185,8 @@ pub struct AnalysisRequest {
     /// The orders named (deduplicated, in the order given), or `None` for a filtered book.
     pub orders: Option<Vec<String>>,
     pub filter: OrderFilter,
+    /// `filtros.expedicao_de` / `filtros.expedicao_ate`.
+    pub ship: ShipRange,
     pub batch_size: usize,
     pub max_workers: usize,
     pub data_base: Option<NaiveDate>,
@@ -209,8 +264,8 @@ pub fn parse(
         }
         (Some(v), _) => Some(order_list(v, max_orders, source)?),
     };
-    let filter = match obj.get("filtros") {
-        None | Some(Value::Null) => OrderFilter::default(),
+    let (filter, ship) = match obj.get("filtros") {
+        None | Some(Value::Null) => (OrderFilter::default(), ShipRange::default()),
         Some(_) if source == Source::Orders => {
             return Err(bad("esta rota aceita \"pedidos\", não \"filtros\""))
         }
@@ -241,6 +296,7 @@ pub fn parse(
     Ok(AnalysisRequest {
         orders,
         filter,
+        ship,
         batch_size,
         max_workers,
         data_base,
@@ -311,7 +367,7 @@ fn order_list(v: &Value, max_orders: usize, source: Source) -> Result<Vec<String
     Ok(orders)
 }
 
-fn filters(f: &Map<String, Value>) -> Result<OrderFilter, ApiError> {
+fn filters(f: &Map<String, Value>) -> Result<(OrderFilter, ShipRange), ApiError> {
     let text = |name: &str| -> Result<Option<String>, ApiError> {
         match f.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -325,20 +381,25 @@ fn filters(f: &Map<String, Value>) -> Result<OrderFilter, ApiError> {
     for key in f.keys() {
         if !matches!(
             key.as_str(),
-            "vendedor" | "equipe_vendas" | "estado" | "busca"
+            "vendedor" | "equipe_vendas" | "estado" | "busca" | "expedicao_de" | "expedicao_ate"
         ) {
             return Err(bad(format!(
-                "filtro desconhecido {key:?}: use vendedor, equipe_vendas, estado ou busca"
+                "filtro desconhecido {key:?}: use vendedor, equipe_vendas, estado, busca, expedicao_de ou expedicao_ate"
             )));
         }
     }
-    Ok(OrderFilter {
+    let ship = ShipRange::parse(
+        text("expedicao_de")?.as_deref(),
+        text("expedicao_ate")?.as_deref(),
+    )?;
+    let filter = OrderFilter {
         vendedor: text("vendedor")?,
         equipe_vendas: text("equipe_vendas")?,
         estado: text("estado")?,
         busca: text("busca")?,
     }
-    .normalized())
+    .normalized();
+    Ok((filter, ship))
 }
 
 fn int_in(
@@ -455,6 +516,26 @@ mod tests {
         assert_eq!(r.filter.busca, None);
         assert!(p("", Source::OrdersOrFilter).unwrap().filter.is_empty());
         assert!(p(r#"{"filtros": {"cor": "azul"}}"#, Source::OrdersOrFilter).is_err());
+        let r = p(
+            r#"{"filtros": {"expedicao_de": "2026-03-02", "expedicao_ate": ""}}"#,
+            Source::OrdersOrFilter,
+        )
+        .unwrap();
+        assert_eq!(r.ship.de, NaiveDate::from_ymd_opt(2026, 3, 2));
+        assert_eq!(r.ship.ate, None);
+        for bad_range in [
+            r#"{"filtros": {"expedicao_de": "2026-03-09", "expedicao_ate": "2026-03-02"}}"#,
+            r#"{"filtros": {"expedicao_ate": "02/03/2026"}}"#,
+            r#"{"filtros": {"expedicao_de": 3}}"#,
+        ] {
+            assert!(
+                matches!(
+                    p(bad_range, Source::OrdersOrFilter),
+                    Err(ApiError::BadRequest(_))
+                ),
+                "{bad_range}"
+            );
+        }
         assert!(p(
             r#"{"pedidos": ["a"], "filtros": {}}"#,
             Source::OrdersOrFilter

@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
+use crate::jobs::OrderFacts;
+use crate::request::ShipRange;
 use crate::{AppState, ServerConfig};
 
 #[derive(RustEmbed)]
@@ -131,15 +133,22 @@ pub struct PedidosQuery {
     #[param(minimum = 1, example = 1)]
     pagina: Option<usize>,
     /// Pedidos por página (padrão 100).
-    #[param(minimum = 1, maximum = 20000, example = 100)]
+    #[param(minimum = 1, maximum = 1000, example = 100)]
     por_pagina: Option<usize>,
     /// Só pedidos com estas criticidades (separadas por vírgula: OK, CRITICA, ALTA, MEDIA, BAIXA,
     /// ERRO) nos resultados do job `job_id`; exige `job_id`.
     #[param(example = "CRITICA,ALTA")]
     criticidade: Option<String>,
-    /// O job (`POST /api/ruptura/jobs`) de cujos resultados `criticidade` é lida; pedidos que o
-    /// job não analisou ficam de fora.
+    /// O job (`POST /api/ruptura/jobs`) de cujos resultados vêm `criticidade`, `falta_produto`
+    /// e as ordenações da análise; pedidos que o job não analisou ficam de fora.
     job_id: Option<String>,
+    /// Ship date (the order's earliest `expedicao`) from this day, AAAA-MM-DD.
+    expedicao_de: Option<String>,
+    /// Ship date up to this day, AAAA-MM-DD.
+    expedicao_ate: Option<String>,
+    /// Keep only orders with a short line of one of these codes (comma-separated) in the
+    /// results of job `job_id`: the orders a product blocks.
+    falta_produto: Option<String>,
 }
 
 /// Ordenação da lista de pedidos.
@@ -154,6 +163,14 @@ pub enum OrdemCarteira {
     DataPedido,
     Valor,
     Linhas,
+    /// Exige `job_id`: CRITICA > ALTA > MEDIA > BAIXA > OK.
+    Criticidade,
+    /// Exige `job_id`.
+    ValorComRuptura,
+    /// Exige `job_id`.
+    DataPronto,
+    /// Exige `job_id`.
+    DiasAtraso,
 }
 
 /// Direção da ordenação.
@@ -163,6 +180,83 @@ pub enum Direcao {
     Asc,
     Desc,
 }
+
+/// Orders of the list that come from a job's results, sorted over the whole filtered book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnalysisSort {
+    /// CRITICA > ALTA > MEDIA > BAIXA > OK > not analysed.
+    Criticidade,
+    ValorComRuptura,
+    /// The day the whole order can ship; no forecast counts as latest.
+    DataPronto,
+    /// Days late; unknown counts as least.
+    DiasAtraso,
+}
+
+impl AnalysisSort {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "criticidade" => Some(Self::Criticidade),
+            "valor_com_ruptura" => Some(Self::ValorComRuptura),
+            "data_pronto" => Some(Self::DataPronto),
+            "dias_atraso" => Some(Self::DiasAtraso),
+            _ => None,
+        }
+    }
+
+    /// Ascending comparison of two orders' facts (an order without facts sorts first).
+    fn compare(self, a: Option<&OrderFacts>, b: Option<&OrderFacts>) -> std::cmp::Ordering {
+        match (a, b) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some(a), Some(b)) => match self {
+                Self::Criticidade => a
+                    .severity()
+                    .cmp(&b.severity())
+                    .then(a.valor_com_ruptura.total_cmp(&b.valor_com_ruptura)),
+                Self::ValorComRuptura => a.valor_com_ruptura.total_cmp(&b.valor_com_ruptura),
+                // None (no forecast) after every date.
+                Self::DataPronto => match (a.data_pronto, b.data_pronto) {
+                    (None, None) => std::cmp::Ordering::Equal,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (Some(x), Some(y)) => x.cmp(&y),
+                },
+                Self::DiasAtraso => a.dias_atraso.cmp(&b.dias_atraso),
+            },
+        }
+    }
+}
+
+/// The numbers of the orders matching `filter` whose ship date is in `ship`, in order number
+/// order: what a job over a filtered book with a ship-date range analyses.
+pub async fn orders_in_range(
+    state: &AppState,
+    filter: &OrderFilter,
+    ship: &ShipRange,
+) -> Result<Vec<String>, ApiError> {
+    let all = state
+        .store
+        .list_orders(&OrderQuery {
+            filter: filter.clone(),
+            sort: OrderSort::NumPedido,
+            descending: false,
+            offset: 0,
+            limit: usize::MAX,
+        })
+        .await?;
+    Ok(all
+        .orders
+        .into_iter()
+        .filter(|o| ship.contains(o.expedicao))
+        .map(|o| o.num_pedido)
+        .collect())
+}
+
+/// Largest page of the order list: a page is for reading on screen (thousands of rows cost
+/// the browser hundreds of thousands of DOM nodes); whole-book work goes through jobs.
+pub const MAX_POR_PAGINA: usize = 1000;
 
 /// Criticality labels the page can filter on.
 const CRITICIDADES: [&str; 6] = ["OK", "CRITICA", "ALTA", "MEDIA", "BAIXA", "ERRO"];
@@ -223,10 +317,15 @@ pub async fn pedidos(
     State(state): State<AppState>,
     Query(q): Query<PedidosQuery>,
 ) -> Result<Json<PaginaCarteira>, ApiError> {
+    let analysis_sort = q.ordem.as_deref().and_then(AnalysisSort::parse);
     let sort = match q.ordem.as_deref() {
         None | Some("") => OrderSort::NumPedido,
-        Some(s) => OrderSort::parse(s)
-            .ok_or_else(|| ApiError::BadRequest(format!("ordem desconhecida {s:?}")))?,
+        Some(_) if analysis_sort.is_some() => OrderSort::NumPedido,
+        Some(s) => OrderSort::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "ordem desconhecida {s:?}: use num_pedido, cliente, cidade, vendedor, expedicao, data_pedido, valor, linhas, criticidade, valor_com_ruptura, data_pronto ou dias_atraso"
+            ))
+        })?,
     };
     let descending = match q.direcao.as_deref() {
         None | Some("") | Some("asc") => false,
@@ -238,10 +337,10 @@ pub async fn pedidos(
         }
     };
     let por_pagina = q.por_pagina.unwrap_or(100);
-    if !(1..=20_000).contains(&por_pagina) {
-        return Err(ApiError::BadRequest(
-            "por_pagina deve ser de 1 a 20000".into(),
-        ));
+    if !(1..=MAX_POR_PAGINA).contains(&por_pagina) {
+        return Err(ApiError::BadRequest(format!(
+            "por_pagina deve ser de 1 a {MAX_POR_PAGINA} (para a carteira inteira, use um job: POST /api/ruptura/jobs)"
+        )));
     }
     let pagina = q.pagina.unwrap_or(1);
     if pagina == 0 {
@@ -259,31 +358,37 @@ pub async fn pedidos(
         }
     }
     let criticidades = parse_criticidades(q.criticidade.as_deref())?;
-    // Criticality comes from a job's results, not from the store: the orders it keeps.
-    let keep: Option<HashSet<String>> = match (criticidades, q.job_id.as_deref()) {
-        (None, _) => None,
-        (Some(_), None) => return Err(ApiError::BadRequest(
-            "criticidade exige job_id: a criticidade vem de uma análise (POST /api/ruptura/jobs)"
-                .into(),
-        )),
-        (Some(wanted), Some(job_id)) => {
-            if !crate::jobs::valid_job_id(job_id) {
+    let ship = ShipRange::parse(q.expedicao_de.as_deref(), q.expedicao_ate.as_deref())?;
+    let falta: Option<HashSet<String>> = q
+        .falta_produto
+        .as_deref()
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect::<HashSet<_>>()
+        })
+        .filter(|set| !set.is_empty());
+    // Criticality, the products short and the analysis orders come from a job's results, not
+    // from the store.
+    let needs_job = criticidades.is_some() || falta.is_some() || analysis_sort.is_some();
+    let facts: Option<std::collections::HashMap<String, OrderFacts>> =
+        match (needs_job, q.job_id.as_deref()) {
+            (false, _) => None,
+            (true, None) => return Err(ApiError::BadRequest(
+                "criticidade, falta_produto e as ordens da análise exigem job_id: vêm de uma análise (POST /api/ruptura/jobs)"
+                    .into(),
+            )),
+            (true, Some(job_id)) if !crate::jobs::valid_job_id(job_id) => {
                 return Err(ApiError::NotFound(format!(
                     "job {job_id:?} não encontrado: um id de job tem a forma de um UUID"
-                )));
+                )))
             }
-            let labels = state.jobs.criticalities(job_id).await?.ok_or_else(|| {
+            (true, Some(job_id)) => Some(state.jobs.order_facts(job_id).await?.ok_or_else(|| {
                 ApiError::NotFound(format!("job {job_id:?} não encontrado (ou expirado)"))
-            })?;
-            Some(
-                labels
-                    .into_iter()
-                    .filter(|(_, label)| wanted.contains(&label.as_str()))
-                    .map(|(num, _)| num)
-                    .collect(),
-            )
-        }
-    };
+            })?),
+        };
     let offset = (pagina - 1).saturating_mul(por_pagina);
     let query = OrderQuery {
         filter: OrderFilter {
@@ -294,31 +399,55 @@ pub async fn pedidos(
         }
         .normalized(),
         sort,
-        descending,
+        descending: descending && analysis_sort.is_none(),
         offset,
         limit: por_pagina,
     };
-    let page = match &keep {
-        None => state.store.list_orders(&query).await?,
-        Some(keep) => {
-            // The whole filtered book in the requested order, then the kept orders, paged here.
-            let all = state
-                .store
-                .list_orders(&OrderQuery {
-                    offset: 0,
-                    limit: usize::MAX,
-                    ..query
-                })
-                .await?;
-            let kept: Vec<_> = all
-                .orders
-                .into_iter()
-                .filter(|o| keep.contains(&o.num_pedido))
-                .collect();
-            ruptura_store::OrderPage {
-                total: kept.len(),
-                orders: kept.into_iter().skip(offset).take(por_pagina).collect(),
-            }
+    let page = if facts.is_none() && ship.is_empty() {
+        state.store.list_orders(&query).await?
+    } else {
+        // The whole filtered book in the requested order, then the kept orders, sorted and paged
+        // here: the order covers the whole filtered book, not the page on screen.
+        let all = state
+            .store
+            .list_orders(&OrderQuery {
+                offset: 0,
+                limit: usize::MAX,
+                ..query
+            })
+            .await?;
+        let mut kept: Vec<_> = all
+            .orders
+            .into_iter()
+            .filter(|o| ship.contains(o.expedicao))
+            .filter(|o| match &facts {
+                None => true,
+                Some(facts) => {
+                    let f = facts.get(&o.num_pedido);
+                    let crit_ok = criticidades.as_ref().is_none_or(|wanted| {
+                        f.is_some_and(|f| wanted.contains(&f.criticidade.as_str()))
+                    });
+                    let falta_ok = falta.as_ref().is_none_or(|codes| {
+                        f.is_some_and(|f| f.short_codes.iter().any(|c| codes.contains(c)))
+                    });
+                    crit_ok && falta_ok
+                }
+            })
+            .collect();
+        if let (Some(by), Some(facts)) = (analysis_sort, &facts) {
+            // Stable: equal keys keep order number order.
+            kept.sort_by(|a, b| {
+                let o = by.compare(facts.get(&a.num_pedido), facts.get(&b.num_pedido));
+                if descending {
+                    o.reverse()
+                } else {
+                    o
+                }
+            });
+        }
+        ruptura_store::OrderPage {
+            total: kept.len(),
+            orders: kept.into_iter().skip(offset).take(por_pagina).collect(),
         }
     };
     Ok(Json(PaginaCarteira {
@@ -371,6 +500,43 @@ pub async fn filtros(State(state): State<AppState>) -> Result<Json<FiltrosCartei
         equipes: f.equipes,
         estados: f.estados,
     }))
+}
+
+/// The list data (client, city, seller) of the orders of `results`, by order number.
+pub async fn order_summaries(
+    state: &AppState,
+    results: &[ruptura_app::wire::Resultado],
+) -> Result<std::collections::HashMap<String, ruptura_store::OrderSummary>, ApiError> {
+    let wanted: HashSet<&str> = results.iter().map(|r| r.num_pedido()).collect();
+    let all = state
+        .store
+        .list_orders(&OrderQuery {
+            filter: OrderFilter::default(),
+            sort: OrderSort::NumPedido,
+            descending: false,
+            offset: 0,
+            limit: usize::MAX,
+        })
+        .await?;
+    Ok(all
+        .orders
+        .into_iter()
+        .filter(|o| wanted.contains(o.num_pedido.as_str()))
+        .map(|o| (o.num_pedido.clone(), o))
+        .collect())
+}
+
+/// The rows of SPEC 8.4 over a finished job, as JSON (for the exports).
+pub async fn produtos_json(state: &AppState, id: &str) -> Result<Vec<serde_json::Value>, ApiError> {
+    let Some((_, _, decisoes)) = state.jobs.decisions(id).await? else {
+        return Ok(Vec::new());
+    };
+    decisoes
+        .produtos
+        .rows()
+        .iter()
+        .map(|p| serde_json::to_value(p).map_err(|e| ApiError::Internal(e.to_string())))
+        .collect()
 }
 
 #[cfg(test)]

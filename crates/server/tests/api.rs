@@ -893,7 +893,7 @@ async fn the_order_list_filters_by_the_criticality_a_job_found() {
     assert!(!want.is_empty(), "the demo book has critical orders");
     let page = app
         .get(&format!(
-            "/api/carteira/pedidos?criticidade=CRITICA,ALTA&job_id={id}&por_pagina=20000"
+            "/api/carteira/pedidos?criticidade=CRITICA,ALTA&job_id={id}&por_pagina=1000"
         ))
         .await
         .json();
@@ -993,4 +993,271 @@ async fn requests_are_logged_without_the_token() {
     );
     assert!(lines[1].contains("status=401"), "{log}");
     assert!(!log.contains(token), "the token reached the log: {log}");
+}
+
+#[tokio::test]
+async fn json_html_js_and_css_are_gzipped_when_accepted() {
+    let data = book(60);
+    let app = TestApp::new(&data).await;
+    for path in [
+        "/api/carteira/pedidos?por_pagina=60",
+        "/carteira",
+        "/static/app.js",
+        "/static/style.css",
+    ] {
+        let plain = app.get(path).await;
+        let gz = app
+            .call(Method::GET, path, None, &[("accept-encoding", "gzip")])
+            .await;
+        assert_eq!(gz.status, StatusCode::OK, "{path}");
+        assert_eq!(gz.headers["content-encoding"], "gzip", "{path}");
+        assert!(
+            !plain.headers.contains_key("content-encoding"),
+            "{path}: only when accepted"
+        );
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&gz.body[..]),
+            &mut unzipped,
+        )
+        .expect("gzip");
+        assert_eq!(unzipped, plain.body, "{path}: same bytes once unzipped");
+        assert!(gz.body.len() < plain.body.len() / 2, "{path}: smaller");
+    }
+}
+
+#[tokio::test]
+async fn the_job_stream_carries_summaries_unless_asked_for_whole_results() {
+    let data = book(40);
+    let app = TestApp::new(&data).await;
+    let (addr, stop, task) = app.spawn().await;
+    let c = app
+        .post("/api/ruptura/jobs", r#"{"data_base": "2026-03-02"}"#)
+        .await
+        .json();
+    let id = c["job_id"].as_str().unwrap().to_string();
+    app.wait_job(&id).await;
+    let full = app
+        .get(&format!("/api/ruptura/jobs/{id}/resultados"))
+        .await
+        .json();
+    let full = full["resultados"].as_object().unwrap();
+    let lotes = |events: Vec<common::SseEvent>| -> serde_json::Map<String, serde_json::Value> {
+        events
+            .into_iter()
+            .filter(|e| e.event == "lote")
+            .flat_map(|e| e.data["resultados"].as_object().unwrap().clone())
+            .collect()
+    };
+    let (summary, ended) = read_events(
+        addr,
+        &format!("/api/ruptura/jobs/{id}/eventos"),
+        &[],
+        usize::MAX,
+    )
+    .await;
+    assert!(ended);
+    let summary = lotes(summary);
+    assert_eq!(summary.len(), full.len());
+    let mut short = 0;
+    for (num, s) in &summary {
+        let f = &full[num];
+        assert_eq!(s["resumo"], f["resumo"], "{num}: the whole summary");
+        assert_eq!(s["success"], f["success"]);
+        if f["success"] == true {
+            assert_eq!(s["resumido"], true);
+            assert!(s.get("itens").is_none() && s.get("itens_disponiveis").is_none());
+            short += usize::from(!f["itens"].as_array().unwrap().is_empty());
+        }
+    }
+    assert!(short > 0, "the book has short orders, whose lines stay out");
+    let (whole, ended) = read_events(
+        addr,
+        &format!("/api/ruptura/jobs/{id}/eventos?completo=true"),
+        &[],
+        usize::MAX,
+    )
+    .await;
+    assert!(ended);
+    let whole = lotes(whole);
+    for (num, r) in &whole {
+        assert_eq!(r, &full[num], "{num}: whole results on request");
+    }
+    let bad = app
+        .get(&format!("/api/ruptura/jobs/{id}/eventos?completo=talvez"))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    stop.send(()).ok();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn the_order_list_is_capped_and_sorts_the_whole_filtered_book_by_a_jobs_results() {
+    let data = book(150);
+    let app = TestApp::new(&data).await;
+    let capped = app.get("/api/carteira/pedidos?por_pagina=1001").await;
+    assert_eq!(capped.status, StatusCode::BAD_REQUEST);
+    assert!(capped.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("de 1 a 1000"));
+    assert_eq!(
+        app.get("/api/carteira/pedidos?ordem=criticidade")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST,
+        "sorting by an analysis figure needs the job"
+    );
+
+    let job = app
+        .post("/api/ruptura/jobs", r#"{"data_base": "2026-03-02"}"#)
+        .await
+        .json();
+    let id = job["job_id"].as_str().unwrap().to_string();
+    app.wait_job(&id).await;
+    let results = app
+        .get(&format!("/api/ruptura/jobs/{id}/resultados"))
+        .await
+        .json();
+    let res = results["resultados"].as_object().unwrap();
+    let severity = |num: &str| match res[num]["resumo"]["criticidade"].as_str() {
+        Some("CRITICA") => 4,
+        Some("ALTA") => 3,
+        Some("MEDIA") => 2,
+        Some("BAIXA") => 1,
+        Some("OK") => 0,
+        _ => -1,
+    };
+    let risk = |num: &str| {
+        res[num]["resumo"]["valor_com_ruptura"]
+            .as_f64()
+            .unwrap_or(0.0)
+    };
+    // Page by page, the sequence is sorted over the whole book (worst first, then value at risk).
+    let mut seq = Vec::new();
+    for pagina in 1..=4 {
+        let page = app
+            .get(&format!(
+                "/api/carteira/pedidos?ordem=criticidade&direcao=desc&job_id={id}&por_pagina=40&pagina={pagina}"
+            ))
+            .await
+            .json();
+        assert_eq!(page["total"], res.len());
+        for p in page["pedidos"].as_array().unwrap() {
+            seq.push(p["num_pedido"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(seq.len(), res.len());
+    for w in seq.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        assert!(
+            (severity(a), risk(a)) >= (severity(b), risk(b)),
+            "{a} before {b}"
+        );
+    }
+    assert!(severity(&seq[0]) > severity(seq.last().unwrap()));
+    let by_risk = app
+        .get(&format!(
+            "/api/carteira/pedidos?ordem=valor_com_ruptura&direcao=desc&job_id={id}&por_pagina=1000"
+        ))
+        .await
+        .json();
+    let risks: Vec<f64> = by_risk["pedidos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| risk(p["num_pedido"].as_str().unwrap()))
+        .collect();
+    assert!(risks.windows(2).all(|w| w[0] >= w[1]));
+
+    // The orders a product blocks: those with a short line of that code.
+    let (num, code) = res
+        .iter()
+        .find_map(|(n, r)| {
+            r["itens"]
+                .as_array()
+                .and_then(|i| i.first())
+                .map(|i| (n.clone(), i["cod_produto"].as_str().unwrap().to_string()))
+        })
+        .expect("a short line");
+    let blocked = app
+        .get(&format!(
+            "/api/carteira/pedidos?falta_produto={code}&job_id={id}&por_pagina=1000"
+        ))
+        .await
+        .json();
+    let nums: Vec<&str> = blocked["pedidos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["num_pedido"].as_str().unwrap())
+        .collect();
+    assert!(nums.contains(&num.as_str()));
+    let want = res
+        .values()
+        .filter(|r| {
+            r["itens"]
+                .as_array()
+                .is_some_and(|i| i.iter().any(|l| l["cod_produto"] == code.as_str()))
+        })
+        .count();
+    assert_eq!(nums.len(), want);
+}
+
+#[tokio::test]
+async fn a_ship_date_range_narrows_the_list_and_the_jobs() {
+    let data = book(150);
+    let app = TestApp::new(&data).await;
+    let all = app
+        .get("/api/carteira/pedidos?por_pagina=1000")
+        .await
+        .json();
+    let mut dates: Vec<String> = all["pedidos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["expedicao"].as_str().map(str::to_string))
+        .collect();
+    dates.sort();
+    let (de, ate) = (&dates[dates.len() / 4], &dates[dates.len() / 2]);
+    let want: BTreeSet<String> = all["pedidos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["expedicao"]
+                .as_str()
+                .is_some_and(|d| d >= de.as_str() && d <= ate.as_str())
+        })
+        .map(|p| p["num_pedido"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!want.is_empty() && want.len() < all["total"].as_u64().unwrap() as usize);
+    let page = app
+        .get(&format!(
+            "/api/carteira/pedidos?expedicao_de={de}&expedicao_ate={ate}&por_pagina=1000"
+        ))
+        .await
+        .json();
+    let got: BTreeSet<String> = page["pedidos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["num_pedido"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(page["total"], want.len());
+    let job = app
+        .post(
+            "/api/ruptura/jobs",
+            &json!({"filtros": {"expedicao_de": de, "expedicao_ate": ate}}).to_string(),
+        )
+        .await;
+    assert_eq!(job.status, StatusCode::ACCEPTED);
+    assert_eq!(job.json()["total_pedidos"], want.len());
+    for bad in [
+        "/api/carteira/pedidos?expedicao_de=2026-03-09&expedicao_ate=2026-03-02",
+        "/api/carteira/pedidos?expedicao_de=09/03/2026",
+    ] {
+        assert_eq!(app.get(bad).await.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
 }

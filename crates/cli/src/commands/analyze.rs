@@ -16,8 +16,11 @@ use crate::{AnalysisArgs, DbArgs};
 pub enum Format {
     /// `{"resultados": {...}, "estatisticas": {...}}`, como a API de lote responde.
     Json,
-    /// Uma linha por pedido com o resumo.
+    /// Uma linha por pedido (a planilha Pedidos) em grafia brasileira: `;`, vírgula decimal,
+    /// dd/mm/aaaa, UTF-8 com BOM; abre direto no Excel em português.
     Csv,
+    /// Uma planilha com as abas Pedidos, Itens em falta e Produtos (exige --saida).
+    Xlsx,
     /// Um resumo legível no terminal: todos os pedidos, os em risco primeiro, e os totais.
     #[value(alias = "tabela")]
     Table,
@@ -101,6 +104,9 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
             busca: opts.busca.clone(),
         }),
     };
+    if opts.format == Format::Xlsx && opts.output.is_none() && std::io::stdout().is_terminal() {
+        crate::usage_bail!("--formato xlsx escreve uma planilha (binária): use --saida ARQUIVO.xlsx");
+    }
     let store = opts.db.open_existing().await?;
     store.check_schema().await?;
     // Open the output before the work, so a bad path fails fast.
@@ -127,7 +133,7 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
     if let Some(b) = &output.bar {
         b.finish_and_clear();
     }
-    output.finish(&stats, opts.limit)?;
+    output.finish(store.as_ref(), &stats, opts.limit).await?;
     if let Some(path) = &opts.output {
         let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         eprintln!(
@@ -145,6 +151,7 @@ fn format_name(f: Format) -> &'static str {
     match f {
         Format::Json => "json",
         Format::Csv => "csv",
+        Format::Xlsx => "xlsx",
         Format::Table => "table",
     }
 }
@@ -154,9 +161,15 @@ enum Sink {
     /// `{"resultados": {...}, "estatisticas": {...}}`, written batch by batch; each batch was
     /// serialized on the thread that analysed it.
     Json(JsonStream<Box<dyn Write + Send>>),
-    /// One row per order, written batch by batch.
-    Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
-    /// The table shows only the orders not OK, and only their summaries: those are kept.
+    /// The exports of SPEC 8.6 (Brazilian CSV, workbook): they need every order's list data
+    /// (client, city, seller) and the products of 8.4, so the results are kept until the end.
+    Export {
+        out: Box<dyn Write + Send>,
+        xlsx: bool,
+        results: Vec<Resultado>,
+        produtos: ruptura_app::Produtos,
+    },
+    /// The table shows every order, risk first, by its summary: only summaries are kept.
     Table(Box<dyn Write + Send>, Vec<Resultado>),
 }
 
@@ -172,7 +185,12 @@ impl Output {
     fn new(format: Format, out: Box<dyn Write + Send>) -> Self {
         let sink = match format {
             Format::Json => Sink::Json(JsonStream::new(out)),
-            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
+            Format::Csv | Format::Xlsx => Sink::Export {
+                out,
+                xlsx: format == Format::Xlsx,
+                results: Vec::new(),
+                produtos: ruptura_app::Produtos::default(),
+            },
             Format::Table => Sink::Table(out, Vec::new()),
         };
         Self {
@@ -182,7 +200,12 @@ impl Output {
         }
     }
 
-    fn finish(self, stats: &Estatisticas, limit: usize) -> anyhow::Result<()> {
+    async fn finish(
+        self,
+        store: &dyn ruptura_store::Store,
+        stats: &Estatisticas,
+        limit: usize,
+    ) -> anyhow::Result<()> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -190,7 +213,26 @@ impl Output {
             Sink::Json(json) => {
                 json.finish(stats)?;
             }
-            Sink::Csv(mut w) => w.flush()?,
+            Sink::Export {
+                mut out,
+                xlsx,
+                results,
+                produtos,
+            } => {
+                let orders = order_summaries(store, &results).await?;
+                let produtos = produtos_json(&produtos)?;
+                let export = ruptura_app::export::Export {
+                    results: &results,
+                    orders: &orders,
+                    produtos: &produtos,
+                };
+                if xlsx {
+                    out.write_all(&export.xlsx()?)?;
+                } else {
+                    export.csv(&mut out)?;
+                }
+                out.flush()?;
+            }
             Sink::Table(mut out, rows) => {
                 write_table(&mut out, &Resultados(rows), stats, limit)?;
                 out.flush()?;
@@ -204,12 +246,7 @@ impl InOrderSink for Output {
     fn started(&mut self, orders: &[String], batches: usize) {
         match &mut self.sink {
             Sink::Json(json) => json.started(orders, batches),
-            Sink::Csv(w) => {
-                if let Err(e) = write_csv_header(w) {
-                    self.error.get_or_insert(e);
-                }
-            }
-            Sink::Table(..) => {}
+            Sink::Export { .. } | Sink::Table(..) => {}
         }
         if std::io::stderr().is_terminal() && orders.len() >= 200 {
             let bar = ProgressBar::new(orders.len() as u64);
@@ -221,7 +258,7 @@ impl InOrderSink for Output {
         }
     }
 
-    fn batch(&mut self, batch: Batch) {
+    fn batch(&mut self, mut batch: Batch) {
         if let Some(bar) = &self.bar {
             bar.inc(batch.results.len() as u64);
         }
@@ -230,20 +267,47 @@ impl InOrderSink for Output {
         }
         match &mut self.sink {
             Sink::Json(json) => json.batch(batch),
-            Sink::Csv(w) => {
-                if let Err(e) = write_csv_rows(w, &batch.results) {
-                    self.error = Some(e);
-                }
+            Sink::Export {
+                results, produtos, ..
+            } => {
+                produtos.merge(std::mem::take(&mut batch.produtos));
+                results.extend(batch.results);
             }
-            Sink::Table(_, rows) => rows.extend(
-                batch
-                    .results
-                    .into_iter()
-                    .filter(|r| r.criticidade() != "OK")
-                    .map(summary_only),
-            ),
+            Sink::Table(_, rows) => rows.extend(batch.results.into_iter().map(summary_only)),
         }
     }
+}
+
+/// The list data (client, city, seller) of the analysed orders, for the exports.
+async fn order_summaries(
+    store: &dyn ruptura_store::Store,
+    results: &[Resultado],
+) -> anyhow::Result<std::collections::HashMap<String, ruptura_store::OrderSummary>> {
+    let wanted: std::collections::HashSet<&str> = results.iter().map(|r| r.num_pedido()).collect();
+    let all = store
+        .list_orders(&ruptura_store::OrderQuery {
+            filter: OrderFilter::default(),
+            sort: ruptura_store::OrderSort::NumPedido,
+            descending: false,
+            offset: 0,
+            limit: usize::MAX,
+        })
+        .await?;
+    Ok(all
+        .orders
+        .into_iter()
+        .filter(|o| wanted.contains(o.num_pedido.as_str()))
+        .map(|o| (o.num_pedido.clone(), o))
+        .collect())
+}
+
+/// The rows of SPEC 8.4, as JSON (the workbook's Produtos sheet).
+fn produtos_json(produtos: &ruptura_app::Produtos) -> anyhow::Result<Vec<serde_json::Value>> {
+    Ok(produtos
+        .rows()
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()?)
 }
 
 /// The result without its lines: what the table needs of an order.
@@ -256,77 +320,6 @@ fn summary_only(r: Resultado) -> Resultado {
         }
         erro => erro,
     }
-}
-
-fn write_csv_header<W: Write>(w: &mut csv::Writer<W>) -> anyhow::Result<()> {
-    w.write_record([
-        "num_pedido",
-        "success",
-        "criticidade",
-        "pedido_ok",
-        "percentual_ruptura",
-        "percentual_disponibilidade",
-        "percentual_itens_disponiveis",
-        "qtd_itens_ruptura",
-        "qtd_itens_disponiveis",
-        "total_itens",
-        "valor_total_pedido",
-        "valor_disponivel",
-        "valor_com_ruptura",
-        "data_disponibilidade_total",
-        "expedicao",
-        "data_pronto",
-        "prazo",
-        "dias_atraso",
-        "valor_agora",
-        "percentual_valor_agora",
-        "itens_agora",
-        "sugestao",
-        "message",
-    ])?;
-    Ok(())
-}
-
-fn write_csv_rows<W: Write>(w: &mut csv::Writer<W>, results: &[Resultado]) -> anyhow::Result<()> {
-    for r in results {
-        match r {
-            Resultado::Analisado(p) => {
-                let s = &p.resumo;
-                w.write_record([
-                    p.num_pedido.clone(),
-                    "true".into(),
-                    s.criticidade.clone(),
-                    p.pedido_ok.to_string(),
-                    s.percentual_ruptura.to_string(),
-                    s.percentual_disponibilidade.to_string(),
-                    s.percentual_itens_disponiveis.to_string(),
-                    s.qtd_itens_ruptura.to_string(),
-                    s.qtd_itens_disponiveis.to_string(),
-                    s.total_itens.to_string(),
-                    format!("{:.2}", s.valor_total_pedido),
-                    format!("{:.2}", s.valor_disponivel),
-                    format!("{:.2}", s.valor_com_ruptura),
-                    s.data_disponibilidade_total.clone().unwrap_or_default(),
-                    s.expedicao.map(|d| d.0.to_string()).unwrap_or_default(),
-                    s.data_pronto.map(|d| d.0.to_string()).unwrap_or_default(),
-                    s.prazo.as_str().to_string(),
-                    s.dias_atraso.map(|d| d.to_string()).unwrap_or_default(),
-                    format!("{:.2}", s.valor_agora),
-                    s.percentual_valor_agora.to_string(),
-                    s.itens_agora.to_string(),
-                    s.sugestao.as_str().to_string(),
-                    String::new(),
-                ])?;
-            }
-            Resultado::Erro(e) => {
-                let mut row = vec![e.num_pedido.clone(), "false".into(), "ERRO".into()];
-                row.extend(std::iter::repeat_n(String::new(), 19));
-                row.push(e.message.clone());
-                w.write_record(row)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Brazilian money formatting: 1234.5 -> "1.234,50".

@@ -4,14 +4,15 @@ use std::convert::Infallible;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
 use axum::Json;
 use futures::{Stream, StreamExt};
-use ruptura_app::wire::Resultados;
-use serde::Serialize;
+use ruptura_app::wire::{Resultado, Resultados};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::json;
 use utoipa::ToSchema;
 
@@ -31,7 +32,8 @@ async fn start(
     let params = req.params(&state.settings);
     let orders = match req.orders {
         Some(orders) => orders,
-        None => state.store.order_numbers(&req.filter).await?,
+        None if req.ship.is_empty() => state.store.order_numbers(&req.filter).await?,
+        None => crate::web::orders_in_range(state, &req.filter, &req.ship).await?,
     };
     let spec = JobSpec {
         orders,
@@ -163,7 +165,48 @@ pub struct EventoFalhou {
     pub message: String,
 }
 
-fn to_sse(job_id: &str, event: JobEvent) -> Event {
+/// A batch's results as the page uses them: each order's RESULT without its lines (`itens`,
+/// `itens_disponiveis`), so a whole-book stream carries summaries, not every projection.
+struct Resumidos(Vec<Resultado>);
+
+/// One order's summary in a `lote` event.
+#[derive(Serialize)]
+struct Resumido<'a> {
+    success: bool,
+    num_pedido: &'a str,
+    pedido_ok: bool,
+    percentual_disponibilidade: f64,
+    data_disponibilidade_total: &'a Option<String>,
+    resumo: &'a ruptura_app::wire::Resumo,
+    /// Marks a summary: the order's lines are at `/resultados`.
+    resumido: bool,
+}
+
+impl Serialize for Resumidos {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for r in &self.0 {
+            match r {
+                Resultado::Analisado(p) => map.serialize_entry(
+                    &p.num_pedido,
+                    &Resumido {
+                        success: p.success,
+                        num_pedido: &p.num_pedido,
+                        pedido_ok: p.pedido_ok,
+                        percentual_disponibilidade: p.percentual_disponibilidade,
+                        data_disponibilidade_total: &p.data_disponibilidade_total,
+                        resumo: &p.resumo,
+                        resumido: true,
+                    },
+                )?,
+                Resultado::Erro(_) => map.serialize_entry(r.num_pedido(), r)?,
+            }
+        }
+        map.end()
+    }
+}
+
+fn to_sse(job_id: &str, event: JobEvent, completo: bool) -> Event {
     let id = event.id().to_string();
     let (name, data) = match event {
         JobEvent::Lote {
@@ -176,7 +219,11 @@ fn to_sse(job_id: &str, event: JobEvent) -> Event {
             json!({
                 "job_id": job_id,
                 "lote_index": lote_index,
-                "resultados": Resultados(resultados),
+                "resultados": if completo {
+                    json!(Resultados(resultados))
+                } else {
+                    json!(Resumidos(resultados))
+                },
                 "processados": counts.processados,
                 "total_pedidos": counts.total_pedidos,
                 "erros": counts.erros,
@@ -192,12 +239,35 @@ fn to_sse(job_id: &str, event: JobEvent) -> Event {
     Event::default().id(id).event(name).data(data.to_string())
 }
 
+/// Options of the event stream.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct EventosQuery {
+    /// `true`: each `lote` event carries every RESULT whole (lines and projections). By default
+    /// it carries each order's summary (`resumo`, without `itens` and `itens_disponiveis`);
+    /// the whole results stay at `/api/ruptura/jobs/{id}/resultados`.
+    #[serde(default)]
+    pub completo: Option<String>,
+}
+
+impl EventosQuery {
+    fn completo(&self) -> Result<bool, ApiError> {
+        match self.completo.as_deref().map(str::trim) {
+            None | Some("") | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(ApiError::BadRequest(format!(
+                "completo deve ser true ou false, não {other:?}"
+            ))),
+        }
+    }
+}
+
 /// Server-sent events: one `lote` per finished batch, then `concluido` (or `falhou`). Every event
-/// has an id; a client reconnecting with `Last-Event-ID` gets what it missed.
+/// has an id; a client reconnecting with `Last-Event-ID` gets what it missed. `lote` events carry
+/// each order's summary unless `completo=true`.
 #[utoipa::path(get, path = "/api/ruptura/jobs/{id}/eventos", tag = "jobs",
     summary = "Progresso de um job ao vivo (server-sent events)",
-    description = "Um fluxo `text/event-stream`. Cada evento tem um `id` (1, 2, ...), um nome e, em `data`, um objeto JSON:\n\n- `lote`: um lote concluído; `data` é um `EventoLote` (os resultados do lote e as contagens até ali);\n- `concluido`: o job terminou; `data` são as `Estatisticas` do job;\n- `falhou`: o job falhou; `data` é um `EventoFalhou`.\n\nO fluxo termina depois de `concluido` ou `falhou`. Um cliente que reconecta com o cabeçalho `Last-Event-ID` recebe só os eventos seguintes.",
-    params(("id" = String, Path, description = "o `job_id` devolvido ao criar o job"),
+    description = "Um fluxo `text/event-stream`. Cada evento tem um `id` (1, 2, ...), um nome e, em `data`, um objeto JSON:\n\n- `lote`: um lote concluído; `data` é um `EventoLote` (o resumo de cada pedido do lote, ou os resultados inteiros com `completo=true`, e as contagens até ali);\n- `concluido`: o job terminou; `data` são as `Estatisticas` do job;\n- `falhou`: o job falhou; `data` é um `EventoFalhou`.\n\nO fluxo termina depois de `concluido` ou `falhou`. Um cliente que reconecta com o cabeçalho `Last-Event-ID` recebe só os eventos seguintes.",
+    params(("id" = String, Path, description = "o `job_id` devolvido ao criar o job"), EventosQuery,
         ("Last-Event-ID" = Option<u64>, Header, description = "o id do último evento recebido (reconexão)")),
     responses(
         (status = 200, description = "eventos `lote`, depois `concluido` ou `falhou`", content_type = "text/event-stream", body = EventoLote),
@@ -205,9 +275,14 @@ fn to_sse(job_id: &str, event: JobEvent) -> Event {
 pub async fn eventos(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    query: Result<Query<EventosQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     check_id(&id)?;
+    let completo = query
+        .map_err(|e| ApiError::BadRequest(format!("parâmetros inválidos: {e}")))?
+        .0
+        .completo()?;
     let after = match headers.get("last-event-id") {
         None => 0,
         Some(v) => v
@@ -235,7 +310,7 @@ pub async fn eventos(
     let token = state.shutdown.clone();
     let farewell_id = id.clone();
     let live = events
-        .map(move |e| Ok(to_sse(&id, e)))
+        .map(move |e| Ok(to_sse(&id, e, completo)))
         .take_until(token.clone().cancelled_owned());
     // Cut by a shutdown: one last event (no id, so Last-Event-ID keeps the last real one) says
     // why, instead of a silent end.
@@ -254,4 +329,87 @@ pub async fn eventos(
     })
     .filter_map(futures::future::ready);
     Ok(Sse::new(live.chain(farewell)).keep_alive(KeepAlive::default()))
+}
+
+/// Options of an export.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ExportarQuery {
+    /// `xlsx` (the workbook: Pedidos, Itens em falta, Produtos) or `csv` (Pedidos, Brazilian
+    /// spelling: `;`, decimal comma, dd/mm/aaaa, UTF-8 with BOM).
+    pub formato: Option<String>,
+}
+
+/// The results of a finished job as a workbook or a Brazilian CSV (SPEC 8.6).
+#[utoipa::path(get, path = "/api/ruptura/jobs/{id}/exportar", tag = "jobs",
+    params(("id" = String, Path), ExportarQuery),
+    responses((status = 200, description = "o arquivo (xlsx ou csv)"), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "a análise ainda não terminou", body = ErrorBody)))]
+pub async fn exportar(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<ExportarQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    let formato = query
+        .map_err(|e| ApiError::BadRequest(format!("parâmetros inválidos: {e}")))?
+        .0
+        .formato
+        .unwrap_or_else(|| "xlsx".to_string());
+    let xlsx = match formato.trim() {
+        "xlsx" => true,
+        "csv" => false,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "formato desconhecido {other:?}: use xlsx ou csv"
+            )))
+        }
+    };
+    let status = state.jobs.status(&id).await?.ok_or_else(|| unknown(&id))?;
+    if status.estado != crate::jobs::JobState::Concluido {
+        return Err(ApiError::Conflict(
+            "a análise ainda não terminou (ou falhou): exporte quando ela concluir".into(),
+        ));
+    }
+    let results = state.jobs.results(&id).await?.ok_or_else(|| unknown(&id))?;
+    let orders = crate::web::order_summaries(&state, &results).await?;
+    let produtos = crate::web::produtos_json(&state, &id).await?;
+    let short_id: String = id.chars().take(8).collect();
+    let body = tokio::task::spawn_blocking(move || {
+        let export = ruptura_app::export::Export {
+            results: &results,
+            orders: &orders,
+            produtos: &produtos,
+        };
+        if xlsx {
+            export.xlsx()
+        } else {
+            let mut buf = Vec::new();
+            export.csv(&mut buf).map(|()| buf)
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("exportação interrompida: {e}")))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (ctype, ext) = if xlsx {
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+    } else {
+        ("text/csv; charset=utf-8", "csv")
+    };
+    Ok((
+        [
+            (CONTENT_TYPE, ctype.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"ruptura-{}-{short_id}.{ext}\"",
+                    status.data_base
+                ),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
