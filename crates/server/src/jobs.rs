@@ -260,7 +260,8 @@ enum Recorded {
 /// finished whole-book job holds about its JSON size, not several times it).
 struct StoredResult {
     json: Box<[u8]>,
-    criticidade: Box<str>,
+    /// What the order list filters and sorts by, so it never parses the JSON.
+    facts: OrderFacts,
 }
 
 impl StoredResult {
@@ -268,12 +269,21 @@ impl StoredResult {
         Self {
             // A plain struct serializes into a Vec without error.
             json: serde_json::to_vec(r).unwrap_or_default().into_boxed_slice(),
-            criticidade: r.criticidade().into(),
+            facts: OrderFacts::of(r),
         }
     }
 
     fn size(&self, num_pedido: &str) -> usize {
-        self.json.len() + self.criticidade.len() + 2 * num_pedido.len() + 64
+        let facts = &self.facts;
+        self.json.len()
+            + facts.criticidade.len()
+            + facts
+                .short_codes
+                .iter()
+                .map(|c| c.len() + 24)
+                .sum::<usize>()
+            + 2 * num_pedido.len()
+            + 128
     }
 
     fn result(&self) -> Option<Resultado> {
@@ -653,7 +663,7 @@ impl JobQueue for LocalQueue {
             let st = job.lock();
             st.slot_of
                 .iter()
-                .map(|(num, &i)| (num.clone(), st.results[i].criticidade.to_string()))
+                .map(|(num, &i)| (num.clone(), st.results[i].facts.criticidade.clone()))
                 .collect()
         }))
     }
@@ -661,9 +671,9 @@ impl JobQueue for LocalQueue {
     async fn order_facts(&self, id: &str) -> Result<Option<HashMap<String, OrderFacts>>, ApiError> {
         Ok(self.get(id).map(|job| {
             let st = job.lock();
-            st.results
+            st.slot_of
                 .iter()
-                .map(|r| (r.num_pedido().to_string(), OrderFacts::of(r)))
+                .map(|(num, &i)| (num.clone(), st.results[i].facts.clone()))
                 .collect()
         }))
     }

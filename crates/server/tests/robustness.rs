@@ -497,6 +497,12 @@ impl ruptura_store::Store for CountingStore {
     async fn facets(&self) -> Result<ruptura_store::Facets, ruptura_store::StoreError> {
         self.inner.facets().await
     }
+    async fn order_shipment(
+        &self,
+        num_pedido: &str,
+    ) -> Result<Option<ruptura_store::OrderShipment>, ruptura_store::StoreError> {
+        self.inner.order_shipment(num_pedido).await
+    }
     async fn import(
         &self,
         data: &ruptura_engine::records::Dataset,

@@ -105,7 +105,9 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
         }),
     };
     if opts.format == Format::Xlsx && opts.output.is_none() && std::io::stdout().is_terminal() {
-        crate::usage_bail!("--formato xlsx escreve uma planilha (binária): use --saida ARQUIVO.xlsx");
+        crate::usage_bail!(
+            "--formato xlsx escreve uma planilha (binária): use --saida ARQUIVO.xlsx"
+        );
     }
     let store = opts.db.open_existing().await?;
     store.check_schema().await?;
