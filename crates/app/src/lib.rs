@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod run;
+pub mod runs;
 pub mod settings;
 pub mod wire;
 

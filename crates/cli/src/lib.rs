@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub use settings::{AnalysisArgs, DbArgs};
+pub use settings::{AnalysisArgs, DbArgs, RunArgs};
 
 /// Ruptura: for every open order, does projected stock cover it, how critical is the
 /// shortfall, and when will it be fully available.
@@ -29,6 +29,10 @@ pub enum Command {
     Import(commands::import::ImportOpts),
     /// Analyse the whole order book (or the named orders) and write the results.
     Analyze(Box<commands::analyze::AnalyzeOpts>),
+    /// List the recorded runs (whole-book analyses).
+    Execucoes(commands::runs::ExecucoesOpts),
+    /// What changed between two recorded runs, and why.
+    Mudancas(commands::runs::MudancasOpts),
     /// Create or update Ruptura's tables.
     Migrate(commands::migrate::MigrateOpts),
     /// Take analysis batches from Redis (jobs of `serve --queue redis`).
@@ -68,6 +72,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(opts) => commands::serve::run(*opts).await,
         Command::Import(opts) => commands::import::run(opts).await,
         Command::Analyze(opts) => commands::analyze::run(*opts).await,
+        Command::Execucoes(opts) => commands::runs::execucoes(opts).await,
+        Command::Mudancas(opts) => commands::runs::mudancas(opts).await,
         Command::Migrate(opts) => commands::migrate::run(opts).await,
         Command::Worker(opts) => commands::worker::run(*opts).await,
     }

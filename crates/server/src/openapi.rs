@@ -17,6 +17,8 @@ use crate::AppState;
         crate::routes::jobs::status,
         crate::routes::jobs::resultados,
         crate::routes::jobs::eventos,
+        crate::routes::runs::execucoes,
+        crate::routes::runs::mudancas,
         crate::routes::system::health,
         crate::auth::open_session,
         crate::auth::close_session,
@@ -26,6 +28,7 @@ use crate::AppState;
     tags(
         (name = "analise", description = "Análise de pedidos"),
         (name = "jobs", description = "Análises grandes com progresso ao vivo"),
+        (name = "mudancas", description = "Execuções registradas e o que mudou entre elas"),
         (name = "carteira", description = "A carteira de pedidos, para a página"),
         (name = "auth", description = "Sessão para a página quando API_TOKEN está definido"),
         (name = "sistema")

@@ -6,11 +6,12 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ruptura_app::wire::{Estatisticas, Resultado, Resultados};
+use ruptura_app::runs::{analyze_recorded, is_whole_book, Recorded};
 use ruptura_app::{Batch, InOrder, JsonInOrder, Observer, RunOptions};
 use ruptura_engine::Mode;
 use ruptura_store::{OrderFilter, Selection};
 
-use crate::{AnalysisArgs, DbArgs};
+use crate::{AnalysisArgs, DbArgs, RunArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -57,6 +58,11 @@ pub struct AnalyzeOpts {
     /// `table` format: rows shown at most (0: all).
     #[arg(long, default_value_t = 40)]
     pub limit: usize,
+    /// Do not record this run (a whole-book analysis is recorded, see `ruptura execucoes`).
+    #[arg(long = "sem-registro")]
+    pub sem_registro: bool,
+    #[command(flatten)]
+    pub runs: RunArgs,
 }
 
 fn parse_day(s: &str) -> Result<NaiveDate, String> {
@@ -107,10 +113,39 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
         json: opts.format == Format::Json,
         ..Collector::default()
     };
-    let stats =
-        ruptura_app::analyze(store.as_ref(), &selection, params, run_opts, &mut collector).await?;
+    // A whole-book run is recorded (SPEC 8.5); a failure to record is said, not fatal.
+    let runs = if is_whole_book(&selection) && !opts.sem_registro {
+        match opts.runs.open(&opts.db).await {
+            Ok(log) => Some(log),
+            Err(e) => {
+                eprintln!(
+                    "aviso: a execução não será registrada: {e:#}{}",
+                    opts.runs.hint()
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let (stats, recorded) = analyze_recorded(
+        store.as_ref(),
+        &selection,
+        params,
+        run_opts,
+        &mut collector,
+        runs.as_ref(),
+        "analyze",
+    )
+    .await?;
     if let Some(b) = &collector.bar {
         b.finish_and_clear();
+    }
+    if let Recorded::Failed(e) = &recorded {
+        eprintln!(
+            "aviso: análise concluída, mas a execução não foi registrada: {e}{}",
+            opts.runs.hint()
+        );
     }
     match opts.format {
         Format::Json => {

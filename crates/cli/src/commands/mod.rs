@@ -2,5 +2,6 @@ pub mod analyze;
 pub mod demo;
 pub mod import;
 pub mod migrate;
+pub mod runs;
 pub mod serve;
 pub mod worker;

@@ -28,6 +28,7 @@ async fn start(
 ) -> Result<JobCreated, ApiError> {
     let body = body.map_err(body_error)?;
     let req = request::parse(&body, source, &state.settings, state.config.max_job_orders)?;
+    let whole_book = req.orders.is_none() && req.filter.is_empty();
     let orders = match req.orders {
         Some(orders) => orders,
         None => state.store.order_numbers(&req.filter).await?,
@@ -37,6 +38,7 @@ async fn start(
         params: state.settings.params(req.data_base, req.mode),
         batch_size: req.batch_size,
         max_workers: req.max_workers,
+        whole_book,
     };
     state.jobs.submit(spec).await
 }

@@ -1,3 +1,4 @@
 pub mod analysis;
 pub mod jobs;
+pub mod runs;
 pub mod system;
