@@ -117,9 +117,9 @@ impl RunArgs {
     pub async fn open(&self, db: &DbArgs) -> anyhow::Result<RunLog> {
         let store = match &self.execucoes_db {
             Some(url) => {
-                let store = ruptura_store::connect_runs(url)
-                    .await
-                    .with_context(|| format!("banco de execuções {}", ruptura_store::redact(url)))?;
+                let store = ruptura_store::connect_runs(url).await.with_context(|| {
+                    format!("banco de execuções {}", ruptura_store::redact(url))
+                })?;
                 store.migrate_runs().await.with_context(|| {
                     format!("banco de execuções {}", ruptura_store::redact(url))
                 })?;

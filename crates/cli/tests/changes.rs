@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{json_of, ruptura, run_ok};
+use common::{json_of, run_ok, ruptura};
 use ruptura_store::testing::TestDb;
 use ruptura_testkit::changes::{self, Book, NEXT_DAY, TODAY};
 use serde_json::Value;
@@ -42,7 +42,12 @@ fn by_order(m: &Value) -> BTreeMap<String, Value> {
         .as_array()
         .expect("mudancas")
         .iter()
-        .map(|c| (c["num_pedido"].as_str().expect("num").to_string(), c.clone()))
+        .map(|c| {
+            (
+                c["num_pedido"].as_str().expect("num").to_string(),
+                c.clone(),
+            )
+        })
         .collect()
 }
 
@@ -91,19 +96,40 @@ fn scenario(db: &str) {
     let got = by_order(&m);
     // Before and after, from the recorded inputs.
     let pa = cause(&got["PA"], "estoque");
-    assert_eq!((pa["antes"].as_f64(), pa["depois"].as_f64()), (Some(120.0), Some(15.0)));
+    assert_eq!(
+        (pa["antes"].as_f64(), pa["depois"].as_f64()),
+        (Some(120.0), Some(15.0))
+    );
     assert_eq!(pa["texto"], "estoque de 4000218 caiu de 120 para 15");
     assert_eq!(got["PA"]["antes"]["criticidade"], "OK");
     assert_eq!(got["PA"]["depois"]["pedido_ok"], false);
     let pb = cause(&got["PB"], "compromissos");
-    assert_eq!(pb["antes"], serde_json::json!([{"data": "2026-03-04", "qtd": 0.0}]));
-    assert_eq!(pb["depois"], serde_json::json!([{"data": "2026-03-04", "qtd": 50.0}]));
+    assert_eq!(
+        pb["antes"],
+        serde_json::json!([{"data": "2026-03-04", "qtd": 0.0}])
+    );
+    assert_eq!(
+        pb["depois"],
+        serde_json::json!([{"data": "2026-03-04", "qtd": 50.0}])
+    );
     let pc = cause(&got["PC"], "producao");
-    assert_eq!(pc["depois"], serde_json::json!([{"data": "2026-03-20", "qtd": 100.0}]));
-    assert_eq!(got["PC"]["antes"]["data_disponibilidade_total"], Value::Null);
-    assert_eq!(got["PC"]["depois"]["data_disponibilidade_total"], "2026-03-20");
+    assert_eq!(
+        pc["depois"],
+        serde_json::json!([{"data": "2026-03-20", "qtd": 100.0}])
+    );
+    assert_eq!(
+        got["PC"]["antes"]["data_disponibilidade_total"],
+        Value::Null
+    );
+    assert_eq!(
+        got["PC"]["depois"]["data_disponibilidade_total"],
+        "2026-03-20"
+    );
     let pd = cause(&got["PD"], "pedido");
-    assert_eq!((pd["antes"].as_f64(), pd["depois"].as_f64()), (Some(50.0), Some(150.0)));
+    assert_eq!(
+        (pd["antes"].as_f64(), pd["depois"].as_f64()),
+        (Some(50.0), Some(150.0))
+    );
     assert_eq!(
         cause(&got["PE"], "producao")["texto"],
         "produção de 4000037 antecipada de 12/03 para 05/03"
@@ -116,18 +142,27 @@ fn scenario(db: &str) {
     // Priority runs (the default pair: the two latest of the same mode): what orders ranked ahead
     // took is a cause of its own.
     let m = mudancas(db, &[]);
-    assert_eq!((&m["de"]["id"], &m["para"]["id"]), (&seq_before, &seq_after));
+    assert_eq!(
+        (&m["de"]["id"], &m["para"]["id"]),
+        (&seq_before, &seq_after)
+    );
     let got = by_order(&m);
     let pd2 = &got["PD2"];
     assert_eq!(pd2["tipo"], "nova_ruptura");
     let causes = pd2["causas"].as_array().expect("causas");
     assert_eq!(causes.len(), 1, "{pd2:#}");
     assert_eq!(causes[0]["tipo"], "fila");
-    assert_eq!((causes[0]["antes"].as_f64(), causes[0]["depois"].as_f64()), (Some(50.0), Some(100.0)));
+    assert_eq!(
+        (causes[0]["antes"].as_f64(), causes[0]["depois"].as_f64()),
+        (Some(50.0), Some(100.0))
+    );
     let pa2 = &got["PA2"];
     assert_eq!(pa2["tipo"], "nova_ruptura");
     let fila = cause(pa2, "fila");
-    assert_eq!((fila["antes"].as_f64(), fila["depois"].as_f64()), (Some(100.0), Some(15.0)));
+    assert_eq!(
+        (fila["antes"].as_f64(), fila["depois"].as_f64()),
+        (Some(100.0), Some(15.0))
+    );
     cause(pa2, "estoque");
 
     // The next day on the same data: only the reference date moved.
@@ -140,12 +175,26 @@ fn scenario(db: &str) {
     let causes = got["PW"]["causas"].as_array().expect("causas");
     assert_eq!(causes.len(), 1, "{m:#}");
     assert_eq!(causes[0]["tipo"], "data_base");
-    assert_eq!((&causes[0]["antes"], &causes[0]["depois"]), (&Value::from(TODAY), &Value::from(NEXT_DAY)));
+    assert_eq!(
+        (&causes[0]["antes"], &causes[0]["depois"]),
+        (&Value::from(TODAY), &Value::from(NEXT_DAY))
+    );
 
     // The table says the same in words.
-    let out = run_ok(&["mudancas", "--db", db, "--de", &indep_before.to_string(), "--para", &para]);
+    let out = run_ok(&[
+        "mudancas",
+        "--db",
+        db,
+        "--de",
+        &indep_before.to_string(),
+        "--para",
+        &para,
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("estoque de 4000218 caiu de 120 para 15"), "{text}");
+    assert!(
+        text.contains("estoque de 4000218 caiu de 120 para 15"),
+        "{text}"
+    );
     assert!(text.contains("nova_ruptura 3"), "{text}");
 }
 
@@ -184,7 +233,10 @@ fn retention_keeps_exactly_the_last_runs() {
     for _ in 0..5 {
         analyze(&db, TODAY, &["--execucoes-mantidas", "3"]);
     }
-    let ids: Vec<i64> = runs(&db).iter().map(|r| r["id"].as_i64().expect("id")).collect();
+    let ids: Vec<i64> = runs(&db)
+        .iter()
+        .map(|r| r["id"].as_i64().expect("id"))
+        .collect();
     assert_eq!(ids, [5, 4, 3]);
     // A dropped run cannot be compared; kept ones can.
     assert!(fails(&["mudancas", "--db", &db, "--de", "1"]).contains("execução 1 não encontrada"));
@@ -224,10 +276,26 @@ fn a_recording_failure_does_not_fail_the_analysis() {
     // A separate database for the runs (as for the old system's database): created on first use.
     let runs_db = format!("sqlite://{}", tmp.path().join("execucoes.db").display());
     let out = run_ok(&[
-        "analyze", "--db", &db, "--today", TODAY, "--format", "json", "--execucoes-db", &runs_db,
+        "analyze",
+        "--db",
+        &db,
+        "--today",
+        TODAY,
+        "--format",
+        "json",
+        "--execucoes-db",
+        &runs_db,
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).is_empty());
-    let list = json_of(&run_ok(&["execucoes", "--db", &db, "--execucoes-db", &runs_db, "--format", "json"]));
+    let list = json_of(&run_ok(&[
+        "execucoes",
+        "--db",
+        &db,
+        "--execucoes-db",
+        &runs_db,
+        "--format",
+        "json",
+    ]));
     assert_eq!(list["execucoes"].as_array().map(Vec::len), Some(1));
 }
 
@@ -238,7 +306,15 @@ fn serve_records_scheduled_runs() {
     let db = format!("sqlite://{}", tmp.path().join("s.db").display());
     import(&db, &tmp.path().join("antes"), Book::Before);
     let mut child = ruptura()
-        .args(["serve", "--db", &db, "--bind", "127.0.0.1:0", "--agendar", "1s"])
+        .args([
+            "serve",
+            "--db",
+            &db,
+            "--bind",
+            "127.0.0.1:0",
+            "--agendar",
+            "1s",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -266,7 +342,10 @@ fn serve_records_scheduled_runs() {
     let _ = child.kill();
     let _ = child.wait();
     let log = lines.join().unwrap_or_default();
-    assert!(scheduled >= 2, "scheduled runs: {scheduled}; serve said: {log:?}");
+    assert!(
+        scheduled >= 2,
+        "scheduled runs: {scheduled}; serve said: {log:?}"
+    );
 }
 
 #[test]
@@ -274,6 +353,14 @@ fn a_bad_schedule_is_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", tmp.path().join("b.db").display());
     import(&db, &tmp.path().join("antes"), Book::Before);
-    let stderr = fails(&["serve", "--db", &db, "--bind", "127.0.0.1:0", "--agendar", "amanhã"]);
+    let stderr = fails(&[
+        "serve",
+        "--db",
+        &db,
+        "--bind",
+        "127.0.0.1:0",
+        "--agendar",
+        "amanhã",
+    ]);
     assert!(stderr.contains("agendamento inválido"), "{stderr}");
 }

@@ -69,7 +69,11 @@ async fn scenario(app: &TestApp) {
     assert!(done.get("mensagem").is_none(), "{done}");
     assert_eq!(run_count(app).await, 1);
     // Named orders, a filter: not the whole book, not recorded.
-    job(app, &format!(r#"{{"pedidos": ["PA"], "data_base": "{TODAY}"}}"#)).await;
+    job(
+        app,
+        &format!(r#"{{"pedidos": ["PA"], "data_base": "{TODAY}"}}"#),
+    )
+    .await;
     job(
         app,
         &format!(r#"{{"filtros": {{"vendedor": "ninguém"}}, "data_base": "{TODAY}"}}"#),
@@ -106,7 +110,11 @@ async fn scenario(app: &TestApp) {
     assert_eq!(explicit, m);
 
     for (uri, status, needle) in [
-        ("/api/ruptura/mudancas?de=abc", 400, "número de uma execução"),
+        (
+            "/api/ruptura/mudancas?de=abc",
+            400,
+            "número de uma execução",
+        ),
         ("/api/ruptura/mudancas?de=999999", 404, "não encontrada"),
         (
             &format!("/api/ruptura/mudancas?de={para}&para={de}") as &str,
@@ -154,7 +162,10 @@ async fn a_server_that_records_no_runs_says_so() {
         .is_some_and(|m| m.contains("EXECUCOES_URL")));
     let doc = app.get("/api/openapi.json").await.json();
     for path in ["/api/ruptura/execucoes", "/api/ruptura/mudancas"] {
-        assert!(doc["paths"][path]["get"].is_object(), "{path} not in OpenAPI");
+        assert!(
+            doc["paths"][path]["get"].is_object(),
+            "{path} not in OpenAPI"
+        );
     }
     assert!(doc["components"]["schemas"]["Mudancas"].is_object());
 }

@@ -98,7 +98,8 @@ impl RunStore for SqliteStore {
                  total_pedidos, pedidos_com_ruptura, duracao_ms, dados) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 rusqlite::params![
-                    run.criada_em.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    run.criada_em
+                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                     run.data_base.format("%Y-%m-%d").to_string(),
                     run.modo,
                     run.parametros,

@@ -92,7 +92,11 @@ pub fn write(dir: &Path, book: Book) {
 
 /// One listed order: its number, kind, and its causes as (cod_produto, tipo, antes, depois)
 /// with quantities as numbers and dated lists as `[{"data", "qtd"}]`.
-pub type Expected = (&'static str, &'static str, Vec<(&'static str, &'static str)>);
+pub type Expected = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+);
 
 /// What comparing the independent runs of [`Book::Before`] and [`Book::After`] on [`TODAY`] must
 /// list: every changed order with its kind and the kinds of its causes (per code). PA2, PD2, PU1,
@@ -118,7 +122,10 @@ pub fn check_independent(m: &serde_json::Value) -> Vec<String> {
         return vec![format!("no mudancas in {m}")];
     };
     let expected = expected_independent();
-    let nums: Vec<&str> = listed.iter().filter_map(|c| c["num_pedido"].as_str()).collect();
+    let nums: Vec<&str> = listed
+        .iter()
+        .filter_map(|c| c["num_pedido"].as_str())
+        .collect();
     let mut want: Vec<&str> = expected.iter().map(|e| e.0).collect();
     want.sort_unstable();
     let mut got = nums.clone();
@@ -153,9 +160,10 @@ pub fn check_independent(m: &serde_json::Value) -> Vec<String> {
         if have != want {
             diffs.push(format!("{num}: causes {have:?}, expected {want:?}"));
         }
-        let texts_ok = c["causas"]
-            .as_array()
-            .is_some_and(|a| a.iter().all(|x| x["texto"].as_str().is_some_and(|t| !t.is_empty())));
+        let texts_ok = c["causas"].as_array().is_some_and(|a| {
+            a.iter()
+                .all(|x| x["texto"].as_str().is_some_and(|t| !t.is_empty()))
+        });
         if !texts_ok {
             diffs.push(format!("{num}: a cause without texto: {c}"));
         }

@@ -23,8 +23,8 @@ use thiserror::Error;
 use utoipa::ToSchema;
 
 pub use compare::{compare, Causa, Mudanca, Mudancas, Situacao, TIPOS};
-pub use schedule::{run_scheduled, Schedule};
 pub use record::{GroupRec, OrderGroup, OrderRec, Recording, RunData, FORMAT_VERSION};
+pub use schedule::{run_scheduled, Schedule};
 
 use crate::run::{analyze, AnalysisError, Observer, RunOptions};
 use crate::wire::{Dia, Estatisticas};
@@ -82,7 +82,9 @@ impl From<&RunInfo> for Execucao {
     fn from(r: &RunInfo) -> Self {
         Execucao {
             id: r.id,
-            criada_em: r.criada_em.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            criada_em: r
+                .criada_em
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             data_base: Dia(r.data_base),
             modo: r.modo.clone(),
             parametros: serde_json::from_str(&r.parametros)
@@ -182,8 +184,7 @@ impl RunLog {
         let runs = self.store.list_runs().await?;
         if runs.is_empty() {
             return Err(RunError::NotFound(
-                "nenhuma execução registrada: analise a carteira inteira para registrar uma"
-                    .into(),
+                "nenhuma execução registrada: analise a carteira inteira para registrar uma".into(),
             ));
         }
         let find = |id: i64| {

@@ -96,7 +96,10 @@ pub struct GroupRec {
 
 /// Thousandths of a quantity (quantities carry 3 places).
 pub(crate) fn milli(d: Decimal) -> i64 {
-    (d * Decimal::from(1000)).round().to_i64().unwrap_or(i64::MAX)
+    (d * Decimal::from(1000))
+        .round()
+        .to_i64()
+        .unwrap_or(i64::MAX)
 }
 
 fn milli_f(x: f64) -> i64 {

@@ -94,7 +94,12 @@ pub(crate) fn producao(code: &str, changes: &[(NaiveDate, i64, i64)]) -> String 
         .map(|(d, a, b)| match (*a, *b) {
             (0, b) => format!("nova produção de {} em {}", qtd(b), dia(*d)),
             (a, 0) => format!("produção de {} em {} cancelada", qtd(a), dia(*d)),
-            (a, b) => format!("produção em {} passou de {} para {}", dia(*d), qtd(a), qtd(b)),
+            (a, b) => format!(
+                "produção em {} passou de {} para {}",
+                dia(*d),
+                qtd(a),
+                qtd(b)
+            ),
         })
         .collect();
     format!("produção de {code}: {}", parts.join("; "))

@@ -122,7 +122,11 @@ fn write_runs(out: &mut dyn Write, list: &ListaExecucoes) -> anyhow::Result<()> 
         "id", "registrada em (UTC)", "data base", "modo", "origem", "pedidos", "ruptura", "KB"
     )?;
     for r in &list.execucoes {
-        let when = r.criada_em.replace('T', " ").trim_end_matches('Z').to_string();
+        let when = r
+            .criada_em
+            .replace('T', " ")
+            .trim_end_matches('Z')
+            .to_string();
         writeln!(
             out,
             "{:>6}  {:<20}  {:<10}  {:<12}  {:<9}  {:>8}  {:>8}  {:>9.1}",
