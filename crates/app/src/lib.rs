@@ -3,10 +3,12 @@
 //! shares. It knows no HTTP and no command line: the server, the CLI and the workers call it.
 #![forbid(unsafe_code)]
 
+pub mod decisions;
 pub mod run;
 pub mod runs;
 pub mod settings;
 pub mod wire;
 
 pub use run::{analyze, AnalysisError, Batch, InOrder, JsonInOrder, Observer, RunOptions};
+pub use decisions::{Decisoes, Produto, Produtos, RelatorioProdutos, Valores};
 pub use settings::{Settings, SettingsError};

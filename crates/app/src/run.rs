@@ -4,11 +4,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use ruptura_engine::{Analyzer, Mode, Params};
-use ruptura_store::{Selection, Store, StoreError};
+use chrono::NaiveDate;
+
+use ruptura_engine::{Analyzer, Mode, OrderOutcome, Params};
+use ruptura_store::{OrderFilter, Selection, Store, StoreError};
 use thiserror::Error;
 use tokio::sync::{mpsc, Semaphore};
 
+use crate::decisions::{Produtos, Valores};
 use crate::wire::{Estatisticas, Resultado};
 
 #[derive(Debug, Error)]
@@ -49,15 +52,25 @@ pub struct Batch {
     pub results: Vec<Resultado>,
     /// With [`RunOptions::json`]: the batch as JSON object members, `"num": RESULT,...`.
     pub json: Option<Vec<u8>>,
+    /// Exact value sums of the batch's found orders (SPEC 8.3).
+    pub valores: Valores,
+    /// The products that block the batch's orders (SPEC 8.4), to merge with other batches'.
+    pub produtos: Produtos,
 }
 
 impl Batch {
-    fn new(index: usize, results: Vec<Resultado>, json: bool) -> Self {
+    fn new(index: usize, outcomes: &[(String, OrderOutcome)], today: NaiveDate, json: bool) -> Self {
+        let results: Vec<Resultado> = outcomes
+            .iter()
+            .map(|(num, outcome)| Resultado::from_outcome(num, outcome, today))
+            .collect();
         let json = json.then(|| members(&results));
         Self {
             index,
             results,
             json,
+            valores: Valores::of(outcomes.iter().map(|(_, o)| o)),
+            produtos: Produtos::of(outcomes.iter().map(|(_, o)| o)),
         }
     }
 }
@@ -169,21 +182,34 @@ pub async fn analyze(
     observer: &mut (dyn Observer + Send),
 ) -> Result<Estatisticas, AnalysisError> {
     let started = Instant::now();
-    let loaded = store.load(selection, params.today).await?;
+    let (snapshot, orders) = if params.mode.needs_whole_book() {
+        // Priority mode (SPEC 8.1): the allocation runs over the whole active book; the
+        // requested orders are reported.
+        let loaded = store
+            .load(&Selection::Book(OrderFilter::default()), params.today)
+            .await?;
+        let orders = match selection {
+            Selection::Orders(list) => dedup(list),
+            Selection::Book(filter) if filter.is_empty() => loaded.orders,
+            Selection::Book(filter) => store.order_numbers(filter).await?,
+        };
+        (loaded.snapshot, orders)
+    } else {
+        let loaded = store.load(selection, params.today).await?;
+        (loaded.snapshot, loaded.orders)
+    };
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
-        lines = loaded.snapshot.lines.len(),
+        lines = snapshot.lines.len(),
         "snapshot carregado"
     );
-    observer.snapshot(&loaded.snapshot, params.today);
-    let orders = loaded.orders;
+    observer.snapshot(&snapshot, params.today);
     let batch_size = opts.batch_size.max(1);
     let batches: Vec<Vec<String>> = orders.chunks(batch_size).map(<[String]>::to_vec).collect();
     observer.started(&orders, batches.len());
     let mut stats = Estatisticas::new(orders.len());
     let today = params.today;
     let mode = params.mode;
-    let snapshot = loaded.snapshot;
     let analyzer = Arc::new(blocking(move || Analyzer::new(snapshot, params)).await?);
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
@@ -194,14 +220,15 @@ pub async fn analyze(
         for r in &batch.results {
             stats.count(r);
         }
+        stats.add_valores(&batch.valores);
         observer.batch(batch);
     };
 
     // What each batch task does: analyse its orders (independent mode), or only map to the wire
-    // the outcomes the allocation already decided (sequential mode: the allocation is one pass
-    // over all the orders in priority order, whatever the batches).
+    // the outcomes the allocation already decided (sequential and priority modes: the
+    // allocation is one pass over all the orders in priority order, whatever the batches).
     let work: Vec<BatchWork> = match mode {
-        Mode::Sequential => {
+        Mode::Sequential | Mode::Priority => {
             let a = Arc::clone(&analyzer);
             let mut outcomes = blocking(move || a.analyze(&orders)).await?.into_iter();
             batches
@@ -221,17 +248,17 @@ pub async fn analyze(
                 return;
             };
             let done = tokio::task::spawn_blocking(move || {
-                let results = match work {
+                let outcomes = match work {
                     BatchWork::Analyze(orders) => orders
-                        .iter()
-                        .map(|num| Resultado::from_outcome(num, &a.analyze_order(num), today))
+                        .into_iter()
+                        .map(|num| {
+                            let outcome = a.analyze_order(&num);
+                            (num, outcome)
+                        })
                         .collect(),
-                    BatchWork::Map(outcomes) => outcomes
-                        .iter()
-                        .map(|(num, outcome)| Resultado::from_outcome(num, outcome, today))
-                        .collect(),
+                    BatchWork::Map(outcomes) => outcomes,
                 };
-                Batch::new(index, results, json)
+                Batch::new(index, &outcomes, today, json)
             })
             .await
             .map_err(|e| e.to_string());
@@ -259,6 +286,16 @@ enum BatchWork {
     Analyze(Vec<String>),
     /// Map these outcomes, decided by the allocation, to the wire.
     Map(Vec<(String, ruptura_engine::OrderOutcome)>),
+}
+
+/// `orders` without duplicates, in first-occurrence order.
+fn dedup(orders: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::with_capacity(orders.len());
+    orders
+        .iter()
+        .filter(|n| seen.insert(n.as_str()))
+        .cloned()
+        .collect()
 }
 
 async fn blocking<T: Send + 'static>(

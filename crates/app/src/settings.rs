@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use ruptura_engine::{CriticalityRule, Mode, Params};
+use rust_decimal::Decimal;
 use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -29,6 +30,10 @@ pub struct Settings {
     pub batch_size: usize,
     /// `MAX_WORKERS` (5).
     pub max_workers: usize,
+    /// `PARCIAL_MINIMO_VALOR` (0): least value that can ship now for `sugestao = parcial`.
+    pub partial_min_value: Decimal,
+    /// `PARCIAL_MINIMO_PCT` (0): least percent of the order's value that can ship now.
+    pub partial_min_pct: Decimal,
 }
 
 impl Default for Settings {
@@ -40,6 +45,8 @@ impl Default for Settings {
             criticality: CriticalityRule::default(),
             batch_size: 20,
             max_workers: 5,
+            partial_min_value: Decimal::ZERO,
+            partial_min_pct: Decimal::ZERO,
         }
     }
 }
@@ -64,6 +71,7 @@ impl Settings {
             .with_lead_time(self.lead_time_days)
             .with_mode(mode)
             .with_criticality(self.criticality)
+            .with_partial_minimum(self.partial_min_value, self.partial_min_pct)
     }
 }
 
@@ -73,6 +81,25 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, SettingsError> {
     NaiveDate::parse_from_str(t, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
         .map_err(|_| SettingsError::Invalid(format!("data inválida {s:?}: use AAAA-MM-DD")))
+}
+
+/// Parses a partial-shipment minimum: a decimal number >= 0, with a decimal point or comma.
+pub fn parse_minimum(s: &str) -> Result<Decimal, SettingsError> {
+    let t = s.trim();
+    let parsed = if t.contains(',') && !t.contains('.') {
+        t.replace(',', ".").parse::<Decimal>()
+    } else {
+        t.parse::<Decimal>()
+    };
+    match parsed {
+        Ok(d) if d >= Decimal::ZERO => Ok(d),
+        Ok(_) => Err(SettingsError::Invalid(format!(
+            "mínimo de envio parcial negativo {s:?}: use um número maior ou igual a 0"
+        ))),
+        Err(_) => Err(SettingsError::Invalid(format!(
+            "mínimo de envio parcial inválido {s:?}: use um número (exemplo: 100 ou 12,5)"
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -92,6 +119,16 @@ mod tests {
         assert!(parse_date("2026-02-31").is_err());
         assert!(Settings::parse_time_zone("America/Sao_Paulo").is_ok());
         assert!(Settings::parse_time_zone("Mars/Base").is_err());
+    }
+
+    #[test]
+    fn minimums_are_non_negative_numbers() {
+        assert_eq!(parse_minimum("12,5").unwrap(), Decimal::new(125, 1));
+        assert_eq!(parse_minimum(" 100 ").unwrap(), Decimal::ONE_HUNDRED);
+        assert_eq!(parse_minimum("0").unwrap(), Decimal::ZERO);
+        assert!(parse_minimum("-1").unwrap_err().to_string().contains("negativo"));
+        assert!(parse_minimum("abc").unwrap_err().to_string().contains("inválido"));
+        assert!(parse_minimum("").is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use ruptura_engine::{
-    round_half_away, Criticality, LineResult, OrderOutcome, OrderResult, TotalAvailability,
+    round_half_away, Criticality, LineResult, Mode, OrderOutcome, OrderResult, TotalAvailability,
 };
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -25,11 +25,11 @@ fn num(d: Decimal, places: u32) -> f64 {
     }
 }
 
-fn qty(d: Decimal) -> f64 {
+pub(crate) fn qty(d: Decimal) -> f64 {
     num(d, 3)
 }
 
-fn money(d: Decimal) -> f64 {
+pub(crate) fn money(d: Decimal) -> f64 {
     num(d, 2)
 }
 
@@ -79,6 +79,127 @@ impl<'de> Deserialize<'de> for Dia {
     }
 }
 
+/// Ship-date status of an order (`prazo`, SPEC 8.2) on the wire.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Prazo {
+    /// No line has a ship date.
+    SemExpedicao,
+    /// The ship date is before today.
+    Vencida,
+    /// No date on which the order is complete.
+    SemPrevisao,
+    /// Complete on or before the ship date.
+    NoPrazo,
+    /// Complete only after the ship date.
+    Atrasa,
+}
+
+impl From<ruptura_engine::Prazo> for Prazo {
+    fn from(p: ruptura_engine::Prazo) -> Self {
+        use ruptura_engine::Prazo as P;
+        match p {
+            P::SemExpedicao => Prazo::SemExpedicao,
+            P::Vencida => Prazo::Vencida,
+            P::SemPrevisao => Prazo::SemPrevisao,
+            P::NoPrazo => Prazo::NoPrazo,
+            P::Atrasa => Prazo::Atrasa,
+        }
+    }
+}
+
+impl From<Prazo> for ruptura_engine::Prazo {
+    fn from(p: Prazo) -> Self {
+        use ruptura_engine::Prazo as P;
+        match p {
+            Prazo::SemExpedicao => P::SemExpedicao,
+            Prazo::Vencida => P::Vencida,
+            Prazo::SemPrevisao => P::SemPrevisao,
+            Prazo::NoPrazo => P::NoPrazo,
+            Prazo::Atrasa => P::Atrasa,
+        }
+    }
+}
+
+impl Prazo {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        ruptura_engine::Prazo::from(self).as_str()
+    }
+}
+
+/// What to do with an order now (`sugestao`, SPEC 8.3) on the wire.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Sugestao {
+    /// No line is short.
+    Enviar,
+    /// Ship what is available now.
+    Parcial,
+    /// Wait until it is complete.
+    Aguardar,
+}
+
+impl From<ruptura_engine::Sugestao> for Sugestao {
+    fn from(s: ruptura_engine::Sugestao) -> Self {
+        use ruptura_engine::Sugestao as S;
+        match s {
+            S::Enviar => Sugestao::Enviar,
+            S::Parcial => Sugestao::Parcial,
+            S::Aguardar => Sugestao::Aguardar,
+        }
+    }
+}
+
+impl Sugestao {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sugestao::Enviar => "enviar",
+            Sugestao::Parcial => "parcial",
+            Sugestao::Aguardar => "aguardar",
+        }
+    }
+}
+
+/// Criticality labels (SPEC 2.7), for the API description; `ERRO` marks an order not analysed
+/// in counts and lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Criticidade {
+    Ok,
+    Baixa,
+    Media,
+    Alta,
+    Critica,
+}
+
+/// How orders share stock (`modo`, SPEC 2.8 and 8.1), for the API description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Modo {
+    /// Each order on its own against the whole stock (the default).
+    Independente,
+    /// Allocation in priority order among the requested orders only.
+    Sequencial,
+    /// Allocation in priority order over the whole active book; the requested orders' results.
+    Prioridade,
+}
+
+impl From<Mode> for Modo {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::Independent => Modo::Independente,
+            Mode::Sequential => Modo::Sequencial,
+            Mode::Priority => Modo::Prioridade,
+        }
+    }
+}
+
 /// One day of a short line's projected stock, for the page's chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PontoProjecao {
@@ -98,6 +219,8 @@ pub struct ItemRuptura {
     pub data_producao: Option<Dia>,
     pub qtd_producao: f64,
     pub data_disponivel: Option<Dia>,
+    /// What of the line can ship now (its `disponivel`, SPEC 8.3).
+    pub qtd_agora: f64,
     // Extras beyond SPEC 3.1:
     /// Quantity of the line that the window covers.
     pub qtd_disponivel: f64,
@@ -131,11 +254,28 @@ pub struct Resumo {
     pub qtd_itens_ruptura: usize,
     pub qtd_itens_disponiveis: usize,
     pub total_itens: usize,
+    #[schema(value_type = Criticidade)]
     pub criticidade: String,
     pub valor_total_pedido: f64,
     pub valor_disponivel: f64,
     pub valor_com_ruptura: f64,
+    /// `"agora"`, a date, or null (no forecast).
     pub data_disponibilidade_total: Option<String>,
+    // SPEC 8.2:
+    /// The earliest ship date of the order's lines.
+    pub expedicao: Option<Dia>,
+    /// When the whole order can ship (null: no forecast).
+    pub data_pronto: Option<Dia>,
+    pub prazo: Prazo,
+    /// Days data_pronto falls after expedicao (0 when on time), when both are known.
+    pub dias_atraso: Option<i64>,
+    // SPEC 8.3:
+    /// Value of what can ship now (sum of available quantity x price).
+    pub valor_agora: f64,
+    pub percentual_valor_agora: f64,
+    /// Lines of which something can ship now.
+    pub itens_agora: usize,
+    pub sugestao: Sugestao,
 }
 
 /// RESULT of SPEC 3.1 for an order found.
@@ -231,6 +371,14 @@ impl PedidoAnalisado {
             valor_disponivel: money(s.valor_disponivel),
             valor_com_ruptura: money(s.valor_com_ruptura),
             data_disponibilidade_total: total.clone(),
+            expedicao: s.expedicao.map(Dia),
+            data_pronto: s.data_pronto.map(Dia),
+            prazo: s.prazo.into(),
+            dias_atraso: s.dias_atraso,
+            valor_agora: money(s.valor_agora),
+            percentual_valor_agora: money(s.percentual_valor_agora),
+            itens_agora: s.itens_agora,
+            sugestao: s.sugestao.into(),
         };
         PedidoAnalisado {
             success: true,
@@ -256,6 +404,7 @@ fn item_ruptura(l: &LineResult, today: NaiveDate) -> ItemRuptura {
         data_producao: l.data_producao.map(Dia),
         qtd_producao: qty(l.qtd_producao),
         data_disponivel: l.data_disponivel.map(Dia),
+        qtd_agora: qty(l.disponivel),
         qtd_disponivel: qty(l.disponivel),
         preco_unitario: money(l.preco.unwrap_or_default()),
         valor_total: money(l.valor),
@@ -284,7 +433,7 @@ fn item_disponivel(l: &LineResult) -> ItemDisponivel {
     }
 }
 
-/// `estatisticas` of SPEC 3.1, plus the count per criticality.
+/// `estatisticas` of SPEC 3.1, plus the count per criticality and the totals of SPEC 8.3.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Estatisticas {
     pub total_pedidos: usize,
@@ -297,6 +446,22 @@ pub struct Estatisticas {
     /// Orders per criticality label (`OK`, `CRITICA`, ..., `ERRO`).
     #[serde(default)]
     pub por_criticidade: BTreeMap<String, usize>,
+    /// Found orders per ship-date status (every status of SPEC 8.2 as a key).
+    #[serde(default)]
+    #[schema(value_type = std::collections::HashMap<Prazo, usize>)]
+    pub por_prazo: BTreeMap<String, usize>,
+    /// Sum of valor_total_pedido over the found orders (exact, rounded once).
+    #[serde(default)]
+    pub valor_total: f64,
+    /// Sum of valor_com_ruptura over the found orders.
+    #[serde(default)]
+    pub valor_com_ruptura: f64,
+    /// Sum of valor_agora over the found orders.
+    #[serde(default)]
+    pub valor_agora: f64,
+    /// The exact sums behind the three figures above.
+    #[serde(skip)]
+    pub valores: crate::decisions::Valores,
 }
 
 impl Estatisticas {
@@ -306,11 +471,25 @@ impl Estatisticas {
             por_criticidade.insert(c.as_str().to_string(), 0);
         }
         por_criticidade.insert("ERRO".to_string(), 0);
+        let por_prazo = ruptura_engine::Prazo::ALL
+            .iter()
+            .map(|p| (p.as_str().to_string(), 0))
+            .collect();
         Self {
             total_pedidos,
             por_criticidade,
+            por_prazo,
             ..Self::default()
         }
+    }
+
+    /// Adds the exact value sums of finished orders (SPEC 8.3) and refreshes the rounded
+    /// figures.
+    pub fn add_valores(&mut self, v: &crate::decisions::Valores) {
+        self.valores.add(v);
+        self.valor_total = money(self.valores.total);
+        self.valor_com_ruptura = money(self.valores.com_ruptura);
+        self.valor_agora = money(self.valores.agora);
     }
 
     /// Counts one finished order.
@@ -325,6 +504,12 @@ impl Estatisticas {
             .por_criticidade
             .entry(r.criticidade().to_string())
             .or_default() += 1;
+        if let Resultado::Analisado(p) = r {
+            *self
+                .por_prazo
+                .entry(p.resumo.prazo.as_str().to_string())
+                .or_default() += 1;
+        }
     }
 
     /// Records the elapsed time.

@@ -33,6 +33,8 @@ pub enum Command {
     Execucoes(commands::runs::ExecucoesOpts),
     /// What changed between two recorded runs, and why.
     Mudancas(commands::runs::MudancasOpts),
+    /// The products that block orders (SPEC 8.4): what to produce first.
+    Produtos(Box<commands::produtos::ProdutosOpts>),
     /// Create or update Ruptura's tables.
     Migrate(commands::migrate::MigrateOpts),
     /// Take analysis batches from Redis (jobs of `serve --queue redis`).
@@ -75,6 +77,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Execucoes(opts) => commands::runs::execucoes(opts).await,
         Command::Mudancas(opts) => commands::runs::mudancas(opts).await,
         Command::Migrate(opts) => commands::migrate::run(opts).await,
+        Command::Produtos(opts) => commands::produtos::run(*opts).await,
         Command::Worker(opts) => commands::worker::run(*opts).await,
     }
 }

@@ -71,6 +71,18 @@ pub struct AnalysisArgs {
     /// Batches analysed at once.
     #[arg(long = "max-workers", env = "MAX_WORKERS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub max_workers: u32,
+    /// Least value (R$) that can ship now for a partial shipment to be suggested.
+    #[arg(long = "parcial-minimo-valor", env = "PARCIAL_MINIMO_VALOR", default_value = "0", value_parser = non_negative)]
+    pub partial_min_value: Decimal,
+    /// Least share of the order's value (%) that can ship now for a partial shipment to be
+    /// suggested.
+    #[arg(long = "parcial-minimo-pct", env = "PARCIAL_MINIMO_PCT", default_value = "0", value_parser = non_negative)]
+    pub partial_min_pct: Decimal,
+}
+
+/// A decimal number >= 0 (`1234.56` or `1234,56`).
+pub fn non_negative(s: &str) -> Result<Decimal, String> {
+    ruptura_app::settings::parse_minimum(s).map_err(|e| e.to_string())
 }
 
 impl AnalysisArgs {
@@ -94,6 +106,8 @@ impl AnalysisArgs {
             criticality,
             batch_size: self.batch_size as usize,
             max_workers: self.max_workers as usize,
+            partial_min_value: self.partial_min_value,
+            partial_min_pct: self.partial_min_pct,
         })
     }
 }

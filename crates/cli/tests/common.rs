@@ -21,6 +21,8 @@ pub fn ruptura() -> Command {
         "EXECUCOES_MANTIDAS",
         "ANALISE_AGENDADA",
         "ANALISE_AGENDADA_MODO",
+        "PARCIAL_MINIMO_VALOR",
+        "PARCIAL_MINIMO_PCT",
     ] {
         cmd.env_remove(var);
     }

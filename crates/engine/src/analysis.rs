@@ -8,6 +8,7 @@ use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
 use crate::criticality::Criticality;
+use crate::decision::{Prazo, Sugestao};
 use crate::groups::ProductGroups;
 use crate::params::{round_half_away, Mode, Params};
 use crate::projection::{DayFlow, Projection};
@@ -31,6 +32,9 @@ pub struct LineResult {
     pub estoque_atual: Decimal,
     /// Minimum projected balance over D0..=D_H as this order saw it (`estoque_min_d7`).
     pub menor_estoque: Decimal,
+    /// The group's window minimum before any allocation (the same as `menor_estoque` in
+    /// independent mode; SPEC 8.4 reports this one).
+    pub menor_estoque_inicial: Decimal,
     /// Quantity of the line that the window covers.
     pub disponivel: Decimal,
     /// q - disponivel; the line is short when this is positive.
@@ -81,6 +85,21 @@ pub struct Summary {
     pub percentual_itens_disponiveis: Decimal,
     pub criticidade: Criticality,
     pub disponibilidade_total: TotalAvailability,
+    /// The earliest ship date of the order's lines (SPEC 8.2).
+    pub expedicao: Option<NaiveDate>,
+    /// When the whole order can ship: today + lead time when no line is short, else the total
+    /// availability date (`None`: no forecast).
+    pub data_pronto: Option<NaiveDate>,
+    pub prazo: Prazo,
+    /// max(0, data_pronto - expedicao) in days, when both are known.
+    pub dias_atraso: Option<i64>,
+    /// Sum of disponivel x price over the lines, exact (SPEC 8.3).
+    pub valor_agora: Decimal,
+    /// valor_agora / valor_total_pedido x 100, exact (0 when the total is 0).
+    pub percentual_valor_agora: Decimal,
+    /// Lines with disponivel > 0.
+    pub itens_agora: usize,
+    pub sugestao: Sugestao,
 }
 
 /// The analysis of one order that has open lines.
@@ -260,7 +279,32 @@ impl Analyzer {
                 .map(|n| (n.to_string(), self.analyze_order(n)))
                 .collect(),
             Mode::Sequential => self.allocate(&distinct),
+            Mode::Priority => {
+                let mut all = self.allocate_all();
+                distinct
+                    .into_iter()
+                    .map(|n| {
+                        let outcome = all
+                            .remove(n)
+                            .map_or(OrderOutcome::NotFound, OrderOutcome::Found);
+                        (n.to_string(), outcome)
+                    })
+                    .collect()
+            }
         }
+    }
+
+    /// Priority mode's allocation: sequential mode over every order of the analyzer (the whole
+    /// active book when the snapshot holds it, SPEC 8.1), keyed by order number.
+    pub fn allocate_all(&self) -> HashMap<String, OrderResult> {
+        let all = self.order_numbers();
+        self.allocate(&all)
+            .into_iter()
+            .filter_map(|(n, o)| match o {
+                OrderOutcome::Found(r) => Some((n, r)),
+                OrderOutcome::NotFound => None,
+            })
+            .collect()
     }
 
     /// Sequential mode: ranks the orders and analyses them in that order on live projections,
@@ -384,6 +428,7 @@ impl Analyzer {
                 grupo: self.group_keys[g as usize].clone(),
                 estoque_atual: proj.stock(),
                 menor_estoque: menor,
+                menor_estoque_inicial: self.projections[g as usize].window_min(),
                 disponivel,
                 ruptura_qtd,
                 dia_cobertura,
@@ -393,7 +438,8 @@ impl Analyzer {
                 projecao,
             });
         }
-        let summary = summarize(&results, p);
+        let expedicao = lines.iter().filter_map(|l| l.expedicao).min();
+        let summary = summarize(&results, expedicao, p);
         let num_pedido = lines
             .first()
             .map(|l| l.num_pedido.clone())
@@ -417,7 +463,7 @@ struct Hold {
     dia_cobertura: Option<u32>,
 }
 
-fn summarize(lines: &[LineResult], params: &Params) -> Summary {
+fn summarize(lines: &[LineResult], expedicao: Option<NaiveDate>, params: &Params) -> Summary {
     let total_itens = lines.len();
     let qtd_itens_ruptura = lines.iter().filter(|l| l.is_short()).count();
     let qtd_itens_disponiveis = total_itens - qtd_itens_ruptura;
@@ -457,6 +503,50 @@ fn summarize(lines: &[LineResult], params: &Params) -> Summary {
             None => TotalAvailability::NoForecast,
         }
     };
+    let data_pronto = match disponibilidade_total {
+        TotalAvailability::Now => params
+            .today
+            .checked_add_days(Days::new(u64::from(params.lead_time_days))),
+        TotalAvailability::On(d) => Some(d),
+        TotalAvailability::NoForecast => None,
+    };
+    let prazo = match (expedicao, data_pronto) {
+        (None, _) => Prazo::SemExpedicao,
+        (Some(e), _) if e < params.today => Prazo::Vencida,
+        (Some(_), None) => Prazo::SemPrevisao,
+        (Some(e), Some(p)) if p <= e => Prazo::NoPrazo,
+        (Some(_), Some(_)) => Prazo::Atrasa,
+    };
+    let dias_atraso = match (expedicao, data_pronto) {
+        (Some(e), Some(p)) => Some((p - e).num_days().max(0)),
+        _ => None,
+    };
+    let valor_agora: Decimal = lines
+        .iter()
+        .map(|l| l.disponivel * l.preco.unwrap_or(Decimal::ZERO))
+        .sum();
+    let percentual_valor_agora = if valor_total_pedido.is_zero() {
+        Decimal::ZERO
+    } else {
+        (valor_agora * hundred)
+            .checked_div(valor_total_pedido)
+            .unwrap_or(Decimal::ZERO)
+    };
+    let itens_agora = lines
+        .iter()
+        .filter(|l| l.disponivel > Decimal::ZERO)
+        .count();
+    let sugestao = if qtd_itens_ruptura == 0 {
+        Sugestao::Enviar
+    } else if valor_agora > Decimal::ZERO
+        // The minimums compare with the figures as shown (2 places).
+        && round_half_away(valor_agora, 2) >= params.partial_min_value
+        && round_half_away(percentual_valor_agora, 2) >= params.partial_min_pct
+    {
+        Sugestao::Parcial
+    } else {
+        Sugestao::Aguardar
+    };
     Summary {
         total_itens,
         qtd_itens_ruptura,
@@ -469,6 +559,14 @@ fn summarize(lines: &[LineResult], params: &Params) -> Summary {
         percentual_itens_disponiveis,
         criticidade,
         disponibilidade_total,
+        expedicao,
+        data_pronto,
+        prazo,
+        dias_atraso,
+        valor_agora,
+        percentual_valor_agora,
+        itens_agora,
+        sugestao,
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod analysis;
 pub mod criticality;
+pub mod decision;
 pub mod groups;
 pub mod params;
 pub mod projection;
@@ -21,6 +22,7 @@ pub use analysis::{
     analyze, Analyzer, LineResult, OrderOutcome, OrderResult, Summary, TotalAvailability,
 };
 pub use criticality::{Criticality, CriticalityRule, Thresholds};
+pub use decision::{Prazo, Sugestao};
 pub use groups::ProductGroups;
 pub use params::{round_half_away, Mode, Params};
 pub use projection::Projection;

@@ -16,15 +16,28 @@ pub enum Mode {
     Independent,
     /// Orders take stock in priority order; each promise holds stock from the orders after it.
     Sequential,
+    /// The allocation of sequential mode over every order of the active book, reporting the
+    /// requested orders (SPEC 8.1): what each order gets if the whole book ships in priority
+    /// order.
+    Priority,
 }
 
 impl Mode {
-    /// The wire name (`independente`, `sequencial`).
+    /// Every mode, in the order the documentation lists them.
+    pub const ALL: [Mode; 3] = [Mode::Independent, Mode::Sequential, Mode::Priority];
+
+    /// The wire name (`independente`, `sequencial`, `prioridade`).
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Independent => "independente",
             Mode::Sequential => "sequencial",
+            Mode::Priority => "prioridade",
         }
+    }
+
+    /// Whether the analysis needs the whole active book, whatever orders are requested.
+    pub fn needs_whole_book(self) -> bool {
+        self == Mode::Priority
     }
 }
 
@@ -42,7 +55,7 @@ impl fmt::Display for UnknownMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "modo desconhecido {:?}: use \"independente\" ou \"sequencial\"",
+            "modo desconhecido {:?}: use \"independente\", \"sequencial\" ou \"prioridade\"",
             self.0
         )
     }
@@ -57,6 +70,7 @@ impl FromStr for Mode {
         match s.trim().to_ascii_lowercase().as_str() {
             "independente" | "independent" => Ok(Mode::Independent),
             "sequencial" | "sequential" => Ok(Mode::Sequential),
+            "prioridade" | "priority" => Ok(Mode::Priority),
             _ => Err(UnknownMode(s.to_string())),
         }
     }
@@ -73,10 +87,17 @@ pub struct Params {
     pub lead_time_days: u32,
     pub mode: Mode,
     pub criticality: CriticalityRule,
+    /// `PARCIAL_MINIMO_VALOR`: the least value that can ship now for a partial shipment to be
+    /// suggested (SPEC 8.3; default 0).
+    pub partial_min_value: Decimal,
+    /// `PARCIAL_MINIMO_PCT`: the least share (percent of the order's value) that can ship now for
+    /// a partial shipment to be suggested (default 0).
+    pub partial_min_pct: Decimal,
 }
 
 impl Params {
-    /// Defaults of SPEC 3.5 for a given day: horizon 7, lead time 0, independent, `monotona`.
+    /// Defaults of SPEC 3.5 for a given day: horizon 7, lead time 0, independent, `monotona`,
+    /// partial shipment minimums 0.
     pub fn new(today: NaiveDate) -> Self {
         Self {
             today,
@@ -84,7 +105,16 @@ impl Params {
             lead_time_days: 0,
             mode: Mode::Independent,
             criticality: CriticalityRule::default(),
+            partial_min_value: Decimal::ZERO,
+            partial_min_pct: Decimal::ZERO,
         }
+    }
+
+    /// The minimums of a partial shipment (`PARCIAL_MINIMO_VALOR`, `PARCIAL_MINIMO_PCT`).
+    pub fn with_partial_minimum(mut self, value: Decimal, pct: Decimal) -> Self {
+        self.partial_min_value = value;
+        self.partial_min_pct = pct;
+        self
     }
 
     pub fn with_mode(mut self, mode: Mode) -> Self {

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{Duration, NaiveDate};
 use proptest::prelude::*;
 use ruptura_engine::{
-    Analyzer, CodeLink, Criticality, DatedQty, Mode, OrderLine, OrderOutcome, Params,
-    ProductGroups, Snapshot, TotalAvailability,
+    Analyzer, CodeLink, Criticality, DatedQty, Mode, OrderLine, OrderOutcome, Params, Prazo,
+    ProductGroups, Snapshot, Sugestao, TotalAvailability,
 };
 use rust_decimal::Decimal;
 
@@ -239,6 +239,72 @@ proptest! {
         let from_seq = seq.analyze(&orders).into_iter().find(|(n, _)| *n == first).expect("ranked").1;
         let ind = Analyzer::new(s, Params::new(today())).analyze_order(&first);
         prop_assert_eq!(from_seq, ind);
+    }
+
+    /// SPEC 8.1: priority mode on any subset of the book gives each order of the subset what
+    /// sequential mode over the whole book gives it; orders outside the book stay not found.
+    #[test]
+    fn priority_on_a_subset_is_sequential_on_the_whole_book(
+        s in book(-3, 12),
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        partial in (0i64..3000, 0i64..100),
+    ) {
+        let orders = order_numbers(&s);
+        let mut subset: Vec<String> = picks.iter().map(|i| i.get(&orders).clone()).collect();
+        subset.push("NOPE".into());
+        let params = Params::new(today())
+            .with_partial_minimum(Decimal::new(partial.0, 1), Decimal::from(partial.1));
+        let whole: HashMap<String, OrderOutcome> =
+            Analyzer::new(s.clone(), params.clone().with_mode(Mode::Sequential))
+                .analyze(&orders)
+                .into_iter()
+                .collect();
+        let priority = Analyzer::new(s, params.with_mode(Mode::Priority)).analyze(&subset);
+        let asked: BTreeSet<&String> = subset.iter().collect();
+        prop_assert_eq!(priority.len(), asked.len());
+        for (num, outcome) in priority {
+            match whole.get(&num) {
+                Some(expected) => prop_assert_eq!(&outcome, expected, "{}", num),
+                None => prop_assert_eq!(outcome, OrderOutcome::NotFound),
+            }
+        }
+    }
+
+    /// SPEC 8.2 and 8.3 hold together on every order: what can ship now never exceeds the
+    /// order, the suggestion follows shortness and the minimums, and the ship-date status agrees
+    /// with the dates.
+    #[test]
+    fn decisions_agree_with_the_summary(s in book(-3, 12), min_value in 0i64..2000, min_pct in 0i64..100) {
+        let orders = order_numbers(&s);
+        let params = Params::new(today())
+            .with_mode(Mode::Sequential)
+            .with_lead_time(1)
+            .with_partial_minimum(Decimal::from(min_value), Decimal::from(min_pct));
+        for (_, outcome) in Analyzer::new(s, params).analyze(&orders) {
+            let Some(r) = outcome.found() else { continue };
+            let m = &r.summary;
+            prop_assert!(m.valor_agora >= Decimal::ZERO && m.valor_agora <= m.valor_total_pedido);
+            prop_assert!(m.percentual_valor_agora <= Decimal::ONE_HUNDRED);
+            prop_assert!(m.itens_agora <= m.total_itens);
+            prop_assert_eq!(m.sugestao == Sugestao::Enviar, r.is_ok());
+            if m.sugestao == Sugestao::Parcial {
+                prop_assert!(m.valor_agora > Decimal::ZERO);
+                prop_assert!(m.valor_agora.round_dp(2) >= Decimal::from(min_value));
+            }
+            if r.is_ok() {
+                prop_assert_eq!(m.valor_agora, m.valor_total_pedido);
+                prop_assert_eq!(m.data_pronto, Some(today() + Duration::days(1)));
+            }
+            match (m.expedicao, m.data_pronto) {
+                (None, _) => prop_assert_eq!(m.prazo, Prazo::SemExpedicao),
+                (Some(e), _) if e < today() => prop_assert_eq!(m.prazo, Prazo::Vencida),
+                (Some(_), None) => prop_assert_eq!(m.prazo, Prazo::SemPrevisao),
+                (Some(e), Some(p)) => {
+                    prop_assert_eq!(m.prazo, if p <= e { Prazo::NoPrazo } else { Prazo::Atrasa });
+                    prop_assert_eq!(m.dias_atraso, Some((p - e).num_days().max(0)));
+                }
+            }
+        }
     }
 
     #[test]

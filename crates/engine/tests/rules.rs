@@ -4,8 +4,8 @@ mod common;
 
 use common::{date, dec, Book};
 use ruptura_engine::{
-    Analyzer, Criticality, CriticalityRule, Mode, OrderOutcome, OrderResult, Params,
-    TotalAvailability,
+    Analyzer, Criticality, CriticalityRule, Mode, OrderOutcome, OrderResult, Params, Prazo,
+    Sugestao, TotalAvailability,
 };
 
 const TODAY: &str = "2026-03-02";
@@ -383,4 +383,107 @@ fn short_line_carries_its_projection_over_the_horizon() {
     assert_eq!(proj.len(), 8);
     assert_eq!(proj[0], dec("10"));
     assert_eq!(proj[2], dec("5"));
+}
+
+#[test]
+fn priority_mode_allocates_over_the_whole_book_8_1() {
+    // P1 ships first and takes 60 of 100; P2 (asked alone) gets what is left after P1.
+    let book = || {
+        Book::new(TODAY)
+            .stock("A", "100")
+            .prod("A", 6, "100")
+            .order("P1", |o| o.shipping(1).line("A", "60"))
+            .order("P2", |o| o.shipping(2).line("A", "50"))
+    };
+    let priority = run(
+        book(),
+        Params::new(date(TODAY)).with_mode(Mode::Priority),
+        &["P2", "NOPE"],
+    );
+    let p2 = priority[0].1.found().unwrap();
+    assert_eq!(p2.lines[0].ruptura_qtd, dec("10"));
+    assert_eq!(p2.lines[0].menor_estoque, dec("40"));
+    // Before any allocation the window minimum was 100 (what 8.4 reports).
+    assert_eq!(p2.lines[0].menor_estoque_inicial, dec("100"));
+    assert_eq!(priority[1].1, OrderOutcome::NotFound);
+    // Sequential mode allocates among the requested orders only: P2 alone is covered.
+    let sequential = run(
+        book(),
+        Params::new(date(TODAY)).with_mode(Mode::Sequential),
+        &["P2"],
+    );
+    assert!(sequential[0].1.found().unwrap().is_ok());
+}
+
+#[test]
+fn ship_date_status_and_days_late_8_2() {
+    let params = Params::new(date(TODAY)).with_lead_time(1);
+    let book = Book::new(TODAY)
+        .stock("A", "100")
+        .prod("A", 4, "30")
+        .order("NOPRAZO", |o| o.shipping(5).line("A", "10"))
+        .order("ATRASA", |o| o.shipping(2).line("A", "120"))
+        .order("VENCIDA", |o| o.shipping(-3).line("A", "10"))
+        .order("SEMPREV", |o| o.shipping(6).line("A", "500"))
+        .order("SEMDATA", |o| o.line("A", "10"));
+    let a = Analyzer::new(book.build(), params);
+    let get = |n: &str| a.analyze_order(n).found().unwrap().summary.clone();
+    let s = get("NOPRAZO");
+    assert_eq!(
+        (s.prazo, s.dias_atraso, s.data_pronto),
+        (Prazo::NoPrazo, Some(0), Some(date("2026-03-03")))
+    );
+    assert_eq!(s.expedicao, Some(date("2026-03-07")));
+    let s = get("ATRASA");
+    assert_eq!(
+        (s.prazo, s.dias_atraso, s.data_pronto),
+        (Prazo::Atrasa, Some(3), Some(date("2026-03-07")))
+    );
+    let s = get("VENCIDA");
+    assert_eq!((s.prazo, s.dias_atraso), (Prazo::Vencida, Some(4)));
+    let s = get("SEMPREV");
+    assert_eq!(
+        (s.prazo, s.dias_atraso, s.data_pronto),
+        (Prazo::SemPrevisao, None, None)
+    );
+    let s = get("SEMDATA");
+    assert_eq!((s.prazo, s.dias_atraso), (Prazo::SemExpedicao, None));
+}
+
+#[test]
+fn partial_shipment_value_and_suggestion_8_3() {
+    let book = || {
+        Book::new(TODAY)
+            .stock("A", "100")
+            .stock("B", "8")
+            .order("P1", |o| {
+                o.priced("A", "100", Some("10.00"))
+                    .priced("B", "20", Some("5.00"))
+                    .priced("C", "3", Some("1.00"))
+            })
+            .order("OK", |o| o.priced("A", "1", Some("2.00")))
+            .order("NADA", |o| o.priced("C", "1", Some("2.00")))
+    };
+    let r = one(book(), "P1");
+    let s = &r.summary;
+    assert_eq!(s.valor_agora, dec("1040.00"));
+    assert_eq!(s.percentual_valor_agora.round_dp(2), dec("94.29"));
+    assert_eq!(s.itens_agora, 2);
+    assert_eq!(s.sugestao, Sugestao::Parcial);
+    assert_eq!(r.lines[1].disponivel, dec("8"));
+    assert_eq!(one(book(), "OK").summary.sugestao, Sugestao::Enviar);
+    assert_eq!(one(book(), "NADA").summary.sugestao, Sugestao::Aguardar);
+    // The minimums: 1040.00 (94.29%) is enough for 1040 and 94.29%, not for more.
+    let with = |value: &str, pct: &str| {
+        let params = Params::new(date(TODAY)).with_partial_minimum(dec(value), dec(pct));
+        Analyzer::new(book().build(), params)
+            .analyze_order("P1")
+            .found()
+            .unwrap()
+            .summary
+            .sugestao
+    };
+    assert_eq!(with("1040", "94.29"), Sugestao::Parcial);
+    assert_eq!(with("1040.01", "0"), Sugestao::Aguardar);
+    assert_eq!(with("0", "94.3"), Sugestao::Aguardar);
 }

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use futures::stream::BoxStream;
 use ruptura_app::runs::{Recorded as RunRecorded, RunLog};
 use ruptura_app::wire::{Estatisticas, Resultado};
-use ruptura_app::{Batch, Observer, RunOptions};
+use ruptura_app::{Batch, Decisoes, Observer, RunOptions};
 use ruptura_engine::Params;
 use ruptura_store::{Selection, Store};
 use serde::Serialize;
@@ -73,6 +73,13 @@ pub struct JobStatus {
     pub pedidos_com_ruptura: usize,
     /// Orders per criticality so far.
     pub por_criticidade: std::collections::BTreeMap<String, usize>,
+    /// Found orders per ship-date status so far (SPEC 8.2; every status as a key).
+    pub por_prazo: std::collections::BTreeMap<String, usize>,
+    /// Sums over the found orders so far (SPEC 8.3): exact, rounded once.
+    pub valor_total: f64,
+    pub valor_com_ruptura: f64,
+    pub valor_agora: f64,
+    #[schema(value_type = ruptura_app::wire::Modo)]
     pub modo: String,
     pub data_base: NaiveDate,
     /// Why the job failed, when it did; or, for a finished whole-book job, why it was not
@@ -135,6 +142,11 @@ pub trait JobQueue: Send + Sync {
                 .collect()
         }))
     }
+    /// The state of a job and the figures of SPEC 8.3 and 8.4 over the orders finished so far.
+    async fn decisions(
+        &self,
+        id: &str,
+    ) -> Result<Option<(JobStatus, Estatisticas, Decisoes)>, ApiError>;
     /// The events after event id `after`, then the live ones, ending after the final event.
     async fn events(
         &self,
@@ -177,6 +189,8 @@ enum Recorded {
 struct LocalJobState {
     estado: JobState,
     stats: Estatisticas,
+    /// Exact totals and products of the batches finished so far.
+    decisoes: Decisoes,
     /// Results in completion order; `slot_of[i]` is the position of job order i, once finished.
     results: Vec<Resultado>,
     slot_of: HashMap<String, usize>,
@@ -214,6 +228,10 @@ impl LocalJob {
             pedidos_ok: st.stats.pedidos_ok,
             pedidos_com_ruptura: st.stats.pedidos_com_ruptura,
             por_criticidade: st.stats.por_criticidade.clone(),
+            por_prazo: st.stats.por_prazo.clone(),
+            valor_total: st.stats.valor_total,
+            valor_com_ruptura: st.stats.valor_com_ruptura,
+            valor_agora: st.stats.valor_agora,
             modo: self.params.mode.as_str().to_string(),
             data_base: self.params.today,
             mensagem: st.message.clone(),
@@ -275,6 +293,11 @@ impl Observer for JobRecorder {
                 st.slot_of.insert(r.num_pedido().to_string(), slot);
                 st.results.push(r);
             }
+            st.stats.add_valores(&batch.valores);
+            st.decisoes.merge(Decisoes {
+                valores: batch.valores,
+                produtos: batch.produtos,
+            });
             st.batches_done += 1;
             let s = &st.stats;
             Recorded::Lote {
@@ -369,6 +392,7 @@ impl JobQueue for LocalQueue {
             state: Mutex::new(LocalJobState {
                 estado: JobState::EmAndamento,
                 stats: Estatisticas::new(spec.orders.len()),
+                decisoes: Decisoes::default(),
                 results: Vec::with_capacity(spec.orders.len()),
                 slot_of: HashMap::with_capacity(spec.orders.len()),
                 events: Vec::new(),
@@ -449,6 +473,17 @@ impl JobQueue for LocalQueue {
 
     async fn status(&self, id: &str) -> Result<Option<JobStatus>, ApiError> {
         Ok(self.get(id).map(|j| j.status()))
+    }
+
+    async fn decisions(
+        &self,
+        id: &str,
+    ) -> Result<Option<(JobStatus, Estatisticas, Decisoes)>, ApiError> {
+        Ok(self.get(id).map(|job| {
+            let status = job.status();
+            let st = job.lock();
+            (status, st.stats.clone(), st.decisoes.clone())
+        }))
     }
 
     async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, ApiError> {

@@ -117,7 +117,7 @@ impl AppState {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    use routes::{analysis, jobs, runs, system};
+    use routes::{analysis, jobs, produtos, runs, system};
     let timeout =
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout);
 
@@ -148,6 +148,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ruptura/jobs/{id}/resultados", get(jobs::resultados))
         .route("/api/ruptura/execucoes", get(runs::execucoes))
         .route("/api/ruptura/mudancas", get(runs::mudancas))
+        .route("/api/ruptura/jobs/{id}/produtos", get(produtos::produtos_do_job))
+        .route("/api/ruptura/produtos", post(produtos::produtos))
         .merge(web::api_routes())
         .merge(openapi::routes())
         .layer(timeout)

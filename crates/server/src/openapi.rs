@@ -19,6 +19,8 @@ use crate::AppState;
         crate::routes::jobs::eventos,
         crate::routes::runs::execucoes,
         crate::routes::runs::mudancas,
+        crate::routes::produtos::produtos,
+        crate::routes::produtos::produtos_do_job,
         crate::routes::system::health,
         crate::auth::open_session,
         crate::auth::close_session,

@@ -5,8 +5,10 @@ use std::collections::HashSet;
 
 use axum::body::Bytes;
 use chrono::NaiveDate;
+use ruptura_app::wire::Modo;
 use ruptura_app::Settings;
-use ruptura_engine::Mode;
+use ruptura_engine::{Mode, Params};
+use rust_decimal::Decimal;
 use ruptura_store::OrderFilter;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -25,8 +27,13 @@ pub struct LoteRequest {
     pub max_workers: Option<u32>,
     /// Reference date D0, YYYY-MM-DD (default: today in `RUPTURA_TZ`).
     pub data_base: Option<String>,
-    /// `independente` (default) or `sequencial`.
-    pub modo: Option<String>,
+    /// `independente` (default), `sequencial` or `prioridade`.
+    pub modo: Option<Modo>,
+    /// Least value (R$) that can ship now for `sugestao = parcial` (default
+    /// `PARCIAL_MINIMO_VALOR`).
+    pub parcial_minimo_valor: Option<f64>,
+    /// Least percent of the order's value that can ship now (default `PARCIAL_MINIMO_PCT`).
+    pub parcial_minimo_pct: Option<f64>,
 }
 
 /// Filters of the order book.
@@ -50,7 +57,9 @@ pub struct JobRequest {
     pub tamanho_lote: Option<u32>,
     pub max_workers: Option<u32>,
     pub data_base: Option<String>,
-    pub modo: Option<String>,
+    pub modo: Option<Modo>,
+    pub parcial_minimo_valor: Option<f64>,
+    pub parcial_minimo_pct: Option<f64>,
 }
 
 /// What an analysis request asks for, checked.
@@ -63,6 +72,22 @@ pub struct AnalysisRequest {
     pub max_workers: usize,
     pub data_base: Option<NaiveDate>,
     pub mode: Mode,
+    /// `parcial_minimo_valor`, when given.
+    pub partial_min_value: Option<Decimal>,
+    /// `parcial_minimo_pct`, when given.
+    pub partial_min_pct: Option<Decimal>,
+}
+
+impl AnalysisRequest {
+    /// The engine parameters: the settings, overridden by what the request names.
+    pub fn params(&self, settings: &Settings) -> Params {
+        let p = settings.params(self.data_base, self.mode);
+        let (value, pct) = (p.partial_min_value, p.partial_min_pct);
+        p.with_partial_minimum(
+            self.partial_min_value.unwrap_or(value),
+            self.partial_min_pct.unwrap_or(pct),
+        )
+    }
 }
 
 /// Which order sources a route accepts.
@@ -130,8 +155,14 @@ pub fn parse(
     let mode = match obj.get("modo") {
         None | Some(Value::Null) => Mode::Independent,
         Some(Value::String(s)) => s.parse::<Mode>().map_err(|e| bad(e.to_string()))?,
-        Some(_) => return Err(bad("\"modo\" deve ser \"independente\" ou \"sequencial\"")),
+        Some(_) => {
+            return Err(bad(
+                "\"modo\" deve ser \"independente\", \"sequencial\" ou \"prioridade\"",
+            ))
+        }
     };
+    let partial_min_value = minimum(&obj, "parcial_minimo_valor")?;
+    let partial_min_pct = minimum(&obj, "parcial_minimo_pct")?;
     Ok(AnalysisRequest {
         orders,
         filter,
@@ -139,7 +170,26 @@ pub fn parse(
         max_workers,
         data_base,
         mode,
+        partial_min_value,
+        partial_min_pct,
     })
+}
+
+/// A partial-shipment minimum: a number (or numeric text) >= 0.
+fn minimum(obj: &Map<String, Value>, name: &str) -> Result<Option<Decimal>, ApiError> {
+    let text = match obj.get(name) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => {
+            return Err(bad(format!(
+                "\"{name}\" deve ser um número maior ou igual a 0, não {v}"
+            )))
+        }
+    };
+    ruptura_app::settings::parse_minimum(&text)
+        .map(Some)
+        .map_err(|e| bad(format!("\"{name}\": {e}")))
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, ApiError> {
@@ -275,12 +325,32 @@ mod tests {
             r#"{"pedidos": ["a"], "max_workers": 2.5}"#,
             r#"{"pedidos": ["a"], "data_base": "2026-02-31"}"#,
             r#"{"pedidos": ["a"], "modo": "turbo"}"#,
+            r#"{"pedidos": ["a"], "modo": 1}"#,
+            r#"{"pedidos": ["a"], "parcial_minimo_valor": -1}"#,
+            r#"{"pedidos": ["a"], "parcial_minimo_pct": "muito"}"#,
+            r#"{"pedidos": ["a"], "parcial_minimo_pct": [50]}"#,
         ] {
             assert!(
                 matches!(p(body, Source::Orders), Err(ApiError::BadRequest(_))),
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn takes_priority_mode_and_minimums() {
+        let r = p(
+            r#"{"pedidos": ["a"], "modo": "prioridade", "parcial_minimo_valor": 150.5, "parcial_minimo_pct": "12,5"}"#,
+            Source::Orders,
+        )
+        .unwrap();
+        assert_eq!(r.mode, Mode::Priority);
+        let params = r.params(&Settings::default());
+        assert_eq!(params.partial_min_value, Decimal::new(1505, 1));
+        assert_eq!(params.partial_min_pct, Decimal::new(125, 1));
+        let r = p(r#"{"pedidos": ["a"]}"#, Source::Orders).unwrap();
+        assert_eq!(r.mode, Mode::Independent);
+        assert_eq!(r.params(&Settings::default()).partial_min_pct, Decimal::ZERO);
     }
 
     #[test]

@@ -28,6 +28,28 @@ pub fn vectors_dir() -> PathBuf {
     dir
 }
 
+/// `../shared/vectors-decisoes` (SPEC 8); panics with a clear message when it is missing.
+pub fn decisions_dir() -> PathBuf {
+    let dir = shared_dir().join("vectors-decisoes");
+    assert!(
+        dir.is_dir(),
+        "decision vectors not found at {} (set RUPTURA_SHARED)",
+        dir.display()
+    );
+    dir
+}
+
+/// The scenario folders (with an expected.json) under `dir`, sorted.
+fn scenarios_in(dir: &Path) -> Vec<Scenario> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read vectors")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("expected.json").is_file())
+        .collect();
+    dirs.sort();
+    dirs.iter().map(|d| Scenario::load(d)).collect()
+}
+
 /// One golden scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -85,13 +107,58 @@ impl Scenario {
 
     /// Every scenario, sorted by name.
     pub fn all() -> Vec<Scenario> {
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(vectors_dir())
-            .expect("read vectors")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.join("expected.json").is_file())
-            .collect();
-        dirs.sort();
-        dirs.iter().map(|d| Scenario::load(d)).collect()
+        scenarios_in(&vectors_dir())
+    }
+
+    /// Every scenario of `../shared/vectors-decisoes` (SPEC 8), sorted by name.
+    pub fn all_decisions() -> Vec<Scenario> {
+        scenarios_in(&decisions_dir())
+    }
+
+    /// `params.pedidos`: the orders the scenario asks for (none: the whole book).
+    pub fn pedidos(&self) -> Option<Vec<String>> {
+        self.params.get("pedidos")?.as_array().map(|a| {
+            a.iter()
+                .map(|v| v.as_str().expect("pedidos: text").to_string())
+                .collect()
+        })
+    }
+
+    /// A partial-shipment minimum of `params.json` (`parcial_min_valor`, `parcial_min_pct`) as
+    /// text, when set.
+    pub fn param_minimum(&self, key: &str) -> Option<String> {
+        self.params.get(key).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    }
+
+    /// Compares the parts of a decision document (`resultados`, `estatisticas`, `produtos`)
+    /// that `actual` holds with `expected.json`: every expected field (numbers within their
+    /// tolerance), exactly the expected orders, and the products in the expected order.
+    pub fn check_document(&self, actual: &Value, diffs: &mut Vec<String>) {
+        let expected = self.expected.as_object().expect("expected.json: object");
+        for (part, exp) in expected {
+            let Some(got) = actual.get(part) else {
+                continue;
+            };
+            compare(&format!("{}:{part}", self.name), part, exp, got, diffs);
+            if part == "resultados" {
+                let keys = |v: &Value| -> BTreeSet<String> {
+                    v.as_object()
+                        .map(|o| o.keys().cloned().collect())
+                        .unwrap_or_default()
+                };
+                if keys(exp) != keys(got) {
+                    diffs.push(format!(
+                        "{}: orders {:?}, expected {:?}",
+                        self.name,
+                        keys(got),
+                        keys(exp)
+                    ));
+                }
+            }
+        }
     }
 
     pub fn param_str(&self, key: &str) -> &str {
@@ -143,7 +210,8 @@ impl Scenario {
 /// Quantities compare to 0.001, money and percentages to 0.01 (SPEC 7).
 fn tolerance(field: &str) -> f64 {
     match field {
-        "qtd_saldo" | "estoque_atual" | "estoque_min_d7" | "ruptura_qtd" | "qtd_producao" => {
+        "qtd_saldo" | "estoque_atual" | "estoque_min_d7" | "ruptura_qtd" | "qtd_producao"
+        | "qtd_agora" | "qtd_falta" | "menor_estoque" => {
             0.0005 + 1e-9
         }
         _ => 0.005 + 1e-9,
@@ -261,6 +329,21 @@ mod tests {
             "127.0.0.1:5432"
         );
         assert_eq!(host_port("postgres://u:p@h:1/db"), "h:1");
+    }
+
+    #[test]
+    fn every_decision_scenario_loads() {
+        let all = Scenario::all_decisions();
+        assert!(all.len() >= 4, "found {}", all.len());
+        assert!(all.iter().any(|s| s.pedidos().is_some()));
+        let mut diffs = Vec::new();
+        let s = &all[0];
+        s.check_document(&s.expected, &mut diffs);
+        assert!(diffs.is_empty(), "{diffs:?}");
+        let mut wrong = s.expected.clone();
+        wrong["estatisticas"]["valor_total"] = serde_json::json!(-1.0);
+        s.check_document(&wrong, &mut diffs);
+        assert_eq!(diffs.len(), 1, "{diffs:?}");
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //! | `{p}job:{id}:lotes_feitos` | set | indexes of the batches counted |
 //! | `{p}job:{id}:eventos` | list | the job's events, in order; position `n` has event id `eventos_base + n + 1` |
 //! | `{p}job:{id}:tentativas` | hash | batch index -> attempts started; `erro:{index}` -> last error |
+//! | `{p}job:{id}:decisoes` | hash | batch index -> the batch's products that block orders (SPEC 8.4), exact, as JSON |
+//!
+//! The job hash also holds `c:{CRITICIDADE}` and `p:{prazo}` counts and, per batch, `v:{index}`:
+//! its exact value totals (`total|com_ruptura|agora`), summed with decimals when read.
 //!
 //! Every `job:{id}*` key carries the job TTL, refreshed as the job progresses.
 
@@ -70,8 +74,12 @@ impl Keys {
         format!("{}job:{id}:tentativas", self.prefix)
     }
 
+    pub fn decisions(&self, id: &str) -> String {
+        format!("{}job:{id}:decisoes", self.prefix)
+    }
+
     /// Every key of one job (they share its TTL).
-    pub fn job_keys(&self, id: &str) -> [String; 6] {
+    pub fn job_keys(&self, id: &str) -> [String; 7] {
         [
             self.job(id),
             self.orders(id),
@@ -79,6 +87,7 @@ impl Keys {
             self.done(id),
             self.events(id),
             self.attempts(id),
+            self.decisions(id),
         ]
     }
 }
@@ -93,6 +102,6 @@ mod tests {
         assert_eq!(k.stream(), "ruptura:lotes");
         assert_eq!(k.job("j1"), "ruptura:job:j1");
         assert_eq!(k.results("j1"), "ruptura:job:j1:resultados");
-        assert_eq!(k.job_keys("j1").len(), 6);
+        assert_eq!(k.job_keys("j1").len(), 7);
     }
 }

@@ -16,13 +16,18 @@ pub struct ParamsDto {
     pub data_base: NaiveDate,
     pub horizonte_dias: u32,
     pub lead_time_dias: u32,
-    /// `independente` or `sequencial`.
+    /// `independente`, `sequencial` or `prioridade`.
     pub modo: String,
     /// `monotona` or `original`.
     pub regra: String,
     /// The thresholds of `monotona`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limiares: Option<LimiaresDto>,
+    /// `PARCIAL_MINIMO_VALOR` and `PARCIAL_MINIMO_PCT` as decimal strings (exact); absent: 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parcial_minimo_valor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parcial_minimo_pct: Option<String>,
 }
 
 /// Thresholds of the `monotona` rule; percentages as decimal strings (exact).
@@ -56,6 +61,9 @@ impl From<&Params> for ParamsDto {
             modo: p.mode.as_str().to_string(),
             regra: p.criticality.name().to_string(),
             limiares,
+            parcial_minimo_valor: (!p.partial_min_value.is_zero())
+                .then(|| p.partial_min_value.to_string()),
+            parcial_minimo_pct: (!p.partial_min_pct.is_zero()).then(|| p.partial_min_pct.to_string()),
         }
     }
 }
@@ -84,11 +92,21 @@ impl TryFrom<&ParamsDto> for Params {
             }),
             (other, _) => other,
         };
+        let minimum = |s: &Option<String>| match s {
+            None => Ok(Decimal::ZERO),
+            Some(s) => s
+                .parse::<Decimal>()
+                .map_err(|_| format!("mínimo de envio parcial inválido {s:?}")),
+        };
         Ok(Params::new(d.data_base)
             .with_horizon(d.horizonte_dias)
             .with_lead_time(d.lead_time_dias)
             .with_mode(mode)
-            .with_criticality(criticality))
+            .with_criticality(criticality)
+            .with_partial_minimum(
+                minimum(&d.parcial_minimo_valor)?,
+                minimum(&d.parcial_minimo_pct)?,
+            ))
     }
 }
 
@@ -199,8 +217,8 @@ pub struct BatchCounts {
     pub erros: usize,
     pub pedidos_ok: usize,
     pub pedidos_com_ruptura: usize,
-    /// Non-zero counts per criticality label.
-    pub por_criticidade: BTreeMap<String, usize>,
+    /// Non-zero counts by job hash field: `c:{criticality}` and `p:{prazo}`.
+    pub por_campo: BTreeMap<String, usize>,
 }
 
 impl BatchCounts {
@@ -214,9 +232,11 @@ impl BatchCounts {
             erros: s.erros,
             pedidos_ok: s.pedidos_ok,
             pedidos_com_ruptura: s.pedidos_com_ruptura,
-            por_criticidade: s
+            por_campo: s
                 .por_criticidade
                 .into_iter()
+                .map(|(k, n)| (format!("c:{k}"), n))
+                .chain(s.por_prazo.into_iter().map(|(k, n)| (format!("p:{k}"), n)))
                 .filter(|(_, n)| *n > 0)
                 .collect(),
         }
@@ -256,6 +276,9 @@ mod tests {
     fn params_round_trip() {
         for p in [
             Params::new(day()),
+            Params::new(day())
+                .with_mode(Mode::Priority)
+                .with_partial_minimum("150.5".parse().unwrap(), "50".parse().unwrap()),
             Params::new(day())
                 .with_mode(Mode::Sequential)
                 .with_horizon(10)

@@ -27,7 +27,9 @@ use redis::aio::ConnectionManager;
 use redis::streams::StreamRangeReply;
 use redis::{AsyncCommands, RedisError, RedisResult};
 use ruptura_app::wire::{Estatisticas, Resultado};
+use ruptura_app::{Decisoes, Produtos, Valores};
 use ruptura_engine::Mode;
+use rust_decimal::Decimal;
 use ruptura_server::error::ApiError;
 use ruptura_server::jobs::{Counts, JobCreated, JobEvent, JobSpec, JobState, JobStatus};
 use ruptura_server::JobQueue;
@@ -162,8 +164,9 @@ impl Inner {
         self.memo().get(id).is_some_and(|m| !m.finished)
     }
 
-    /// The messages that cover `batches` of a job. A sequential job is always one message with
-    /// all its orders: its allocation runs over all of them in priority order.
+    /// The messages that cover `batches` of a job. A sequential or priority job is always one
+    /// message with all its orders: its allocation runs over all of them (priority: over the
+    /// whole book) in priority order, once.
     fn messages(&self, id: &str, spec: &JobSpec, batches: &BTreeSet<usize>) -> Vec<BatchMessage> {
         let size = spec.batch_size.max(1);
         let params = serde_json::to_string(&ParamsDto::from(&spec.params)).unwrap_or_default();
@@ -171,7 +174,7 @@ impl Inner {
             return Vec::new();
         }
         match spec.params.mode {
-            Mode::Sequential => vec![BatchMessage {
+            Mode::Sequential | Mode::Priority => vec![BatchMessage {
                 job_id: id.to_string(),
                 first_batch: 0,
                 batches: spec.total_batches(),
@@ -266,12 +269,17 @@ impl Inner {
             Some("falhou") => JobState::Falhou,
             _ => JobState::EmAndamento,
         };
-        let mut por_criticidade = Estatisticas::new(0).por_criticidade;
+        let empty = Estatisticas::new(0);
+        let (mut por_criticidade, mut por_prazo) = (empty.por_criticidade, empty.por_prazo);
         for (k, v) in h {
             if let Some(label) = k.strip_prefix("c:") {
                 por_criticidade.insert(label.to_string(), v.parse().unwrap_or_default());
+            } else if let Some(label) = k.strip_prefix("p:") {
+                por_prazo.insert(label.to_string(), v.parse().unwrap_or_default());
             }
         }
+        let mut sums = Estatisticas::default();
+        sums.add_valores(&Self::valores_of(h));
         JobStatus {
             job_id: id.to_string(),
             estado,
@@ -283,6 +291,10 @@ impl Inner {
             pedidos_ok: parse(h, "pedidos_ok"),
             pedidos_com_ruptura: parse(h, "pedidos_com_ruptura"),
             por_criticidade,
+            por_prazo,
+            valor_total: sums.valor_total,
+            valor_com_ruptura: sums.valor_com_ruptura,
+            valor_agora: sums.valor_agora,
             modo: h.get("modo").cloned().unwrap_or_default(),
             data_base: h
                 .get("data_base")
@@ -290,6 +302,22 @@ impl Inner {
                 .unwrap_or_default(),
             mensagem: h.get("mensagem").cloned(),
         }
+    }
+
+    /// The exact value totals of the batches counted: the sum of the `v:{index}` fields.
+    fn valores_of(h: &HashMap<String, String>) -> Valores {
+        let mut valores = Valores::default();
+        for (_, v) in h.iter().filter(|(k, _)| k.starts_with("v:")) {
+            let parts: Vec<Decimal> = v.split('|').filter_map(|x| x.parse().ok()).collect();
+            if let [total, com_ruptura, agora] = parts[..] {
+                valores.add(&Valores {
+                    total,
+                    com_ruptura,
+                    agora,
+                });
+            }
+        }
+        valores
     }
 
     fn stats_of(h: &HashMap<String, String>) -> Estatisticas {
@@ -302,6 +330,8 @@ impl Inner {
         stats.pedidos_ok = s.pedidos_ok;
         stats.pedidos_com_ruptura = s.pedidos_com_ruptura;
         stats.por_criticidade = s.por_criticidade;
+        stats.por_prazo = s.por_prazo;
+        stats.add_valores(&Self::valores_of(h));
         stats.finish(Duration::from_millis(finished.saturating_sub(created)));
         stats
     }
@@ -473,6 +503,36 @@ impl JobQueue for RedisQueue {
             self.inner.mark_finished(id);
         }
         Ok(Some(status))
+    }
+
+    async fn decisions(
+        &self,
+        id: &str,
+    ) -> Result<Option<(JobStatus, Estatisticas, Decisoes)>, ApiError> {
+        let inner = &self.inner;
+        let (h, parts): (HashMap<String, String>, Vec<String>) = redis::pipe()
+            .hgetall(inner.keys.job(id))
+            .hvals(inner.keys.decisions(id))
+            .query_async(&mut inner.conn())
+            .await
+            .map_err(unavailable)?;
+        if h.is_empty() {
+            return Ok(None);
+        }
+        let mut decisoes = Decisoes {
+            valores: Inner::valores_of(&h),
+            produtos: Produtos::default(),
+        };
+        for part in parts {
+            let produtos: Produtos = serde_json::from_str(&part)
+                .map_err(|e| ApiError::Internal(format!("produtos ilegíveis no Redis: {e}")))?;
+            decisoes.produtos.merge(produtos);
+        }
+        Ok(Some((
+            Inner::status_of(id, &h),
+            Inner::stats_of(&h),
+            decisoes,
+        )))
     }
 
     async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, ApiError> {

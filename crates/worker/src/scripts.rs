@@ -51,10 +51,12 @@ return {n, err}
 
 /// Records one finished batch, once, and acknowledges its message.
 ///
-/// KEYS: job, resultados, lotes_feitos, eventos, stream, pedidos, tentativas, jobs.
+/// KEYS: job, resultados, lotes_feitos, eventos, stream, pedidos, tentativas, jobs, decisoes.
 /// ARGV: job id, batch index, group, message id ('' = do not acknowledge yet), ttl,
 /// the batch's orders as a JSON array, processados, erros, pedidos_ok, pedidos_com_ruptura,
-/// k, then k pairs (criticality, count), then pairs (num_pedido, RESULT JSON).
+/// k, then k pairs (job hash field, count: `c:CRITICIDADE`, `p:prazo`), then pairs
+/// (num_pedido, RESULT JSON), then the batch's exact totals (`total|com_ruptura|agora`, kept in
+/// the job hash as `v:{index}`) and its products JSON (kept in `decisoes` under the index).
 ///
 /// Only when SADD adds the batch index are the results written, the counters moved and the
 /// `lote` event appended; the run that adds the last batch also completes the job and
@@ -79,16 +81,18 @@ if redis.call('SADD', KEYS[3], ARGV[2]) == 0 then
 end
 local ncrit = tonumber(ARGV[11])
 local i = 12 + 2 * ncrit
-while i < #ARGV do
+while i < #ARGV - 2 do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
+redis.call('HSET', KEYS[1], 'v:' .. ARGV[2], ARGV[#ARGV - 1])
+redis.call('HSET', KEYS[9], ARGV[2], ARGV[#ARGV])
 redis.call('HINCRBY', KEYS[1], 'processados', ARGV[7])
 redis.call('HINCRBY', KEYS[1], 'erros', ARGV[8])
 redis.call('HINCRBY', KEYS[1], 'pedidos_ok', ARGV[9])
 redis.call('HINCRBY', KEYS[1], 'pedidos_com_ruptura', ARGV[10])
 for k = 0, ncrit - 1 do
-  redis.call('HINCRBY', KEYS[1], 'c:' .. ARGV[12 + 2 * k], ARGV[13 + 2 * k])
+  redis.call('HINCRBY', KEYS[1], ARGV[12 + 2 * k], ARGV[13 + 2 * k])
 end
 local feitos = redis.call('SCARD', KEYS[3])
 redis.call('HSET', KEYS[1], 'lotes_concluidos', feitos)
@@ -106,7 +110,7 @@ if feitos >= tonumber(h[6]) then
   redis.call('SREM', KEYS[8], ARGV[1])
   result = 2
 end
-for _, k in ipairs({1, 2, 3, 4, 6, 7}) do
+for _, k in ipairs({1, 2, 3, 4, 6, 7, 9}) do
   redis.call('EXPIRE', KEYS[k], ARGV[5])
 end
 ack()

@@ -22,7 +22,7 @@ use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply};
 use redis::{AsyncCommands, Client, RedisError, RedisResult};
 use ruptura_app::wire::Resultado;
-use ruptura_app::{AnalysisError, Batch, RunOptions};
+use ruptura_app::{AnalysisError, Batch, Decisoes, RunOptions};
 use ruptura_store::{Selection, Store};
 use tokio_util::sync::CancellationToken;
 
@@ -546,7 +546,11 @@ impl Consumer {
         let last = batches.len().saturating_sub(1);
         for (i, batch) in batches.into_iter().enumerate() {
             let ack = if i == last { id } else { "" };
-            self.commit(msg, msg.first_batch + batch.index, ack, &batch.results)
+            let decisoes = Decisoes {
+                valores: batch.valores,
+                produtos: batch.produtos,
+            };
+            self.commit(msg, msg.first_batch + batch.index, ack, &batch.results, &decisoes)
                 .await;
         }
     }
@@ -575,14 +579,22 @@ impl Consumer {
         let last = slices.len().saturating_sub(1);
         for (i, (index, results)) in slices.into_iter().enumerate() {
             let ack = if i == last { id } else { "" };
-            self.commit(msg, index, ack, &results).await;
+            self.commit(msg, index, ack, &results, &Decisoes::default())
+                .await;
         }
     }
 
     /// Runs [`scripts::COMMIT`] for one batch, retrying while Redis does not answer (it is
     /// idempotent). After shutdown it stops retrying after a few tries: the message stays
     /// pending and another worker redoes it.
-    async fn commit(&mut self, msg: &BatchMessage, index: usize, ack: &str, results: &[Resultado]) {
+    async fn commit(
+        &mut self,
+        msg: &BatchMessage,
+        index: usize,
+        ack: &str,
+        results: &[Resultado],
+        decisoes: &Decisoes,
+    ) {
         let mut backoff = Backoff::default();
         let mut tries = 0;
         loop {
@@ -594,6 +606,7 @@ impl Consumer {
                 index,
                 ack,
                 results,
+                decisoes,
             )
             .await;
             match outcome {
@@ -657,6 +670,7 @@ pub async fn record_batch<C: redis::aio::ConnectionLike + Send>(
     index: usize,
     ack: &str,
     results: &[Resultado],
+    decisoes: &Decisoes,
 ) -> RedisResult<i64> {
     let counts = BatchCounts::of(results);
     let orders: Vec<&str> = results.iter().map(Resultado::num_pedido).collect();
@@ -670,6 +684,7 @@ pub async fn record_batch<C: redis::aio::ConnectionLike + Send>(
         .key(keys.orders(job_id))
         .key(keys.attempts(job_id))
         .key(keys.jobs())
+        .key(keys.decisions(job_id))
         .arg(job_id)
         .arg(index)
         .arg(GROUP)
@@ -680,9 +695,9 @@ pub async fn record_batch<C: redis::aio::ConnectionLike + Send>(
         .arg(counts.erros)
         .arg(counts.pedidos_ok)
         .arg(counts.pedidos_com_ruptura)
-        .arg(counts.por_criticidade.len());
-    for (label, n) in &counts.por_criticidade {
-        inv.arg(label).arg(*n);
+        .arg(counts.por_campo.len());
+    for (field, n) in &counts.por_campo {
+        inv.arg(field).arg(*n);
     }
     for r in results {
         let json = serde_json::to_string(r).unwrap_or_else(|e| {
@@ -694,5 +709,8 @@ pub async fn record_batch<C: redis::aio::ConnectionLike + Send>(
         });
         inv.arg(r.num_pedido()).arg(json);
     }
+    let v = &decisoes.valores;
+    inv.arg(format!("{}|{}|{}", v.total, v.com_ruptura, v.agora))
+        .arg(serde_json::to_string(&decisoes.produtos).unwrap_or_else(|_| "{}".into()));
     inv.invoke_async(conn).await
 }

@@ -119,6 +119,8 @@ pub fn parametros(params: &Params) -> String {
         "lead_time_dias": params.lead_time_days,
         "criticidade_regra": params.criticality.name(),
         "limiares": limiares,
+        "parcial_minimo_valor": params.partial_min_value.normalize().to_string(),
+        "parcial_minimo_pct": params.partial_min_pct.normalize().to_string(),
     })
     .to_string()
 }

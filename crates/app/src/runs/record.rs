@@ -299,7 +299,7 @@ impl<'a> Recording<'a> {
             pedido_ok: p.pedido_ok,
             total: p.resumo.data_disponibilidade_total.clone(),
             valor_com_ruptura: cents_f(p.resumo.valor_com_ruptura),
-            prazo: None,
+            prazo: Some(p.resumo.prazo.as_str().to_string()),
             grupos,
         });
     }

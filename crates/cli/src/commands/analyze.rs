@@ -35,7 +35,8 @@ pub struct AnalyzeOpts {
     /// Only these orders (comma-separated); default: the whole order book.
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub pedidos: Option<Vec<String>>,
-    /// independente (each order on its own) or sequencial (allocation in priority order).
+    /// independente (each order on its own), sequencial (allocation in priority order among the
+    /// orders analysed) or prioridade (allocation over the whole book; the orders asked).
     #[arg(long, default_value = "independente", value_parser = parse_mode)]
     pub modo: Mode,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -65,11 +66,11 @@ pub struct AnalyzeOpts {
     pub runs: RunArgs,
 }
 
-fn parse_day(s: &str) -> Result<NaiveDate, String> {
+pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
     ruptura_app::settings::parse_date(s).map_err(|e| e.to_string())
 }
 
-fn parse_mode(s: &str) -> Result<Mode, String> {
+pub fn parse_mode(s: &str) -> Result<Mode, String> {
     s.parse::<Mode>().map_err(|e| e.to_string())
 }
 
@@ -224,6 +225,14 @@ fn write_csv(out: &mut dyn Write, results: &Resultados) -> anyhow::Result<()> {
         "valor_disponivel",
         "valor_com_ruptura",
         "data_disponibilidade_total",
+        "expedicao",
+        "data_pronto",
+        "prazo",
+        "dias_atraso",
+        "valor_agora",
+        "percentual_valor_agora",
+        "itens_agora",
+        "sugestao",
         "message",
     ])?;
     for r in &results.0 {
@@ -245,12 +254,20 @@ fn write_csv(out: &mut dyn Write, results: &Resultados) -> anyhow::Result<()> {
                     format!("{:.2}", s.valor_disponivel),
                     format!("{:.2}", s.valor_com_ruptura),
                     s.data_disponibilidade_total.clone().unwrap_or_default(),
+                    s.expedicao.map(|d| d.0.to_string()).unwrap_or_default(),
+                    s.data_pronto.map(|d| d.0.to_string()).unwrap_or_default(),
+                    s.prazo.as_str().to_string(),
+                    s.dias_atraso.map(|d| d.to_string()).unwrap_or_default(),
+                    format!("{:.2}", s.valor_agora),
+                    s.percentual_valor_agora.to_string(),
+                    s.itens_agora.to_string(),
+                    s.sugestao.as_str().to_string(),
                     String::new(),
                 ])?;
             }
             Resultado::Erro(e) => {
                 let mut row = vec![e.num_pedido.clone(), "false".into(), "ERRO".into()];
-                row.extend(std::iter::repeat_n(String::new(), 11));
+                row.extend(std::iter::repeat_n(String::new(), 19));
                 row.push(e.message.clone());
                 w.write_record(row)?;
             }
@@ -272,6 +289,20 @@ pub fn brl(v: f64) -> String {
         grouped.push(c);
     }
     format!("{}{grouped},{frac}", if v < 0.0 { "-" } else { "" })
+}
+
+/// `dd/mm/aaaa`, or `-` for none.
+pub fn br_day(d: Option<NaiveDate>) -> String {
+    d.map_or_else(|| "-".into(), |d| d.format("%d/%m/%Y").to_string())
+}
+
+/// The ship-date status as the table shows it.
+fn prazo_label(p: ruptura_app::wire::Prazo, dias: Option<i64>) -> String {
+    use ruptura_app::wire::Prazo;
+    match (p, dias) {
+        (Prazo::Atrasa | Prazo::Vencida, Some(d)) if d > 0 => format!("{} +{d}d", p.as_str()),
+        _ => p.as_str().to_string(),
+    }
 }
 
 fn br_date(iso: Option<&str>) -> String {
@@ -321,6 +352,24 @@ fn write_table(
         })
         .collect();
     writeln!(out, "{}", counts.join("  |  "))?;
+    writeln!(
+        out,
+        "valor total R$ {}  |  em risco R$ {}  |  pode sair agora R$ {}",
+        brl(stats.valor_total),
+        brl(stats.valor_com_ruptura),
+        brl(stats.valor_agora)
+    )?;
+    let prazos: Vec<String> = ruptura_engine::Prazo::ALL
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p.as_str(),
+                stats.por_prazo.get(p.as_str()).copied().unwrap_or(0)
+            )
+        })
+        .collect();
+    writeln!(out, "prazo: {}", prazos.join("  |  "))?;
     let mut rows: Vec<&Resultado> = results
         .0
         .iter()
@@ -340,8 +389,16 @@ fn write_table(
     writeln!(out)?;
     writeln!(
         out,
-        "{:<14} {:<9} {:>7} {:>16} {:>16} {:>14}",
-        "pedido", "nível", "itens", "valor (R$)", "em risco (R$)", "disponível em"
+        "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16} {:>14} {:<18} {:<9}",
+        "pedido",
+        "nível",
+        "itens",
+        "valor (R$)",
+        "em risco (R$)",
+        "agora (R$)",
+        "disponível em",
+        "prazo",
+        "sugestão"
     )?;
     let shown = if limit == 0 {
         rows.len()
@@ -354,13 +411,16 @@ fn write_table(
                 let s = &p.resumo;
                 writeln!(
                     out,
-                    "{:<14} {:<9} {:>7} {:>16} {:>16} {:>14}",
+                    "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16} {:>14} {:<18} {:<9}",
                     p.num_pedido,
                     s.criticidade,
                     format!("{}/{}", s.qtd_itens_ruptura, s.total_itens),
                     brl(s.valor_total_pedido),
                     brl(s.valor_com_ruptura),
-                    br_date(s.data_disponibilidade_total.as_deref())
+                    brl(s.valor_agora),
+                    br_date(s.data_disponibilidade_total.as_deref()),
+                    prazo_label(s.prazo, s.dias_atraso),
+                    s.sugestao.as_str()
                 )?;
             }
             Resultado::Erro(e) => {

@@ -45,7 +45,7 @@ pub async fn analisar_lote(
         &state.settings,
         state.config.max_orders,
     )?;
-    let params = state.settings.params(req.data_base, req.mode);
+    let params = req.params(&state.settings);
     let orders = req.orders.unwrap_or_default();
     // Each batch is serialized on the thread that analysed it; the reply is their concatenation
     // (the shape of `RespostaLote`).
@@ -80,6 +80,10 @@ pub async fn analisar_lote(
 pub struct PedidoQuery {
     /// Reference date D0, YYYY-MM-DD (default: today in `RUPTURA_TZ`).
     data_base: Option<String>,
+    /// `independente` (default), `sequencial` (the same as independente for one order) or
+    /// `prioridade` (what the order gets when the whole book ships in priority order).
+    #[param(value_type = Option<ruptura_app::wire::Modo>)]
+    modo: Option<String>,
 }
 
 /// Analyses one order (404 when it has no open active line).
@@ -96,7 +100,13 @@ pub async fn analisar_pedido(
         .as_deref()
         .map(request::parse_date)
         .transpose()?;
-    let params = state.settings.params(data_base, Mode::Independent);
+    let mode = match q.modo.as_deref() {
+        None | Some("") => Mode::Independent,
+        Some(m) => m
+            .parse::<Mode>()
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?,
+    };
+    let params = state.settings.params(data_base, mode);
     let mut collected = InOrder::default();
     ruptura_app::analyze(
         state.store.as_ref(),

@@ -29,13 +29,14 @@ async fn start(
     let body = body.map_err(body_error)?;
     let req = request::parse(&body, source, &state.settings, state.config.max_job_orders)?;
     let whole_book = req.orders.is_none() && req.filter.is_empty();
+    let params = req.params(&state.settings);
     let orders = match req.orders {
         Some(orders) => orders,
         None => state.store.order_numbers(&req.filter).await?,
     };
     let spec = JobSpec {
         orders,
-        params: state.settings.params(req.data_base, req.mode),
+        params,
         batch_size: req.batch_size,
         max_workers: req.max_workers,
         whole_book,

@@ -1,4 +1,5 @@
 pub mod analysis;
 pub mod jobs;
+pub mod produtos;
 pub mod runs;
 pub mod system;

@@ -1,0 +1,94 @@
+//! The products that block orders (SPEC 8.4): over a request's orders, or over a finished job.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::Json;
+use ruptura_app::{Batch, Decisoes, Observer, RelatorioProdutos, RunOptions};
+use ruptura_store::Selection;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::jobs::JobState;
+use crate::request::{self, JobRequest, Source};
+use crate::routes::analysis::body_error;
+use crate::AppState;
+
+/// Merges the figures of each batch as it finishes.
+#[derive(Default)]
+struct Merge(Decisoes);
+
+impl Observer for Merge {
+    fn batch(&mut self, batch: Batch) {
+        self.0.merge(Decisoes {
+            valores: batch.valores,
+            produtos: batch.produtos,
+        });
+    }
+}
+
+/// Analyses the orders of a job's body (`pedidos`, or `filtros`, or neither: the whole book) and
+/// answers with the products that block them, ranked by the value they would unlock.
+#[utoipa::path(post, path = "/api/ruptura/produtos", tag = "analise", request_body = JobRequest,
+    responses(
+        (status = 200, description = "produtos em falta e estatísticas", body = RelatorioProdutos),
+        (status = 400, description = "pedido inválido (por exemplo \"pedidos\" e \"filtros\" juntos)", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn produtos(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<RelatorioProdutos>, ApiError> {
+    let body = body.map_err(body_error)?;
+    let req = request::parse(
+        &body,
+        Source::OrdersOrFilter,
+        &state.settings,
+        state.config.max_job_orders,
+    )?;
+    let params = req.params(&state.settings);
+    let selection = match &req.orders {
+        Some(orders) => Selection::Orders(orders.clone()),
+        None => Selection::Book(req.filter.clone()),
+    };
+    let opts = RunOptions {
+        batch_size: req.batch_size,
+        max_workers: req.max_workers,
+        json: false,
+    };
+    let mut merged = Merge::default();
+    let estatisticas =
+        ruptura_app::analyze(state.store.as_ref(), &selection, params, opts, &mut merged).await?;
+    Ok(Json(RelatorioProdutos {
+        produtos: merged.0.produtos.rows(),
+        estatisticas,
+    }))
+}
+
+/// The products that block the orders of a finished job (409 while it runs).
+#[utoipa::path(get, path = "/api/ruptura/jobs/{id}/produtos", tag = "jobs",
+    params(("id" = String, Path)),
+    responses((status = 200, body = RelatorioProdutos), (status = 404, body = ErrorBody),
+        (status = 409, description = "o job ainda não terminou", body = ErrorBody)))]
+pub async fn produtos_do_job(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<RelatorioProdutos>, ApiError> {
+    let (status, estatisticas, decisoes) = state
+        .jobs
+        .decisions(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("job {id:?} não encontrado (ou expirado)")))?;
+    match status.estado {
+        JobState::Concluido => Ok(Json(RelatorioProdutos {
+            produtos: decisoes.produtos.rows(),
+            estatisticas,
+        })),
+        JobState::EmAndamento => Err(ApiError::Conflict(format!(
+            "o job {id:?} ainda não terminou ({} de {} pedidos): aguarde o evento \"concluido\"",
+            status.processados, status.total_pedidos
+        ))),
+        JobState::Falhou => Err(ApiError::Conflict(format!(
+            "o job {id:?} falhou: {}",
+            status.mensagem.unwrap_or_default()
+        ))),
+    }
+}
