@@ -116,6 +116,8 @@ test('"O que mudou" lists the changed orders by kind, with causes in words, link
     const status = await page.textContent('#mud-estado');
     assert.match(status, new RegExp(`${api.mudancas.length} pedido\\(s\\) mudaram`));
 
+    await page.screenshot({ path: artifactPath('mudancas-lista.png') });
+
     // The row's link: the book filtered to that order, with its details open.
     const target = api.mudancas.find((m) => m.tipo !== 'saiu') || api.mudancas[0];
     await page.click(`#mudancas li[data-pedido="${target.num_pedido}"] a`);

@@ -58,11 +58,12 @@ pub fn files(book: Book) -> Vec<(&'static str, String)> {
         "cod_produto,qtd_movimentacao,ativo\n{ESTOQUE_COMMON}4000218,{},true\n",
         if after { 15 } else { 120 }
     );
-    // A new commitment of 50 on B100.
+    // A new commitment of 50 on B100. W100's commitment on TODAY is overdue the next day, which
+    // changes nothing but the day it is counted on.
     let separacao = if after {
-        "cod_produto,qtd_saldo,expedicao,sincronizado_nf,num_pedido\nB100,50,2026-03-04,false,X9\n"
+        "cod_produto,qtd_saldo,expedicao,sincronizado_nf,num_pedido\nW100,5,2026-03-02,false,X8\nB100,50,2026-03-04,false,X9\n"
     } else {
-        "cod_produto,qtd_saldo,expedicao,sincronizado_nf,num_pedido\n"
+        "cod_produto,qtd_saldo,expedicao,sincronizado_nf,num_pedido\nW100,5,2026-03-02,false,X8\n"
     };
     // Production added for C100; 4000037's moved from 12/03 to 05/03; W100's on TODAY.
     let producao = if after {

@@ -232,7 +232,16 @@ fn group_causes(
             words::estoque(&code, ra.estoque, rb.estoque),
         ));
     }
-    let saidas = changed_dates(&ra.saidas, &rb.saidas);
+    // Production dated before the later reference date counts in neither analysis of that day,
+    // and commitments dated before it count on its D0 as the undated ones do (the store gives
+    // them no date): what only days passing moved is not a change in the data.
+    let cutoff = a.data.data_base.max(b.data.data_base);
+    let due = |v: &[(Option<NaiveDate>, i64)]| -> Vec<(Option<NaiveDate>, i64)> {
+        v.iter()
+            .map(|(d, q)| (d.filter(|d| cutoff.is_none_or(|c| *d >= c)), *q))
+            .collect()
+    };
+    let saidas = changed_dates(&due(&ra.saidas), &due(&rb.saidas));
     if !saidas.is_empty() {
         out.push(cause(
             "compromissos",
@@ -241,9 +250,6 @@ fn group_causes(
             words::compromissos(&code, &saidas),
         ));
     }
-    // Production dated before the later reference date counts in neither analysis of that day:
-    // its disappearance is days passing, not a change in the data.
-    let cutoff = a.data.data_base.max(b.data.data_base);
     let current = |v: &[(NaiveDate, i64)]| -> Vec<(NaiveDate, i64)> {
         v.iter()
             .filter(|(d, _)| cutoff.is_none_or(|c| *d >= c))

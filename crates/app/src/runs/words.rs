@@ -30,7 +30,10 @@ fn dia(d: NaiveDate) -> String {
 }
 
 fn dia_opt(d: Option<NaiveDate>) -> String {
-    d.map_or_else(|| "sem data".to_string(), |d| format!("em {}", dia(d)))
+    d.map_or_else(
+        || "vencido ou sem data".to_string(),
+        |d| format!("em {}", dia(d)),
+    )
 }
 
 pub(crate) fn estoque(code: &str, a: i64, b: i64) -> String {
@@ -157,7 +160,7 @@ mod tests {
         );
         assert_eq!(
             compromissos("Y", &[(Some(d("2026-03-03")), 0, 40_000), (None, 5_000, 0)]),
-            "compromissos de Y: novo compromisso de 40 em 03/03; compromisso de 5 sem data saiu"
+            "compromissos de Y: novo compromisso de 40 em 03/03; compromisso de 5 vencido ou sem data saiu"
         );
         assert_eq!(
             pedido("Z", 10_000, 30_000),
