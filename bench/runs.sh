@@ -15,7 +15,8 @@ OUT=${BENCH_DIR:-bench-out}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 mkdir -p "$OUT"
 
-cargo build --release -q -p ruptura -p ruptura-datagen --example generate
+cargo build --release -q -p ruptura --bin ruptura
+cargo build --release -q -p ruptura-datagen --example generate
 BIN=target/release/ruptura
 DATA="$OUT/scale-$SEED"
 [ -f "$DATA/carteira_principal.csv" ] || target/release/examples/generate scale "$SEED" "$DATA" >/dev/null
