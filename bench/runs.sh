@@ -49,7 +49,8 @@ bench_db() {
 import json, sys
 runs = json.load(sys.stdin)["execucoes"]
 sizes = sorted(r["bytes"] for r in runs)
-print(f"bytes per run: median {sizes[len(sizes)//2]:,} ({len(runs)} runs kept, {runs[0][\"total_pedidos\"]:,} orders each)")'
+orders = runs[0]["total_pedidos"]
+print(f"bytes per run: median {sizes[len(sizes)//2]:,} ({len(runs)} runs kept, {orders:,} orders each)")'
   python3 -c '
 import json, sys
 m = json.load(open(sys.argv[1]))
