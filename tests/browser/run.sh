@@ -36,4 +36,4 @@ fi
 echo "==> testes no navegador com $RUPTURA_BIN"
 mkdir -p "$repo/artifacts/browser"
 cd "$here"
-exec node --test --test-concurrency=1 "$@" carteira.test.mjs
+exec node --test --test-concurrency=1 "$@" carteira.test.mjs mudancas.test.mjs

@@ -6,6 +6,7 @@
 pub mod decisions;
 pub mod export;
 pub mod run;
+pub mod runs;
 pub mod settings;
 pub mod stream;
 pub mod wire;

@@ -97,6 +97,9 @@ pub(crate) fn members(results: &[Resultado]) -> Vec<u8> {
 
 /// Receives the progress of a run.
 pub trait Observer {
+    /// Called once with the snapshot the run reads, before the analysis (what a recorded run
+    /// keeps of its inputs comes from here).
+    fn snapshot(&mut self, _snapshot: &ruptura_engine::Snapshot, _today: chrono::NaiveDate) {}
     /// Called once, after the snapshot is loaded: the orders of the run and how many batches.
     fn started(&mut self, _orders: &[String], _batches: usize) {}
     /// Called for each batch as it finishes (in completion order).
@@ -205,6 +208,7 @@ pub async fn analyze(
         lines = snapshot.lines.len(),
         "snapshot carregado"
     );
+    observer.snapshot(&snapshot, params.today);
     let batch_size = opts.batch_size.max(1);
     let batches: Vec<Vec<String>> = orders.chunks(batch_size).map(<[String]>::to_vec).collect();
     observer.started(&orders, batches.len());

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub use settings::{AnalysisArgs, DbArgs};
+pub use settings::{AnalysisArgs, DbArgs, RunArgs};
 
 /// Ruptura: para cada pedido em aberto, o estoque projetado cobre? Quão crítica é a falta, e
 /// quando o pedido estará completo?
@@ -30,6 +30,10 @@ pub enum Command {
     Import(commands::import::ImportOpts),
     /// Analisa a carteira inteira (ou os pedidos indicados) e escreve os resultados.
     Analyze(Box<commands::analyze::AnalyzeOpts>),
+    /// Lista as execuções registradas (análises da carteira inteira).
+    Execucoes(commands::runs::ExecucoesOpts),
+    /// O que mudou entre duas execuções registradas, e por quê.
+    Mudancas(commands::runs::MudancasOpts),
     /// Os produtos que travam pedidos (SPEC 8.4): o que produzir primeiro.
     Produtos(Box<commands::produtos::ProdutosOpts>),
     /// Cria ou atualiza as tabelas do Ruptura.
@@ -98,6 +102,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(opts) => commands::serve::run(*opts).await,
         Command::Import(opts) => commands::import::run(opts).await,
         Command::Analyze(opts) => commands::analyze::run(*opts).await,
+        Command::Execucoes(opts) => commands::runs::execucoes(opts).await,
+        Command::Mudancas(opts) => commands::runs::mudancas(opts).await,
         Command::Migrate(opts) => commands::migrate::run(opts).await,
         Command::Produtos(opts) => commands::produtos::run(*opts).await,
         Command::Worker(opts) => commands::worker::run(*opts).await,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use ruptura_app::runs::RunLog;
 use ruptura_app::Settings;
 use ruptura_engine::{CriticalityRule, Thresholds};
 use ruptura_store::{DbUrl, Store};
@@ -178,5 +179,50 @@ impl AnalysisArgs {
             partial_min_value: self.partial_min_value,
             partial_min_pct: self.partial_min_pct,
         })
+    }
+}
+
+/// Where whole-book runs are recorded (SPEC 8.5).
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Database of the recorded runs (sqlite://PATH, a file path or postgres://...); default: the
+    /// analysed database. Set it when that is the old system's database, which is never written.
+    /// It is created and migrated when needed.
+    #[arg(long = "execucoes-db", env = "EXECUCOES_URL", hide_env_values = true)]
+    pub execucoes_db: Option<String>,
+    /// Runs kept: the oldest beyond this are dropped when a run is recorded.
+    #[arg(long = "execucoes-mantidas", env = "EXECUCOES_MANTIDAS", default_value_t = ruptura_app::runs::DEFAULT_KEEP as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub keep: u32,
+}
+
+impl RunArgs {
+    /// The run log: in `EXECUCOES_URL` (migrated when needed), else in the analysed database
+    /// (never migrated here: `ruptura migrate` creates the table).
+    pub async fn open(&self, db: &DbArgs) -> anyhow::Result<RunLog> {
+        let store = match &self.execucoes_db {
+            Some(url) => {
+                let store = ruptura_store::connect_runs(url).await.with_context(|| {
+                    format!("banco de execuções {}", ruptura_store::redact(url))
+                })?;
+                store.migrate_runs().await.with_context(|| {
+                    format!("banco de execuções {}", ruptura_store::redact(url))
+                })?;
+                store
+            }
+            None => ruptura_store::connect_runs(&db.db)
+                .await
+                .with_context(|| format!("banco {}", ruptura_store::redact(&db.db)))?,
+        };
+        Ok(RunLog::new(store, self.keep as usize))
+    }
+
+    /// What to tell the user when recording failed.
+    pub fn hint(&self) -> &'static str {
+        if self.execucoes_db.is_some() {
+            ""
+        } else {
+            " (crie a tabela com `ruptura migrate`; se este banco é o do sistema antigo, defina \
+             EXECUCOES_URL com outro banco para as execuções)"
+        }
     }
 }

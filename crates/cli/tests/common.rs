@@ -17,6 +17,10 @@ pub fn ruptura() -> Command {
         "BATCH_SIZE",
         "MAX_WORKERS",
         "API_TOKEN",
+        "EXECUCOES_URL",
+        "EXECUCOES_MANTIDAS",
+        "ANALISE_AGENDADA",
+        "ANALISE_AGENDADA_MODO",
         "PARCIAL_MINIMO_VALOR",
         "PARCIAL_MINIMO_PCT",
     ] {

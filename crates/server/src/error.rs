@@ -103,3 +103,18 @@ impl From<AnalysisError> for ApiError {
         }
     }
 }
+
+impl From<ruptura_app::runs::RunError> for ApiError {
+    fn from(e: ruptura_app::runs::RunError) -> Self {
+        use ruptura_app::runs::RunError;
+        match e {
+            RunError::NotFound(m) => ApiError::NotFound(m),
+            RunError::Invalid(m) => ApiError::BadRequest(m),
+            RunError::NoTable => ApiError::Unavailable(
+                "o banco das execuções não tem a tabela execucoes: rode `ruptura migrate`".into(),
+            ),
+            RunError::Store(s) => s.into(),
+            RunError::Corrupt(m) => ApiError::Internal(m),
+        }
+    }
+}

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use futures::stream::BoxStream;
+use ruptura_app::runs::{Recorded as RunRecorded, RunLog};
 use ruptura_app::wire::{Estatisticas, Resultado};
 use ruptura_app::{Batch, Decisoes, Observer, RunOptions};
 use ruptura_engine::Params;
@@ -38,6 +39,9 @@ pub struct JobSpec {
     pub params: Params,
     pub batch_size: usize,
     pub max_workers: usize,
+    /// The job is over the whole active book (neither `pedidos` nor `filtros`): it is recorded
+    /// as a run (SPEC 8.5) where the queue records runs.
+    pub whole_book: bool,
 }
 
 impl JobSpec {
@@ -86,7 +90,8 @@ pub struct JobStatus {
     #[schema(value_type = ruptura_app::wire::Modo)]
     pub modo: String,
     pub data_base: NaiveDate,
-    /// Why the job failed, when it did.
+    /// Why the job failed, when it did; or, for a finished whole-book job, why it was not
+    /// recorded as a run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mensagem: Option<String>,
 }
@@ -471,6 +476,8 @@ impl Observer for JobRecorder {
 /// Runs jobs in this process, at most `max_running` at once.
 pub struct LocalQueue {
     store: Arc<dyn Store>,
+    /// Where whole-book jobs are recorded as runs, if anywhere.
+    runs: Option<RunLog>,
     config: LocalQueueConfig,
     running: Arc<Semaphore>,
     jobs: Arc<RwLock<HashMap<String, Arc<LocalJob>>>>,
@@ -502,11 +509,18 @@ impl LocalQueue {
         });
         Self {
             store,
+            runs: None,
             running: Arc::new(Semaphore::new(config.max_running.max(1))),
             config,
             jobs,
             finished,
         }
+    }
+
+    /// Records whole-book jobs as runs in `runs`.
+    pub fn recording(mut self, runs: Option<RunLog>) -> Self {
+        self.runs = runs;
+        self
     }
 
     fn get(&self, id: &str) -> Option<Arc<LocalJob>> {
@@ -571,6 +585,7 @@ impl JobQueue for LocalQueue {
             Arc::clone(&self.finished),
             self.config,
         );
+        let runs = self.runs.clone().filter(|_| spec.whole_book);
         tokio::spawn(async move {
             let _permit = running.acquire_owned().await;
             let started = Instant::now();
@@ -581,16 +596,28 @@ impl JobQueue for LocalQueue {
             };
             let selection = Selection::Orders(spec.orders);
             let mut recorder = JobRecorder(Arc::clone(&job));
-            let outcome =
-                ruptura_app::analyze(store.as_ref(), &selection, spec.params, opts, &mut recorder)
-                    .await;
+            let outcome = ruptura_app::runs::analyze_recorded(
+                store.as_ref(),
+                &selection,
+                spec.params,
+                opts,
+                &mut recorder,
+                runs.as_ref(),
+                "job",
+            )
+            .await;
             // The state change and the final event are recorded together, so a subscriber that
             // sees the job finished has also seen its final event.
             let count = {
                 let mut st = job.lock();
                 st.finished_at = Some(Instant::now());
                 let event = match outcome {
-                    Ok(_) => {
+                    Ok((_, recorded)) => {
+                        if let RunRecorded::Failed(e) = recorded {
+                            st.message = Some(format!(
+                                "análise concluída, mas a execução não foi registrada: {e}"
+                            ));
+                        }
                         st.estado = JobState::Concluido;
                         st.stats.finish(started.elapsed());
                         Recorded::Concluido(st.stats.clone())

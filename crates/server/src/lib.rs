@@ -25,6 +25,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use ruptura_app::runs::RunLog;
 use ruptura_app::Settings;
 use ruptura_store::Store;
 use tokio::net::TcpListener;
@@ -88,6 +89,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub jobs: Arc<dyn JobQueue>,
     pub auth: Auth,
+    /// Where runs are recorded and read (SPEC 8.5); `None`: this server records none.
+    pub runs: Option<RunLog>,
     /// Cancelled when shutdown starts: event streams end.
     pub shutdown: CancellationToken,
     /// Permits for batch and single-order analyses (`ServerConfig::max_concurrent_analyses`).
@@ -123,14 +126,22 @@ impl AppState {
             config: Arc::new(config),
             jobs,
             auth,
+            runs: None,
             shutdown: CancellationToken::new(),
         }
+    }
+
+    /// Lists and compares the runs of `runs` (the job queue records them, see
+    /// [`LocalQueue::recording`]).
+    pub fn with_runs(mut self, runs: Option<RunLog>) -> Self {
+        self.runs = runs;
+        self
     }
 }
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    use routes::{analysis, compat, jobs, produtos, system};
+    use routes::{analysis, compat, jobs, produtos, runs, system};
     let timeout =
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout);
 
@@ -185,6 +196,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ruptura/jobs/{id}", get(jobs::status))
         .route("/api/ruptura/jobs/{id}/resultados", get(jobs::resultados))
         .route("/api/ruptura/jobs/{id}/exportar", get(jobs::exportar))
+        .route("/api/ruptura/execucoes", get(runs::execucoes))
+        .route("/api/ruptura/mudancas", get(runs::mudancas))
         .route(
             "/api/ruptura/jobs/{id}/produtos",
             get(produtos::produtos_do_job),

@@ -21,6 +21,8 @@ use crate::{AppState, ServerConfig};
         crate::routes::jobs::resultados,
         crate::routes::jobs::eventos,
         crate::routes::jobs::exportar,
+        crate::routes::runs::execucoes,
+        crate::routes::runs::mudancas,
         crate::routes::produtos::produtos,
         crate::routes::produtos::produtos_do_job,
         crate::routes::system::health,
@@ -38,6 +40,7 @@ use crate::{AppState, ServerConfig};
     tags(
         (name = "analise", description = "Análise de pedidos"),
         (name = "jobs", description = "Análises grandes com progresso ao vivo"),
+        (name = "mudancas", description = "Execuções registradas e o que mudou entre elas"),
         (name = "carteira", description = "A carteira de pedidos, para a página"),
         (name = "auth", description = "Sessão para a página quando API_TOKEN está definido"),
         (name = "compatibilidade", description = "Rotas que os scripts da página do sistema antigo chamam"),

@@ -8,6 +8,7 @@
 
 mod error;
 pub mod postgres;
+mod runs;
 pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -21,6 +22,7 @@ use ruptura_engine::records::Dataset;
 use ruptura_engine::Snapshot;
 
 pub use error::StoreError;
+pub use runs::{connect_runs, NewRun, RunInfo, RunStore};
 pub use url::{redact, DbUrl};
 
 /// Which orders an analysis reads.

@@ -31,9 +31,10 @@ use crate::{
 pub const MAX_CONNECTIONS: usize = 8;
 
 /// Ruptura's schema, one script per version: `user_version` = how many have run.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_covering_indexes.sql"),
+    include_str!("../migrations/sqlite/0003_execucoes.sql"),
 ];
 
 /// Where the connections come from.
@@ -106,7 +107,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a connection of the pool, on the blocking thread pool.
-    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,

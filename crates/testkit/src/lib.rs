@@ -2,6 +2,8 @@
 //! of results against their `expected.json` (SPEC 7). Used only by tests.
 #![forbid(unsafe_code)]
 
+pub mod changes;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

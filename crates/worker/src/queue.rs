@@ -963,6 +963,7 @@ async fn requeue(inner: &Inner, id: &str, lost: &BTreeSet<usize>) -> RedisResult
                 params,
                 batch_size: parse::<usize>(&h, "tamanho_lote").max(1),
                 max_workers: 1,
+                whole_book: false,
             })
         }
     };

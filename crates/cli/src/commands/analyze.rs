@@ -5,12 +5,13 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use ruptura_app::runs::{analyze_recorded, is_whole_book, Recorded};
 use ruptura_app::wire::{Estatisticas, Resultado, Resultados};
 use ruptura_app::{Batch, InOrderSink, JsonStream, RunOptions, Streamed};
 use ruptura_engine::Mode;
 use ruptura_store::{OrderFilter, Selection};
 
-use crate::{AnalysisArgs, DbArgs};
+use crate::{AnalysisArgs, DbArgs, RunArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -73,6 +74,11 @@ pub struct AnalyzeOpts {
         default_value_t = 0
     )]
     pub limit: usize,
+    /// Do not record this run (a whole-book analysis is recorded, see `ruptura execucoes`).
+    #[arg(long = "sem-registro")]
+    pub sem_registro: bool,
+    #[command(flatten)]
+    pub runs: RunArgs,
 }
 
 pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
@@ -129,11 +135,40 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
     // Each batch is written (json, csv) or reduced to what the table shows as soon as it and
     // the batches before it are done: memory does not grow with the book.
     let mut streamed = Streamed::new(Output::new(opts.format, out));
-    let stats =
-        ruptura_app::analyze(store.as_ref(), &selection, params, run_opts, &mut streamed).await?;
+    // A whole-book run is recorded (SPEC 8.5); a failure to record is said, not fatal.
+    let runs = if is_whole_book(&selection) && !opts.sem_registro {
+        match opts.runs.open(&opts.db).await {
+            Ok(log) => Some(log),
+            Err(e) => {
+                eprintln!(
+                    "aviso: a execução não será registrada: {e:#}{}",
+                    opts.runs.hint()
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let (stats, recorded) = analyze_recorded(
+        store.as_ref(),
+        &selection,
+        params,
+        run_opts,
+        &mut streamed,
+        runs.as_ref(),
+        "analyze",
+    )
+    .await?;
     let output = streamed.into_sink();
     if let Some(b) = &output.bar {
         b.finish_and_clear();
+    }
+    if let Recorded::Failed(e) = &recorded {
+        eprintln!(
+            "aviso: análise concluída, mas a execução não foi registrada: {e}{}",
+            opts.runs.hint()
+        );
     }
     output.finish(store.as_ref(), &stats, opts.limit).await?;
     if let Some(path) = &opts.output {

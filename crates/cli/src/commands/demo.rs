@@ -4,8 +4,8 @@ use clap::Args;
 use ruptura_datagen::GenConfig;
 use ruptura_store::ImportMode;
 
-use crate::commands::serve::{serve, ServerArgs};
-use crate::AnalysisArgs;
+use crate::commands::serve::{open_runs, serve, RecordArgs, ServerArgs};
+use crate::{AnalysisArgs, DbArgs};
 
 #[derive(Debug, Args)]
 pub struct DemoOpts {
@@ -30,6 +30,8 @@ pub struct DemoOpts {
     pub analysis: AnalysisArgs,
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub record: RecordArgs,
 }
 
 pub async fn run(opts: DemoOpts) -> anyhow::Result<()> {
@@ -62,5 +64,8 @@ pub async fn run(opts: DemoOpts) -> anyhow::Result<()> {
         opts.db.display(),
         opts.db.display()
     );
-    serve(store, &opts.analysis, &opts.server).await
+    // Databases made before runs were recorded get the runs table.
+    store.migrate().await?;
+    let runs = open_runs(&opts.record, &DbArgs { db: url }).await?;
+    serve(store, &opts.analysis, &opts.server, runs, &opts.record).await
 }

@@ -3,5 +3,6 @@ pub mod demo;
 pub mod import;
 pub mod migrate;
 pub mod produtos;
+pub mod runs;
 pub mod serve;
 pub mod worker;

@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use ruptura_app::runs::{RunLog, Schedule};
+use ruptura_engine::Mode;
 use ruptura_server::{AppState, Auth, JobQueue, LocalQueue, LocalQueueConfig, ServerConfig};
 use ruptura_store::{Store, StoreError};
 use ruptura_worker::{RedisQueue, RedisQueueConfig};
 
 use crate::commands::worker::RedisArgs;
-use crate::{AnalysisArgs, DbArgs};
+use crate::{AnalysisArgs, DbArgs, RunArgs};
 
 /// Where jobs run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -139,6 +141,24 @@ pub struct ServerArgs {
     pub finished_jobs_mb: usize,
 }
 
+/// Recorded runs and scheduled analyses, shared by `serve` and `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub runs: RunArgs,
+    /// Analyse the whole book by itself and record the run: every day at a time (06:30) or every
+    /// interval (30s, 15m, 6h, 1d). Off by default.
+    #[arg(long = "agendar", env = "ANALISE_AGENDADA")]
+    pub agendar: Option<String>,
+    /// Mode of the scheduled analyses.
+    #[arg(long = "agendar-modo", env = "ANALISE_AGENDADA_MODO", default_value = "independente", value_parser = parse_mode)]
+    pub agendar_modo: Mode,
+}
+
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    s.parse::<Mode>().map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Args)]
 pub struct ServeOpts {
     #[command(flatten)]
@@ -149,12 +169,52 @@ pub struct ServeOpts {
     pub server: ServerArgs,
     #[command(flatten)]
     pub queue: QueueArgs,
+    #[command(flatten)]
+    pub record: RecordArgs,
 }
 
 pub async fn run(opts: ServeOpts) -> anyhow::Result<()> {
     let store = opts.db.open_existing().await?;
     check_readable(store.as_ref(), &opts.db.db).await?;
-    serve_with(store, &opts.analysis, &opts.server, Some(&opts.queue)).await
+    let runs = open_runs(&opts.record, &opts.db).await?;
+    serve_with(
+        store,
+        &opts.analysis,
+        &opts.server,
+        Some(&opts.queue),
+        runs,
+        &opts.record,
+    )
+    .await
+}
+
+/// The run log of a server, checked once: a database without the runs table (the old system's,
+/// or one not migrated since) records nothing, and says so at start-up.
+pub async fn open_runs(record: &RecordArgs, db: &DbArgs) -> anyhow::Result<Option<RunLog>> {
+    if let Some(s) = &record.agendar {
+        Schedule::parse(s)?;
+    }
+    let log = match record.runs.open(db).await {
+        Ok(log) if record.runs.execucoes_db.is_some() => return Ok(Some(log)),
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!(
+                "aviso: as execuções não serão registradas: {e:#}{}",
+                record.runs.hint()
+            );
+            return Ok(None);
+        }
+    };
+    match log.list().await {
+        Ok(_) => Ok(Some(log)),
+        Err(e) => {
+            eprintln!(
+                "aviso: as execuções não serão registradas: {e}{}",
+                record.runs.hint()
+            );
+            Ok(None)
+        }
+    }
 }
 
 /// Checks that the database has what the analysis reads, with a hint for an empty SQLite file.
@@ -175,8 +235,10 @@ pub async fn serve(
     store: Arc<dyn Store>,
     analysis: &AnalysisArgs,
     server: &ServerArgs,
+    runs: Option<RunLog>,
+    record: &RecordArgs,
 ) -> anyhow::Result<()> {
-    serve_with(store, analysis, server, None).await
+    serve_with(store, analysis, server, None, runs, record).await
 }
 
 /// Serves the page and the API on `store` until ctrl-c or SIGTERM; jobs run where `queue`
@@ -186,8 +248,11 @@ pub async fn serve_with(
     analysis: &AnalysisArgs,
     server: &ServerArgs,
     queue: Option<&QueueArgs>,
+    runs: Option<RunLog>,
+    record: &RecordArgs,
 ) -> anyhow::Result<()> {
     let settings = analysis.settings()?;
+    let schedule = record.agendar.as_deref().map(Schedule::parse).transpose()?;
     let config = ServerConfig {
         max_orders: server.max_orders,
         body_limit: server.body_limit,
@@ -210,7 +275,7 @@ pub async fn serve_with(
         .with_secure_cookie(server.cookie_secure);
     let redis = queue.filter(|q| q.queue == QueueKind::Redis);
     let jobs: Arc<dyn JobQueue> = match redis {
-        None => Arc::new(LocalQueue::new(Arc::clone(&store), local)),
+        None => Arc::new(LocalQueue::new(Arc::clone(&store), local).recording(runs.clone())),
         Some(q) => {
             let mut cfg = RedisQueueConfig::new(q.redis.options(server.job_ttl_secs));
             cfg.max_pending = local.max_pending;
@@ -219,10 +284,28 @@ pub async fn serve_with(
                 .await
                 .with_context(|| format!("Redis {url}"))?;
             eprintln!("jobs na fila Redis {url}: rode `ruptura worker` para processá-los");
+            if runs.is_some() {
+                eprintln!(
+                    "aviso: jobs da fila Redis não são registrados como execuções; use \
+                     --agendar para registrar análises da carteira inteira"
+                );
+            }
             Arc::new(queue)
         }
     };
-    let state = AppState::with_queue(store, settings, config, auth.clone(), jobs);
+    if let (Some(schedule), Some(log)) = (schedule, &runs) {
+        eprintln!("análise agendada da carteira inteira: {schedule}");
+        tokio::spawn(ruptura_app::runs::run_scheduled(
+            Arc::clone(&store),
+            Arc::new(settings.clone()),
+            record.agendar_modo,
+            log.clone(),
+            schedule,
+        ));
+    } else if schedule.is_some() {
+        eprintln!("aviso: --agendar ignorado: não há onde registrar as execuções");
+    }
+    let state = AppState::with_queue(store, settings, config, auth.clone(), jobs).with_runs(runs);
     let listener = tokio::net::TcpListener::bind(server.bind)
         .await
         .with_context(|| format!("não foi possível escutar em {}", server.bind))?;

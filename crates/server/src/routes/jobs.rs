@@ -29,6 +29,7 @@ async fn start(
 ) -> Result<JobCreated, ApiError> {
     let body = body.map_err(body_error)?;
     let req = request::parse(&body, source, &state.settings, state.config.max_job_orders)?;
+    let whole_book = req.orders.is_none() && req.filter.is_empty() && req.ship.is_empty();
     let params = req.params(&state.settings);
     let orders = match req.orders {
         Some(orders) => orders,
@@ -40,6 +41,7 @@ async fn start(
         params,
         batch_size: req.batch_size,
         max_workers: req.max_workers,
+        whole_book,
     };
     state.jobs.submit(spec).await
 }

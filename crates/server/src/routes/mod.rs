@@ -2,4 +2,5 @@ pub mod analysis;
 pub mod compat;
 pub mod jobs;
 pub mod produtos;
+pub mod runs;
 pub mod system;

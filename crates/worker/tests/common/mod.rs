@@ -106,6 +106,7 @@ pub fn spec(orders: Vec<String>, params: Params, batch_size: usize) -> JobSpec {
         params,
         batch_size,
         max_workers: 2,
+        whole_book: false,
     }
 }
 

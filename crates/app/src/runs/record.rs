@@ -1,0 +1,325 @@
+//! What a run keeps (SPEC 8.5): each order's outcome and, per product group of its lines, its
+//! own quantity, its short quantity and date, and the window minimum it saw; and the inputs of
+//! every product group used (stock, outflows and inflows by calendar date). Quantities are
+//! integer thousandths, money integer cents: exact, and compact once compressed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+
+use chrono::NaiveDate;
+use ruptura_engine::{ProductGroups, Snapshot};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::run::{Batch, Observer};
+use crate::wire::Resultado;
+
+/// Version of the document; a run written by a later version is refused, not misread.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The document of one run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunData {
+    pub v: u32,
+    pub data_base: Option<NaiveDate>,
+    /// Orders, sorted by number.
+    pub pedidos: Vec<OrderRec>,
+    /// Product groups used, sorted by key.
+    pub grupos: Vec<GroupRec>,
+}
+
+/// One order's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderRec {
+    #[serde(rename = "n")]
+    pub num_pedido: String,
+    /// `OK`, `CRITICA`, ..., or `ERRO` for an order that could not be analysed.
+    #[serde(rename = "c")]
+    pub criticidade: String,
+    #[serde(rename = "k")]
+    pub pedido_ok: bool,
+    /// `data_disponibilidade_total`: `agora`, a date, or null.
+    #[serde(rename = "d")]
+    pub total: Option<String>,
+    /// valor_com_ruptura, cents.
+    #[serde(rename = "v")]
+    pub valor_com_ruptura: i64,
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    pub prazo: Option<String>,
+    /// Per product group of its lines, by key.
+    #[serde(rename = "g")]
+    pub grupos: Vec<OrderGroup>,
+}
+
+/// One order's lines in one product group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderGroup {
+    /// Group key (its smallest code).
+    #[serde(rename = "k")]
+    pub grupo: String,
+    /// A code of the order's lines in the group (a short one when any is short).
+    #[serde(rename = "c")]
+    pub cod_produto: String,
+    /// The order's quantity in the group, thousandths.
+    #[serde(rename = "q")]
+    pub qtd: i64,
+    /// Sum of ruptura_qtd of its short lines in the group, thousandths.
+    #[serde(rename = "f")]
+    pub falta: i64,
+    /// Latest data_disponivel of those short lines (null when none is short or one has none).
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<NaiveDate>,
+    /// The window minimum this order saw (below the group's own in a priority mode).
+    #[serde(rename = "m")]
+    pub visto: i64,
+}
+
+/// The inputs of one product group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupRec {
+    #[serde(rename = "k")]
+    pub grupo: String,
+    /// Current stock, thousandths.
+    #[serde(rename = "s")]
+    pub estoque: i64,
+    /// Window minimum before any allocation (the highest any order saw), thousandths.
+    #[serde(rename = "m")]
+    pub menor_estoque: i64,
+    /// Committed outflows per expedicao date (null: no date), thousandths.
+    #[serde(rename = "o", default, skip_serializing_if = "Vec::is_empty")]
+    pub saidas: Vec<(Option<NaiveDate>, i64)>,
+    /// Scheduled production per date (on or after the reference date), thousandths.
+    #[serde(rename = "i", default, skip_serializing_if = "Vec::is_empty")]
+    pub entradas: Vec<(NaiveDate, i64)>,
+}
+
+/// Thousandths of a quantity (quantities carry 3 places).
+pub(crate) fn milli(d: Decimal) -> i64 {
+    (d * Decimal::from(1000))
+        .round()
+        .to_i64()
+        .unwrap_or(i64::MAX)
+}
+
+fn milli_f(x: f64) -> i64 {
+    (x * 1000.0).round() as i64
+}
+
+fn cents_f(x: f64) -> i64 {
+    (x * 100.0).round() as i64
+}
+
+impl RunData {
+    /// JSON, gzip-compressed.
+    pub fn encode(&self) -> Result<Vec<u8>, String> {
+        let json = serde_json::to_vec(self).map_err(|e| e.to_string())?;
+        let mut gz = flate2::write::GzEncoder::new(
+            Vec::with_capacity(json.len() / 6),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(&json).map_err(|e| e.to_string())?;
+        gz.finish().map_err(|e| e.to_string())
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let mut json = Vec::with_capacity(bytes.len() * 6);
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut json)
+            .map_err(|e| format!("documento da execução ilegível: {e}"))?;
+        let data: RunData = serde_json::from_slice(&json)
+            .map_err(|e| format!("documento da execução ilegível: {e}"))?;
+        if data.v > FORMAT_VERSION {
+            return Err(format!(
+                "execução gravada por uma versão mais nova do Ruptura (formato {})",
+                data.v
+            ));
+        }
+        Ok(data)
+    }
+}
+
+/// Builds a [`RunData`] while a run goes: the inputs from the snapshot, the outcomes from each
+/// batch. Wraps the caller's observer, which sees everything as before.
+pub struct Recording<'a> {
+    inner: &'a mut (dyn Observer + Send),
+    groups: ProductGroups,
+    data_base: Option<NaiveDate>,
+    /// Inputs per group key.
+    inputs: HashMap<String, GroupRec>,
+    orders: Vec<OrderRec>,
+}
+
+impl<'a> Recording<'a> {
+    pub fn new(inner: &'a mut (dyn Observer + Send)) -> Self {
+        Self {
+            inner,
+            groups: ProductGroups::default(),
+            data_base: None,
+            inputs: HashMap::new(),
+            orders: Vec::new(),
+        }
+    }
+
+    /// The document, once the run has finished.
+    pub fn finish(self) -> RunData {
+        let Recording {
+            data_base,
+            mut inputs,
+            mut orders,
+            ..
+        } = self;
+        orders.sort_unstable_by(|a, b| a.num_pedido.cmp(&b.num_pedido));
+        // Holds of a priority mode only lower a group's balances, so the highest minimum any
+        // order saw is the group's own (every order of the book that uses it is here).
+        for g in orders.iter().flat_map(|o| &o.grupos) {
+            if let Some(rec) = inputs.get_mut(&g.grupo) {
+                rec.menor_estoque = rec.menor_estoque.max(g.visto);
+            }
+        }
+        let mut grupos: Vec<GroupRec> = inputs.into_values().collect();
+        grupos.sort_unstable_by(|a, b| a.grupo.cmp(&b.grupo));
+        RunData {
+            v: FORMAT_VERSION,
+            data_base,
+            pedidos: orders,
+            grupos,
+        }
+    }
+
+    fn record_inputs(&mut self, s: &Snapshot, today: NaiveDate) {
+        self.groups = ProductGroups::from_links(&s.links);
+        let groups = &self.groups;
+        let mut inputs: HashMap<String, GroupRec> = HashMap::new();
+        for l in &s.lines {
+            let key = groups.key_of(&l.cod_produto);
+            if !inputs.contains_key(key) {
+                inputs.insert(
+                    key.to_string(),
+                    GroupRec {
+                        grupo: key.to_string(),
+                        menor_estoque: i64::MIN,
+                        ..GroupRec::default()
+                    },
+                );
+            }
+        }
+        for (code, qty) in &s.stock {
+            if let Some(g) = inputs.get_mut(groups.key_of(code)) {
+                g.estoque += milli(*qty);
+            }
+        }
+        let mut out: HashMap<&str, BTreeMap<Option<NaiveDate>, i64>> = HashMap::new();
+        for o in &s.outflows {
+            let key = groups.key_of(&o.cod_produto);
+            if inputs.contains_key(key) {
+                *out.entry(key).or_default().entry(o.date).or_default() += milli(o.qty);
+            }
+        }
+        let mut inflow: HashMap<&str, BTreeMap<NaiveDate, i64>> = HashMap::new();
+        for i in &s.inflows {
+            let key = groups.key_of(&i.cod_produto);
+            // The analysis ignores production dated before the reference date.
+            if let Some(date) = i.date.filter(|d| *d >= today) {
+                if inputs.contains_key(key) {
+                    *inflow.entry(key).or_default().entry(date).or_default() += milli(i.qty);
+                }
+            }
+        }
+        for (key, by_date) in out {
+            if let Some(g) = inputs.get_mut(key) {
+                g.saidas = by_date.into_iter().filter(|(_, q)| *q != 0).collect();
+            }
+        }
+        for (key, by_date) in inflow {
+            if let Some(g) = inputs.get_mut(key) {
+                g.entradas = by_date.into_iter().filter(|(_, q)| *q != 0).collect();
+            }
+        }
+        self.inputs = inputs;
+        self.data_base = Some(today);
+    }
+
+    fn record_result(&mut self, r: &Resultado) {
+        let Some(p) = r.analisado() else {
+            self.orders.push(OrderRec {
+                num_pedido: r.num_pedido().to_string(),
+                criticidade: r.criticidade().to_string(),
+                pedido_ok: false,
+                total: None,
+                valor_com_ruptura: 0,
+                prazo: None,
+                grupos: Vec::new(),
+            });
+            return;
+        };
+        let groups = &self.groups;
+        let mut grupos: Vec<OrderGroup> = Vec::new();
+        let group_of = |grupos: &mut Vec<OrderGroup>, code: &str, visto: f64| -> usize {
+            let key = groups.key_of(code);
+            match grupos.iter().position(|g| g.grupo == key) {
+                Some(i) => i,
+                None => {
+                    grupos.push(OrderGroup {
+                        grupo: key.to_string(),
+                        cod_produto: code.to_string(),
+                        qtd: 0,
+                        falta: 0,
+                        data: None,
+                        visto: milli_f(visto),
+                    });
+                    grupos.len() - 1
+                }
+            }
+        };
+        // Short lines first: their dates decide the group's date, and one undated short line
+        // leaves the group without a date.
+        let mut undated: Vec<usize> = Vec::new();
+        for l in &p.itens {
+            let i = group_of(&mut grupos, &l.cod_produto, l.estoque_min_d7);
+            let g = &mut grupos[i];
+            g.qtd += milli_f(l.qtd_saldo);
+            g.falta += milli_f(l.ruptura_qtd);
+            match l.data_disponivel {
+                Some(d) => g.data = g.data.max(Some(d.0)),
+                None => undated.push(i),
+            }
+        }
+        for i in undated {
+            grupos[i].data = None;
+        }
+        for l in &p.itens_disponiveis {
+            let i = group_of(&mut grupos, &l.cod_produto, l.estoque_min_d7);
+            grupos[i].qtd += milli_f(l.qtd_saldo);
+        }
+        grupos.sort_unstable_by(|a, b| a.grupo.cmp(&b.grupo));
+        self.orders.push(OrderRec {
+            num_pedido: p.num_pedido.clone(),
+            criticidade: p.resumo.criticidade.clone(),
+            pedido_ok: p.pedido_ok,
+            total: p.resumo.data_disponibilidade_total.clone(),
+            valor_com_ruptura: cents_f(p.resumo.valor_com_ruptura),
+            prazo: Some(p.resumo.prazo.as_str().to_string()),
+            grupos,
+        });
+    }
+}
+
+impl Observer for Recording<'_> {
+    fn snapshot(&mut self, snapshot: &Snapshot, today: NaiveDate) {
+        self.record_inputs(snapshot, today);
+        self.inner.snapshot(snapshot, today);
+    }
+
+    fn started(&mut self, orders: &[String], batches: usize) {
+        self.orders.reserve(orders.len());
+        self.inner.started(orders, batches);
+    }
+
+    fn batch(&mut self, batch: Batch) {
+        for r in &batch.results {
+            self.record_result(r);
+        }
+        self.inner.batch(batch);
+    }
+}

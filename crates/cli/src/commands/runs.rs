@@ -1,0 +1,206 @@
+//! `ruptura execucoes` and `ruptura mudancas`: the recorded runs and what changed between two of
+//! them (SPEC 8.5, 8.6). The JSON is exactly the API's.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use ruptura_app::runs::{ListaExecucoes, Mudancas, Situacao, TIPOS};
+
+use crate::commands::analyze::brl;
+use crate::{DbArgs, RunArgs};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Exactly what the API answers.
+    Json,
+    /// A readable summary for the terminal.
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecucoesOpts {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub runs: RunArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MudancasOpts {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub runs: RunArgs,
+    /// The earlier run (default: the latest run before --para of the same mode and parameters).
+    #[arg(long)]
+    pub de: Option<i64>,
+    /// The later run (default: the latest run).
+    #[arg(long)]
+    pub para: Option<i64>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// `table` format: orders shown at most (0: all).
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+}
+
+fn output(path: &Option<PathBuf>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("não foi possível criar {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    })
+}
+
+pub async fn execucoes(opts: ExecucoesOpts) -> anyhow::Result<()> {
+    let mut out = output(&opts.output)?;
+    let log = opts.runs.open(&opts.db).await?;
+    let list = log
+        .list()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}{}", opts.runs.hint()))?;
+    match opts.format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &list)?;
+            writeln!(out)?;
+        }
+        Format::Table => write_runs(&mut out, &list)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub async fn mudancas(opts: MudancasOpts) -> anyhow::Result<()> {
+    let mut out = output(&opts.output)?;
+    let log = opts.runs.open(&opts.db).await?;
+    let changes = log.compare(opts.de, opts.para).await.map_err(|e| match e {
+        ruptura_app::runs::RunError::Store(_) | ruptura_app::runs::RunError::NoTable => {
+            anyhow::anyhow!("{e}{}", opts.runs.hint())
+        }
+        other => anyhow::anyhow!("{other}"),
+    })?;
+    match opts.format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &changes)?;
+            writeln!(out)?;
+        }
+        Format::Table => write_changes(&mut out, &changes, opts.limit)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn br_date(iso: &str) -> String {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_else(|_| iso.to_string())
+}
+
+fn write_runs(out: &mut dyn Write, list: &ListaExecucoes) -> anyhow::Result<()> {
+    if list.execucoes.is_empty() {
+        writeln!(
+            out,
+            "Nenhuma execução registrada: `ruptura analyze` sobre a carteira inteira registra uma."
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:>6}  {:<20}  {:<10}  {:<12}  {:<9}  {:>8}  {:>8}  {:>9}",
+        "id", "registrada em (UTC)", "data base", "modo", "origem", "pedidos", "ruptura", "KB"
+    )?;
+    for r in &list.execucoes {
+        let when = r
+            .criada_em
+            .replace('T', " ")
+            .trim_end_matches('Z')
+            .to_string();
+        writeln!(
+            out,
+            "{:>6}  {:<20}  {:<10}  {:<12}  {:<9}  {:>8}  {:>8}  {:>9.1}",
+            r.id,
+            when,
+            r.data_base.0.format("%d/%m/%Y"),
+            r.modo,
+            r.origem,
+            r.total_pedidos,
+            r.pedidos_com_ruptura,
+            r.bytes as f64 / 1024.0
+        )?;
+    }
+    Ok(())
+}
+
+fn situacao(s: Option<&Situacao>) -> String {
+    match s {
+        None => "—".into(),
+        Some(s) if s.pedido_ok => "OK".into(),
+        Some(s) => format!(
+            "{}, R$ {} em falta, {}",
+            s.criticidade,
+            brl(s.valor_com_ruptura),
+            match s.data_disponibilidade_total.as_deref() {
+                Some(d) => format!("completo em {}", br_date(d)),
+                None => "sem previsão".into(),
+            }
+        ),
+    }
+}
+
+fn write_changes(out: &mut dyn Write, m: &Mudancas, limit: usize) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "Da execução {} ({}, {}) para a {} ({}, {}): {} pedido(s) mudaram",
+        m.de.id,
+        m.de.data_base.0.format("%d/%m/%Y"),
+        m.de.modo,
+        m.para.id,
+        m.para.data_base.0.format("%d/%m/%Y"),
+        m.para.modo,
+        m.mudancas.len()
+    )?;
+    let counts: Vec<String> = TIPOS
+        .iter()
+        .map(|t| format!("{} {}", t, m.resumo.get(*t).copied().unwrap_or(0)))
+        .collect();
+    writeln!(out, "{}", counts.join("  |  "))?;
+    let shown = if limit == 0 {
+        m.mudancas.len()
+    } else {
+        limit.min(m.mudancas.len())
+    };
+    for c in &m.mudancas[..shown] {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:<14} {:<13} {}  ->  {}",
+            c.num_pedido,
+            c.tipo,
+            situacao(c.antes.as_ref()),
+            situacao(c.depois.as_ref())
+        )?;
+        for causa in &c.causas {
+            writeln!(out, "    - {}", causa.texto)?;
+        }
+    }
+    if shown < m.mudancas.len() {
+        writeln!(
+            out,
+            "\n... e mais {} pedido(s) (use --limit 0 para ver todos)",
+            m.mudancas.len() - shown
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! Recorded runs ("execucoes", SPEC 8.5): one row per whole-book analysis, holding a compressed
+//! document that the application layer writes and reads. The store only keeps the rows: one
+//! transaction writes a run and drops the oldest beyond the retention, so a failure never leaves
+//! half a run.
+//!
+//! Runs live in Ruptura's own schema. When the analysed database is the old system's (read, never
+//! written), the runs go to another database: [`connect_runs`] opens whichever URL is given.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::Row;
+
+use crate::postgres::PgStore;
+use crate::sqlite::SqliteStore;
+use crate::{DbUrl, StoreError};
+
+/// A run to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRun {
+    pub criada_em: DateTime<Utc>,
+    pub data_base: NaiveDate,
+    pub modo: String,
+    /// The parameters other than the date and the mode, as canonical JSON: two runs are
+    /// comparable by default when these and the mode are equal.
+    pub parametros: String,
+    /// What recorded it: `analyze`, `job`, `agendada`.
+    pub origem: String,
+    pub total_pedidos: i64,
+    pub pedidos_com_ruptura: i64,
+    pub duracao_ms: i64,
+    /// The compressed document of the run (outcomes and inputs).
+    pub dados: Vec<u8>,
+}
+
+/// A recorded run, without its document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    pub id: i64,
+    pub criada_em: DateTime<Utc>,
+    pub data_base: NaiveDate,
+    pub modo: String,
+    pub parametros: String,
+    pub origem: String,
+    pub total_pedidos: i64,
+    pub pedidos_com_ruptura: i64,
+    pub duracao_ms: i64,
+    /// Size of the stored document.
+    pub bytes: i64,
+}
+
+/// Where runs are kept.
+#[async_trait]
+pub trait RunStore: Send + Sync + std::fmt::Debug {
+    /// Creates the runs table when missing (the whole of Ruptura's schema, in fact).
+    async fn migrate_runs(&self) -> Result<(), StoreError>;
+
+    /// Writes `run` and keeps only the `keep` most recent runs, in one transaction. Returns the
+    /// new run's id.
+    async fn save_run(&self, run: &NewRun, keep: usize) -> Result<i64, StoreError>;
+
+    /// Every run kept, newest first.
+    async fn list_runs(&self) -> Result<Vec<RunInfo>, StoreError>;
+
+    /// One run and its document.
+    async fn run_data(&self, id: i64) -> Result<Option<(RunInfo, Vec<u8>)>, StoreError>;
+}
+
+/// Opens the database where runs are kept (see [`DbUrl`]); nothing is migrated here.
+pub async fn connect_runs(url: &str) -> Result<Arc<dyn RunStore>, StoreError> {
+    match DbUrl::parse(url)? {
+        DbUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(&path).await?)),
+        DbUrl::SqliteMemory => Ok(Arc::new(SqliteStore::open_memory().await?)),
+        DbUrl::Postgres(url) => Ok(Arc::new(PgStore::connect(&url).await?)),
+    }
+}
+
+const INFO_COLUMNS: &str = "id, criada_em, data_base, modo, parametros, origem, total_pedidos, \
+     pedidos_com_ruptura, duracao_ms";
+
+fn keep_limit(keep: usize) -> i64 {
+    i64::try_from(keep.max(1)).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl RunStore for SqliteStore {
+    async fn migrate_runs(&self) -> Result<(), StoreError> {
+        crate::Store::migrate(self).await
+    }
+
+    async fn save_run(&self, run: &NewRun, keep: usize) -> Result<i64, StoreError> {
+        let run = run.clone();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO execucoes (criada_em, data_base, modo, parametros, origem, \
+                 total_pedidos, pedidos_com_ruptura, duracao_ms, dados) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                rusqlite::params![
+                    run.criada_em
+                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    run.data_base.format("%Y-%m-%d").to_string(),
+                    run.modo,
+                    run.parametros,
+                    run.origem,
+                    run.total_pedidos,
+                    run.pedidos_com_ruptura,
+                    run.duracao_ms,
+                    run.dados,
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "DELETE FROM execucoes WHERE id NOT IN \
+                 (SELECT id FROM execucoes ORDER BY id DESC LIMIT ?1)",
+                [keep_limit(keep)],
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn list_runs(&self) -> Result<Vec<RunInfo>, StoreError> {
+        self.run(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {INFO_COLUMNS}, length(dados) FROM execucoes ORDER BY id DESC"
+            ))?;
+            let rows = stmt.query_map([], sqlite_info)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn run_data(&self, id: i64) -> Result<Option<(RunInfo, Vec<u8>)>, StoreError> {
+        self.run(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {INFO_COLUMNS}, length(dados), dados FROM execucoes WHERE id = ?1"
+            ))?;
+            let mut rows = stmt.query([id])?;
+            match rows.next()? {
+                Some(row) => Ok(Some((sqlite_info(row)?, row.get(10)?))),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+}
+
+fn sqlite_info(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunInfo> {
+    let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
+    let bad = |i: usize, e: String| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+    };
+    let criada_em = DateTime::parse_from_rfc3339(&text(1)?)
+        .map_err(|e| bad(1, e.to_string()))?
+        .with_timezone(&Utc);
+    let data_base =
+        NaiveDate::parse_from_str(&text(2)?, "%Y-%m-%d").map_err(|e| bad(2, e.to_string()))?;
+    Ok(RunInfo {
+        id: r.get(0)?,
+        criada_em,
+        data_base,
+        modo: text(3)?,
+        parametros: text(4)?,
+        origem: text(5)?,
+        total_pedidos: r.get(6)?,
+        pedidos_com_ruptura: r.get(7)?,
+        duracao_ms: r.get(8)?,
+        bytes: r.get(9)?,
+    })
+}
+
+#[async_trait]
+impl RunStore for PgStore {
+    async fn migrate_runs(&self) -> Result<(), StoreError> {
+        crate::Store::migrate(self).await
+    }
+
+    async fn save_run(&self, run: &NewRun, keep: usize) -> Result<i64, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO execucoes (criada_em, data_base, modo, parametros, origem, \
+             total_pedidos, pedidos_com_ruptura, duracao_ms, dados) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(run.criada_em)
+        .bind(run.data_base)
+        .bind(&run.modo)
+        .bind(&run.parametros)
+        .bind(&run.origem)
+        .bind(run.total_pedidos)
+        .bind(run.pedidos_com_ruptura)
+        .bind(run.duracao_ms)
+        .bind(&run.dados)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM execucoes WHERE id NOT IN \
+             (SELECT id FROM execucoes ORDER BY id DESC LIMIT $1)",
+        )
+        .bind(keep_limit(keep))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn list_runs(&self) -> Result<Vec<RunInfo>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INFO_COLUMNS}, octet_length(dados)::BIGINT AS bytes FROM execucoes \
+             ORDER BY id DESC"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(pg_info).collect()
+    }
+
+    async fn run_data(&self, id: i64) -> Result<Option<(RunInfo, Vec<u8>)>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {INFO_COLUMNS}, octet_length(dados)::BIGINT AS bytes, dados FROM execucoes \
+             WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(row) => Ok(Some((pg_info(&row)?, row.try_get("dados")?))),
+            None => Ok(None),
+        }
+    }
+}
+
+fn pg_info(r: &sqlx::postgres::PgRow) -> Result<RunInfo, StoreError> {
+    Ok(RunInfo {
+        id: r.try_get("id")?,
+        criada_em: r.try_get("criada_em")?,
+        data_base: r.try_get("data_base")?,
+        modo: r.try_get("modo")?,
+        parametros: r.try_get("parametros")?,
+        origem: r.try_get("origem")?,
+        total_pedidos: r.try_get("total_pedidos")?,
+        pedidos_com_ruptura: r.try_get("pedidos_com_ruptura")?,
+        duracao_ms: r.try_get("duracao_ms")?,
+        bytes: r.try_get("bytes")?,
+    })
+}
