@@ -18,6 +18,35 @@ use thiserror::Error;
 
 use crate::wire::Resultado;
 
+/// The list data (client, CNPJ, city, seller, team) of the orders of `results`, by order
+/// number: what the exports show beside the figures.
+pub async fn order_summaries(
+    store: &dyn ruptura_store::Store,
+    results: &[Resultado],
+) -> Result<HashMap<String, OrderSummary>, ruptura_store::StoreError> {
+    let wanted: std::collections::HashSet<&str> = results.iter().map(|r| r.num_pedido()).collect();
+    let all = store
+        .list_orders(&ruptura_store::OrderQuery {
+            filter: ruptura_store::OrderFilter::default(),
+            sort: ruptura_store::OrderSort::NumPedido,
+            descending: false,
+            offset: 0,
+            limit: usize::MAX,
+        })
+        .await?;
+    Ok(all
+        .orders
+        .into_iter()
+        .filter(|o| wanted.contains(o.num_pedido.as_str()))
+        .map(|o| (o.num_pedido.clone(), o))
+        .collect())
+}
+
+/// The rows of SPEC 8.4 as JSON values (the workbook's Produtos sheet).
+pub fn produtos_rows(produtos: &crate::Produtos) -> Result<Vec<Value>, serde_json::Error> {
+    produtos.rows().iter().map(serde_json::to_value).collect()
+}
+
 #[derive(Debug, Error)]
 pub enum ExportError {
     #[error("falha ao montar a planilha: {0}")]

@@ -189,11 +189,17 @@ fn late_bad_rows_write_nothing(db: &str, dir: &Path) {
     let out = run_ok(&["import", "--db", db, good.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(&format!("carteira_principal: {lines} linha(s) gravadas")),
+        stderr.contains(&format!(
+            "carteira_principal: {} linha(s) gravadas",
+            br(lines)
+        )),
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("movimentacao_estoque: {moves} linha(s) gravadas")),
+        stderr.contains(&format!(
+            "movimentacao_estoque: {} linha(s) gravadas",
+            br(moves)
+        )),
         "{stderr}"
     );
     let after = results_of(db);
@@ -216,4 +222,17 @@ fn streamed_import_is_all_or_nothing_on_postgres() {
     let tmp = tempfile::tempdir().unwrap();
     late_bad_rows_write_nothing(db.url(), tmp.path());
     drop(db);
+}
+
+/// A count as the command line prints it (pt-BR: 45.000).
+fn br(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
 }

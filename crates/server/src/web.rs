@@ -502,41 +502,13 @@ pub async fn filtros(State(state): State<AppState>) -> Result<Json<FiltrosCartei
     }))
 }
 
-/// The list data (client, city, seller) of the orders of `results`, by order number.
-pub async fn order_summaries(
-    state: &AppState,
-    results: &[ruptura_app::wire::Resultado],
-) -> Result<std::collections::HashMap<String, ruptura_store::OrderSummary>, ApiError> {
-    let wanted: HashSet<&str> = results.iter().map(|r| r.num_pedido()).collect();
-    let all = state
-        .store
-        .list_orders(&OrderQuery {
-            filter: OrderFilter::default(),
-            sort: OrderSort::NumPedido,
-            descending: false,
-            offset: 0,
-            limit: usize::MAX,
-        })
-        .await?;
-    Ok(all
-        .orders
-        .into_iter()
-        .filter(|o| wanted.contains(o.num_pedido.as_str()))
-        .map(|o| (o.num_pedido.clone(), o))
-        .collect())
-}
-
 /// The rows of SPEC 8.4 over a finished job, as JSON (for the exports).
 pub async fn produtos_json(state: &AppState, id: &str) -> Result<Vec<serde_json::Value>, ApiError> {
     let Some((_, _, decisoes)) = state.jobs.decisions(id).await? else {
         return Ok(Vec::new());
     };
-    decisoes
-        .produtos
-        .rows()
-        .iter()
-        .map(|p| serde_json::to_value(p).map_err(|e| ApiError::Internal(e.to_string())))
-        .collect()
+    ruptura_app::export::produtos_rows(&decisoes.produtos)
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 #[cfg(test)]

@@ -5,16 +5,36 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use common::TestApp;
+use ruptura_app::runs::RunLog;
+use ruptura_app::Settings;
+use ruptura_server::jobs::{LocalQueue, LocalQueueConfig};
+use ruptura_server::{AppState, Auth, ServerConfig};
 use ruptura_testkit::vectors_dir;
 use serde_json::Value;
 
 /// The app over the basic scenario (orders P1 and P2), which the examples name.
+/// Its whole-book jobs are recorded as runs (in the same SQLite file), so the routes of SPEC 8.5
+/// answer too.
 async fn app() -> TestApp {
     let data = ruptura_import::load_paths(&[vectors_dir().join("01-basico")]).expect("import");
-    TestApp::new(&data).await
+    let app = TestApp::new(&data).await;
+    let url = format!("sqlite://{}", app.dir.path().join("t.db").display());
+    let runs = RunLog::new(ruptura_store::connect_runs(&url).await.expect("runs"), 30);
+    let queue = LocalQueue::new(Arc::clone(&app.store), LocalQueueConfig::default())
+        .recording(Some(runs.clone()));
+    let state = AppState::with_queue(
+        Arc::clone(&app.store),
+        Settings::default(),
+        ServerConfig::default(),
+        Auth::new(None),
+        Arc::new(queue),
+    )
+    .with_runs(Some(runs));
+    TestApp { state, ..app }
 }
 
 /// Follows a `$ref` to `#/components/schemas/X`.
@@ -73,6 +93,13 @@ async fn every_operation_example_is_accepted_by_the_server() {
     assert_eq!(created.status, StatusCode::ACCEPTED);
     let job_id = created.json()["job_id"].as_str().expect("id").to_string();
     app.wait_job(&job_id).await;
+    // Two whole-book runs, for the examples of /execucoes and /mudancas.
+    for _ in 0..2 {
+        let whole = app.post("/api/ruptura/jobs", "{}").await;
+        assert_eq!(whole.status, StatusCode::ACCEPTED);
+        let id = whole.json()["job_id"].as_str().expect("id").to_string();
+        app.wait_job(&id).await;
+    }
 
     let mut tried = 0;
     for (path, item) in spec["paths"].as_object().expect("paths") {

@@ -256,8 +256,8 @@ impl Output {
                 results,
                 produtos,
             } => {
-                let orders = order_summaries(store, &results).await?;
-                let produtos = produtos_json(&produtos)?;
+                let orders = ruptura_app::export::order_summaries(store, &results).await?;
+                let produtos = ruptura_app::export::produtos_rows(&produtos)?;
                 let export = ruptura_app::export::Export {
                     results: &results,
                     orders: &orders,
@@ -313,38 +313,6 @@ impl InOrderSink for Output {
             Sink::Table(_, rows) => rows.extend(batch.results.into_iter().map(summary_only)),
         }
     }
-}
-
-/// The list data (client, city, seller) of the analysed orders, for the exports.
-async fn order_summaries(
-    store: &dyn ruptura_store::Store,
-    results: &[Resultado],
-) -> anyhow::Result<std::collections::HashMap<String, ruptura_store::OrderSummary>> {
-    let wanted: std::collections::HashSet<&str> = results.iter().map(|r| r.num_pedido()).collect();
-    let all = store
-        .list_orders(&ruptura_store::OrderQuery {
-            filter: OrderFilter::default(),
-            sort: ruptura_store::OrderSort::NumPedido,
-            descending: false,
-            offset: 0,
-            limit: usize::MAX,
-        })
-        .await?;
-    Ok(all
-        .orders
-        .into_iter()
-        .filter(|o| wanted.contains(o.num_pedido.as_str()))
-        .map(|o| (o.num_pedido.clone(), o))
-        .collect())
-}
-
-/// The rows of SPEC 8.4, as JSON (the workbook's Produtos sheet).
-fn produtos_json(produtos: &ruptura_app::Produtos) -> anyhow::Result<Vec<serde_json::Value>> {
-    Ok(produtos
-        .rows()
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<_, _>>()?)
 }
 
 /// The result without its lines: what the table needs of an order.

@@ -243,10 +243,12 @@ fn to_sse(job_id: &str, event: JobEvent, completo: bool) -> Event {
 
 /// Options of the event stream.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventosQuery {
-    /// `true`: each `lote` event carries every RESULT whole (lines and projections). By default
-    /// it carries each order's summary (`resumo`, without `itens` and `itens_disponiveis`);
-    /// the whole results stay at `/api/ruptura/jobs/{id}/resultados`.
+    /// `true`: cada evento `lote` traz os resultados inteiros (itens e projeções). Por padrão
+    /// traz o resumo de cada pedido (`resumo`, sem `itens` nem `itens_disponiveis`); os
+    /// resultados inteiros ficam em `/api/ruptura/jobs/{id}/resultados`.
+    #[param(example = "false")]
     #[serde(default)]
     pub completo: Option<String>,
 }
@@ -335,9 +337,11 @@ pub async fn eventos(
 
 /// Options of an export.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportarQuery {
-    /// `xlsx` (the workbook: Pedidos, Itens em falta, Produtos) or `csv` (Pedidos, Brazilian
-    /// spelling: `;`, decimal comma, dd/mm/aaaa, UTF-8 with BOM).
+    /// `xlsx` (a planilha: Pedidos, Itens em falta, Produtos; o padrão) ou `csv` (Pedidos, em
+    /// grafia brasileira: `;`, vírgula decimal, dd/mm/aaaa, UTF-8 com BOM).
+    #[param(example = "xlsx", pattern = "^(xlsx|csv)$")]
     pub formato: Option<String>,
 }
 
@@ -373,7 +377,7 @@ pub async fn exportar(
         ));
     }
     let results = state.jobs.results(&id).await?.ok_or_else(|| unknown(&id))?;
-    let orders = crate::web::order_summaries(&state, &results).await?;
+    let orders = ruptura_app::export::order_summaries(state.store.as_ref(), &results).await?;
     let produtos = crate::web::produtos_json(&state, &id).await?;
     let short_id: String = id.chars().take(8).collect();
     let body = tokio::task::spawn_blocking(move || {

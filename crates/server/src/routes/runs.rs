@@ -29,10 +29,13 @@ pub async fn execucoes(State(state): State<AppState>) -> Result<Json<ListaExecuc
 
 /// Which runs to compare.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MudancasQuery {
-    /// The earlier run (default: the latest run before `para` of the same mode and parameters).
+    /// A execução anterior (padrão: a última antes de `para` com o mesmo modo e parâmetros).
+    #[param(value_type = Option<i64>, example = 1, minimum = 1)]
     pub de: Option<String>,
-    /// The later run (default: the latest run).
+    /// A execução posterior (padrão: a mais recente).
+    #[param(value_type = Option<i64>, example = 2, minimum = 1)]
     pub para: Option<String>,
 }
 
