@@ -938,7 +938,7 @@
     clearTimeout(job.timerReconexao);
   }
 
-  async function iniciarJob() {
+  async function iniciarJob(explicito = false) {
     const chave = chaveFiltros();
     if (estado.job && estado.job.chave === chave && ['iniciando', 'em_andamento'].includes(estado.job.estado)) return;
     fecharJob();
@@ -946,6 +946,7 @@
     const job = {
       id: null,
       chave,
+      explicito,
       modo: estado.modo,
       filtros,
       estado: 'iniciando',
@@ -969,7 +970,10 @@
     mostrarTotais(job);
     let criado;
     try {
-      criado = await api('/api/ruptura/jobs', { method: 'POST', body: { filtros, modo: job.modo } });
+      // The page's own job (totals, sorting, exports) is not recorded as a run: only an explicit
+      // "Analisar tudo" is, so page loads never push the planner's runs out of the history.
+      const registrar = job.explicito === true;
+      criado = await api('/api/ruptura/jobs', { method: 'POST', body: { filtros, modo: job.modo, registrar } });
     } catch (e) {
       if (estado.job !== job) return;
       falharJob(job, e.semServidor ? SEM_SERVIDOR : e.message);
@@ -1732,7 +1736,7 @@
       // A fresh analysis of the whole filtered book.
       fecharJob();
       estado.job = null;
-      iniciarJob();
+      iniciarJob(true);
       $('job').querySelector('details').open = true;
     });
     $('btn-sair').addEventListener('click', sair);

@@ -87,7 +87,9 @@
   function montar() {
     selDe = h('select', { id: 'mud-de', 'aria-label': 'Execução anterior' });
     selPara = h('select', { id: 'mud-para', 'aria-label': 'Execução posterior' });
-    estadoTexto = h('p', { id: 'mud-estado', class: 'mud-estado', role: 'status', 'aria-live': 'polite' });
+    // Not a live region: the page announces only the start and the end of an analysis; this
+    // text is read with the dialog when it opens.
+    estadoTexto = h('p', { id: 'mud-estado', class: 'mud-estado' });
     corpo = h('div', { id: 'mud-lista', class: 'mud-lista' });
     const fechar = h('button', { type: 'button', class: 'btn btn-discreto fechar', 'aria-label': 'Fechar o que mudou', onclick: () => dialogo.close() }, '✕');
     dialogo = h(

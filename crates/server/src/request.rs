@@ -195,6 +195,10 @@ pub struct AnalysisRequest {
     pub partial_min_value: Option<Decimal>,
     /// `parcial_minimo_pct`, when given.
     pub partial_min_pct: Option<Decimal>,
+    /// `registrar` (default true): a whole-book job is recorded as a run (SPEC 8.5) unless
+    /// this is false (the page's own totals job, which would otherwise push the planner's runs
+    /// out of the kept history on every page load).
+    pub record: bool,
 }
 
 impl AnalysisRequest {
@@ -293,6 +297,11 @@ pub fn parse(
     };
     let partial_min_value = minimum(&obj, "parcial_minimo_valor")?;
     let partial_min_pct = minimum(&obj, "parcial_minimo_pct")?;
+    let record = match obj.get("registrar") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(bad("\"registrar\" deve ser true ou false")),
+    };
     Ok(AnalysisRequest {
         orders,
         filter,
@@ -303,6 +312,7 @@ pub fn parse(
         mode,
         partial_min_value,
         partial_min_pct,
+        record,
     })
 }
 

@@ -79,6 +79,16 @@ async fn scenario(app: &TestApp) {
         &format!(r#"{{"filtros": {{"vendedor": "ninguém"}}, "data_base": "{TODAY}"}}"#),
     )
     .await;
+    // The whole book with `registrar: false` (the page's own totals job): not recorded.
+    job(
+        app,
+        &format!(r#"{{"registrar": false, "data_base": "{TODAY}"}}"#),
+    )
+    .await;
+    let bad = app
+        .post("/api/ruptura/jobs", r#"{"registrar": "sim"}"#)
+        .await;
+    assert_eq!(bad.status, 400);
     assert_eq!(run_count(app).await, 1);
     let only = app.get("/api/ruptura/mudancas").await;
     assert_eq!(only.status, 404, "one run: nothing to compare");

@@ -29,7 +29,8 @@ async fn start(
 ) -> Result<JobCreated, ApiError> {
     let body = body.map_err(body_error)?;
     let req = request::parse(&body, source, &state.settings, state.config.max_job_orders)?;
-    let whole_book = req.orders.is_none() && req.filter.is_empty() && req.ship.is_empty();
+    let whole_book =
+        req.record && req.orders.is_none() && req.filter.is_empty() && req.ship.is_empty();
     let params = req.params(&state.settings);
     let orders = match req.orders {
         Some(orders) => orders,
