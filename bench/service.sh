@@ -35,7 +35,7 @@ done
 command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
 mkdir -p "$OUT"
 
-cargo build --release -q -p ruptura -p ruptura-datagen --examples
+cargo build --release -q -p ruptura -p ruptura-datagen --bins --examples
 BIN=target/release/ruptura
 CLIENT=target/release/examples/bench_service
 DATA="$OUT/scale-$SEED"

@@ -368,28 +368,37 @@ impl Http {
         self.call(Method::POST, path, body).await
     }
 
-    /// Every order number of the book, from the page's listing.
+    /// Every order number of the book, from the page's listing (pages of at most 1,000).
     async fn order_numbers(&self) -> anyhow::Result<Vec<String>> {
-        let bytes = self
-            .call(
-                Method::GET,
-                "/api/carteira/pedidos?por_pagina=20000",
-                Bytes::new(),
-            )
-            .await?;
-        let page: Value = serde_json::from_slice(&bytes)?;
-        let orders: Vec<String> = page["pedidos"]
-            .as_array()
-            .ok_or_else(|| anyhow!("listing without `pedidos`"))?
-            .iter()
-            .filter_map(|o| o["num_pedido"].as_str().map(str::to_string))
-            .collect();
-        ensure!(
-            page["total"].as_u64() == Some(orders.len() as u64),
-            "the listing holds {} of {} orders",
-            orders.len(),
-            page["total"]
-        );
+        let mut orders: Vec<String> = Vec::new();
+        for pagina in 1.. {
+            let bytes = self
+                .call(
+                    Method::GET,
+                    &format!("/api/carteira/pedidos?por_pagina=1000&pagina={pagina}"),
+                    Bytes::new(),
+                )
+                .await?;
+            let page: Value = serde_json::from_slice(&bytes)?;
+            let before = orders.len();
+            orders.extend(
+                page["pedidos"]
+                    .as_array()
+                    .ok_or_else(|| anyhow!("listing without `pedidos`"))?
+                    .iter()
+                    .filter_map(|o| o["num_pedido"].as_str().map(str::to_string)),
+            );
+            let total = page["total"].as_u64().unwrap_or(0) as usize;
+            if orders.len() >= total || orders.len() == before {
+                ensure!(
+                    orders.len() == total,
+                    "the listing holds {} of {} orders",
+                    orders.len(),
+                    total
+                );
+                break;
+            }
+        }
         Ok(orders)
     }
 
