@@ -99,6 +99,10 @@ fn usage_errors_exit_2_and_other_failures_1() {
             ],
             "não os dois",
         ),
+        (
+            vec!["analyze", "--db", &db, "--pedidos", "P1", "--estado", "SP"],
+            "não os dois",
+        ),
         (vec!["analyze", "--db", "mysql://u@h/db"], "mysql"),
         (vec!["analyze", "--nao-existe"], "--nao-existe"),
         (vec!["import", "--db", &db], "CAMINHO"),

@@ -33,16 +33,8 @@ pub struct AnalyzeOpts {
     pub db: DbArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// Data de referência D0 (AAAA-MM-DD); padrão: hoje no fuso do negócio.
-    #[arg(long = "hoje", visible_alias = "today", value_name = "AAAA-MM-DD", value_parser = parse_day)]
-    pub today: Option<NaiveDate>,
-    /// Só estes pedidos (separados por vírgula); padrão: a carteira inteira.
-    #[arg(long, value_delimiter = ',', num_args = 1..)]
-    pub pedidos: Option<Vec<String>>,
-    /// independente (cada pedido sozinho), sequencial (alocação em ordem de prioridade entre os
-    /// pedidos analisados) ou prioridade (alocação sobre a carteira inteira; os pedidos pedidos).
-    #[arg(long, default_value = "independente", value_parser = parse_mode)]
-    pub modo: Mode,
+    #[command(flatten)]
+    pub selecao: SelectionArgs,
     /// Formato da saída.
     #[arg(long = "formato", visible_alias = "format", value_name = "FORMATO", value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -54,18 +46,6 @@ pub struct AnalyzeOpts {
         value_name = "ARQUIVO"
     )]
     pub output: Option<PathBuf>,
-    /// Só pedidos deste vendedor.
-    #[arg(long)]
-    pub vendedor: Option<String>,
-    /// Só pedidos desta equipe de vendas.
-    #[arg(long)]
-    pub equipe: Option<String>,
-    /// Só pedidos para esta UF.
-    #[arg(long)]
-    pub estado: Option<String>,
-    /// Só pedidos que contenham este texto (pedido, cliente, cidade, produto).
-    #[arg(long)]
-    pub busca: Option<String>,
     /// Formato table: pedidos mostrados no máximo (0: todos); os totais contam todos.
     #[arg(
         long = "limite",
@@ -81,6 +61,63 @@ pub struct AnalyzeOpts {
     pub runs: RunArgs,
 }
 
+/// Which orders a command analyses, on which day and in which mode (`analyze`, `produtos`).
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
+    /// Data de referência D0 (AAAA-MM-DD); padrão: hoje no fuso do negócio.
+    #[arg(long = "hoje", visible_alias = "today", value_name = "AAAA-MM-DD", value_parser = parse_day)]
+    pub today: Option<NaiveDate>,
+    /// Só estes pedidos (separados por vírgula); padrão: a carteira inteira.
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub pedidos: Option<Vec<String>>,
+    /// independente (cada pedido sozinho), sequencial (alocação em ordem de prioridade entre os
+    /// pedidos analisados) ou prioridade (alocação sobre a carteira inteira; os pedidos pedidos).
+    #[arg(long, default_value = "independente", value_parser = parse_mode)]
+    pub modo: Mode,
+    /// Só pedidos deste vendedor.
+    #[arg(long)]
+    pub vendedor: Option<String>,
+    /// Só pedidos desta equipe de vendas.
+    #[arg(long)]
+    pub equipe: Option<String>,
+    /// Só pedidos para esta UF.
+    #[arg(long)]
+    pub estado: Option<String>,
+    /// Só pedidos que contenham este texto (pedido, cliente, cidade, produto).
+    #[arg(long)]
+    pub busca: Option<String>,
+}
+
+impl SelectionArgs {
+    /// The named orders, or the book filtered by the flags given (none: the whole book); both
+    /// at once is a usage error.
+    pub fn selection(&self) -> anyhow::Result<Selection> {
+        let filter = OrderFilter {
+            vendedor: self.vendedor.clone(),
+            equipe_vendas: self.equipe.clone(),
+            estado: self.estado.clone(),
+            busca: self.busca.clone(),
+        };
+        match &self.pedidos {
+            Some(_) if !filter.is_empty() => crate::usage_bail!(
+                "use --pedidos ou os filtros (--vendedor, --equipe, --estado, --busca), não os dois"
+            ),
+            Some(list) => {
+                let list: Vec<String> = list
+                    .iter()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if list.is_empty() {
+                    crate::usage_bail!("--pedidos sem nenhum número de pedido");
+                }
+                Ok(Selection::Orders(list))
+            }
+            None => Ok(Selection::Book(filter)),
+        }
+    }
+}
+
 pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
     ruptura_app::settings::parse_date(s).map_err(|e| e.to_string())
 }
@@ -91,25 +128,7 @@ pub fn parse_mode(s: &str) -> Result<Mode, String> {
 
 pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
     let settings = opts.analysis.settings()?;
-    let selection = match &opts.pedidos {
-        Some(list) => {
-            let list: Vec<String> = list
-                .iter()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
-            if list.is_empty() {
-                crate::usage_bail!("--pedidos sem nenhum número de pedido");
-            }
-            Selection::Orders(list)
-        }
-        None => Selection::Book(OrderFilter {
-            vendedor: opts.vendedor.clone(),
-            equipe_vendas: opts.equipe.clone(),
-            estado: opts.estado.clone(),
-            busca: opts.busca.clone(),
-        }),
-    };
+    let selection = opts.selecao.selection()?;
     if opts.format == Format::Xlsx && opts.output.is_none() && std::io::stdout().is_terminal() {
         crate::usage_bail!(
             "--formato xlsx escreve uma planilha (binária): use --saida ARQUIVO.xlsx"
@@ -125,7 +144,7 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
-    let params = settings.params(opts.today, opts.modo);
+    let params = settings.params(opts.selecao.today, opts.selecao.modo);
     let run_opts = RunOptions {
         batch_size: settings.batch_size,
         max_workers: settings.max_workers,

@@ -5,13 +5,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use ruptura_app::{Batch, Decisoes, Observer, Produto, RelatorioProdutos, RunOptions};
-use ruptura_engine::Mode;
-use ruptura_store::{OrderFilter, Selection};
 
-use super::analyze::{br_day, brl, parse_day, parse_mode};
+use super::analyze::{br_day, brl, SelectionArgs};
 use crate::{AnalysisArgs, DbArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,15 +28,8 @@ pub struct ProdutosOpts {
     pub db: DbArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// Data de referência D0 (AAAA-MM-DD); padrão: hoje no fuso do negócio.
-    #[arg(long = "hoje", visible_alias = "today", value_name = "AAAA-MM-DD", value_parser = parse_day)]
-    pub today: Option<NaiveDate>,
-    /// Só os pedidos desta lista (separados por vírgula); padrão: a carteira inteira.
-    #[arg(long, value_delimiter = ',', num_args = 1..)]
-    pub pedidos: Option<Vec<String>>,
-    /// independente, sequencial ou prioridade (veja `ruptura analyze --help`).
-    #[arg(long, default_value = "independente", value_parser = parse_mode)]
-    pub modo: Mode,
+    #[command(flatten)]
+    pub selecao: SelectionArgs,
     /// Formato da saída.
     #[arg(long = "formato", visible_alias = "format", value_name = "FORMATO", value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -51,18 +41,6 @@ pub struct ProdutosOpts {
         value_name = "ARQUIVO"
     )]
     pub output: Option<PathBuf>,
-    /// Só pedidos deste vendedor.
-    #[arg(long)]
-    pub vendedor: Option<String>,
-    /// Só pedidos desta equipe de vendas.
-    #[arg(long)]
-    pub equipe: Option<String>,
-    /// Só pedidos para esta UF.
-    #[arg(long)]
-    pub estado: Option<String>,
-    /// Só pedidos que contenham este texto (pedido, cliente, cidade, produto).
-    #[arg(long)]
-    pub busca: Option<String>,
     /// Formato table: produtos mostrados no máximo (0: todos).
     #[arg(
         long = "limite",
@@ -88,29 +66,7 @@ impl Observer for Merge {
 
 pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
     let settings = opts.analysis.settings()?;
-    let filter = OrderFilter {
-        vendedor: opts.vendedor.clone(),
-        equipe_vendas: opts.equipe.clone(),
-        estado: opts.estado.clone(),
-        busca: opts.busca.clone(),
-    };
-    let selection = match &opts.pedidos {
-        Some(_) if !filter.is_empty() => crate::usage_bail!(
-            "use --pedidos ou os filtros (--vendedor, --equipe, --estado, --busca), não os dois"
-        ),
-        Some(list) => {
-            let list: Vec<String> = list
-                .iter()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
-            if list.is_empty() {
-                crate::usage_bail!("--pedidos sem nenhum número de pedido");
-            }
-            Selection::Orders(list)
-        }
-        None => Selection::Book(filter),
-    };
+    let selection = opts.selecao.selection()?;
     let store = opts.db.open_existing().await?;
     store.check_schema().await?;
     let mut out: Box<dyn Write> = match &opts.output {
@@ -120,7 +76,7 @@ pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let params = settings.params(opts.today, opts.modo);
+    let params = settings.params(opts.selecao.today, opts.selecao.modo);
     let run_opts = RunOptions {
         batch_size: settings.batch_size,
         max_workers: settings.max_workers,
