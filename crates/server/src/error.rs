@@ -118,3 +118,14 @@ impl From<ruptura_app::runs::RunError> for ApiError {
         }
     }
 }
+
+impl From<ruptura_jobs::JobError> for ApiError {
+    fn from(e: ruptura_jobs::JobError) -> Self {
+        use ruptura_jobs::JobError;
+        match e {
+            JobError::Busy(m) => ApiError::TooManyRequests(m),
+            JobError::Unavailable(m) => ApiError::Unavailable(m),
+            JobError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}

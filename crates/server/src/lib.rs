@@ -8,7 +8,6 @@
 pub mod auth;
 pub mod error;
 pub mod guard;
-pub mod jobs;
 pub mod openapi;
 pub mod request;
 pub mod routes;
@@ -38,6 +37,8 @@ use tower_http::trace::TraceLayer;
 pub use auth::Auth;
 use error::ErrorBody;
 pub use jobs::{JobQueue, LocalQueue, LocalQueueConfig};
+/// The job queue contract and the in-process queue live in `ruptura-jobs`, below the server.
+pub use ruptura_jobs as jobs;
 
 /// Limits and switches of the HTTP layer.
 #[derive(Debug, Clone)]

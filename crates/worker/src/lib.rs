@@ -1,7 +1,7 @@
 //! Scale-out over Redis (SPEC 5): the server puts a job's batches on a Redis stream read by a
 //! consumer group, and `ruptura worker` processes take them, on any number of machines.
 //!
-//! - [`RedisQueue`] is the server side: it implements [`ruptura_server::JobQueue`] so the jobs
+//! - [`RedisQueue`] is the server side: it implements [`ruptura_jobs::JobQueue`] so the jobs
 //!   API and its event stream behave as with the in-process queue, and runs a watchdog that
 //!   re-queues batches that vanished from Redis.
 //! - [`worker::run`] is the consumer side: `NUM_WORKERS` consumers per process, each reading

@@ -6,7 +6,7 @@
 //! jobs and its messages on the stream. Progress comes back through the job's keys (never only
 //! through pub/sub), so any server, restarted or not, can answer `status`, `results` and
 //! `events` from Redis alone. Event ids are `eventos_base + position + 1`, 1-based as in
-//! [`ruptura_server::LocalQueue`].
+//! [`ruptura_jobs::LocalQueue`].
 //!
 //! The watchdog (every `watchdog_interval`) looks at each running job: a batch that is neither
 //! counted nor on the stream (Redis restarted without persistence, keys flushed, a message
@@ -29,11 +29,10 @@ use redis::{AsyncCommands, RedisError, RedisResult};
 use ruptura_app::wire::{Estatisticas, Resultado};
 use ruptura_app::{Decisoes, Produtos, Valores};
 use ruptura_engine::Mode;
-use ruptura_server::error::ApiError;
-use ruptura_server::jobs::{
-    valid_job_id, Counts, JobCreated, JobEvent, JobSpec, JobState, JobStatus,
+use ruptura_jobs::JobQueue;
+use ruptura_jobs::{
+    valid_job_id, Counts, JobCreated, JobError, JobEvent, JobSpec, JobState, JobStatus,
 };
-use ruptura_server::JobQueue;
 use rust_decimal::Decimal;
 use tokio_util::sync::CancellationToken;
 
@@ -92,9 +91,9 @@ pub struct RedisQueue {
     inner: Arc<Inner>,
 }
 
-fn unavailable(e: RedisError) -> ApiError {
+fn unavailable(e: RedisError) -> JobError {
     tracing::warn!(error = %e, "Redis indisponível");
-    ApiError::Unavailable("fila Redis indisponível; tente novamente em instantes".into())
+    JobError::Unavailable("fila Redis indisponível; tente novamente em instantes".into())
 }
 
 fn parse<T: std::str::FromStr + Default>(h: &HashMap<String, String>, k: &str) -> T {
@@ -429,7 +428,7 @@ impl Inner {
 
 #[async_trait]
 impl JobQueue for RedisQueue {
-    async fn submit(&self, spec: JobSpec) -> Result<JobCreated, ApiError> {
+    async fn submit(&self, spec: JobSpec) -> Result<JobCreated, JobError> {
         let inner = &self.inner;
         let running: usize = inner
             .conn()
@@ -437,7 +436,7 @@ impl JobQueue for RedisQueue {
             .await
             .map_err(unavailable)?;
         if running >= inner.config.max_pending {
-            return Err(ApiError::TooManyRequests(format!(
+            return Err(JobError::Busy(format!(
                 "{running} análises em andamento; tente de novo quando alguma terminar"
             )));
         }
@@ -512,7 +511,7 @@ impl JobQueue for RedisQueue {
             .map_err(|e| format!("Redis indisponível: {e}"))
     }
 
-    async fn status(&self, id: &str) -> Result<Option<JobStatus>, ApiError> {
+    async fn status(&self, id: &str) -> Result<Option<JobStatus>, JobError> {
         if !valid_job_id(id) {
             return Ok(None);
         }
@@ -530,7 +529,7 @@ impl JobQueue for RedisQueue {
     async fn decisions(
         &self,
         id: &str,
-    ) -> Result<Option<(JobStatus, Estatisticas, Decisoes)>, ApiError> {
+    ) -> Result<Option<(JobStatus, Estatisticas, Decisoes)>, JobError> {
         let inner = &self.inner;
         let (h, parts): (HashMap<String, String>, Vec<String>) = redis::pipe()
             .hgetall(inner.keys.job(id))
@@ -547,7 +546,7 @@ impl JobQueue for RedisQueue {
         };
         for part in parts {
             let produtos: Produtos = serde_json::from_str(&part)
-                .map_err(|e| ApiError::Internal(format!("produtos ilegíveis no Redis: {e}")))?;
+                .map_err(|e| JobError::Internal(format!("produtos ilegíveis no Redis: {e}")))?;
             decisoes.produtos.merge(produtos);
         }
         Ok(Some((
@@ -557,7 +556,7 @@ impl JobQueue for RedisQueue {
         )))
     }
 
-    async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, ApiError> {
+    async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, JobError> {
         if !valid_job_id(id) {
             return Ok(None);
         }
@@ -588,7 +587,7 @@ impl JobQueue for RedisQueue {
         ))
     }
 
-    async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, ApiError> {
+    async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, JobError> {
         /// Only the label of a stored result; the rest of its JSON is skipped, not built.
         #[derive(serde::Deserialize)]
         struct Label {
@@ -628,7 +627,7 @@ impl JobQueue for RedisQueue {
         &self,
         id: &str,
         after: u64,
-    ) -> Result<Option<BoxStream<'static, JobEvent>>, ApiError> {
+    ) -> Result<Option<BoxStream<'static, JobEvent>>, JobError> {
         if !valid_job_id(id) {
             return Ok(None);
         }

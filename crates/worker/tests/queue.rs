@@ -11,8 +11,8 @@ use common::*;
 use redis::AsyncCommands;
 use ruptura_app::wire::Resultado;
 use ruptura_engine::{Mode, Params};
-use ruptura_server::jobs::{JobEvent, JobState};
-use ruptura_server::JobQueue;
+use ruptura_jobs::JobQueue;
+use ruptura_jobs::{JobEvent, JobState};
 
 const LIMIT: Duration = Duration::from_secs(60);
 

@@ -44,7 +44,7 @@ async fn start(
         max_workers: req.max_workers,
         whole_book,
     };
-    state.jobs.submit(spec).await
+    Ok(state.jobs.submit(spec).await?)
 }
 
 /// Starts a job over the named orders, or the filtered book (no filter: the whole book).

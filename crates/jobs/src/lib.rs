@@ -21,7 +21,19 @@ use serde::Serialize;
 use tokio::sync::{watch, Semaphore};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+/// Why a queue could not do what it was asked. The server maps each to an HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Too many jobs are pending: try again later (429).
+    #[error("{0}")]
+    Busy(String),
+    /// The queue's backing service does not answer (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Something that should not happen; the detail is logged, not sent (500).
+    #[error("{0}")]
+    Internal(String),
+}
 
 /// Whether `id` has the form of a job id (a hyphenated lowercase UUID, as `submit` makes them).
 /// Anything else names no job, whatever the queue: it never reaches a key or a map.
@@ -136,13 +148,13 @@ impl JobEvent {
 #[async_trait]
 pub trait JobQueue: Send + Sync {
     /// Starts a job; it runs in the background.
-    async fn submit(&self, spec: JobSpec) -> Result<JobCreated, ApiError>;
-    async fn status(&self, id: &str) -> Result<Option<JobStatus>, ApiError>;
+    async fn submit(&self, spec: JobSpec) -> Result<JobCreated, JobError>;
+    async fn status(&self, id: &str) -> Result<Option<JobStatus>, JobError>;
     /// Every result finished so far, in the order of the job's orders.
-    async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, ApiError>;
+    async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, JobError>;
     /// The criticality label (`OK`, `CRITICA`, ..., `ERRO`) of every order finished so far: what
     /// the page filters the book by, without copying whole results.
-    async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, ApiError> {
+    async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, JobError> {
         Ok(self.results(id).await?.map(|results| {
             results
                 .iter()
@@ -152,7 +164,7 @@ pub trait JobQueue: Send + Sync {
     }
     /// What the order list filters and sorts by, for every order finished so far, without
     /// copying whole results.
-    async fn order_facts(&self, id: &str) -> Result<Option<HashMap<String, OrderFacts>>, ApiError> {
+    async fn order_facts(&self, id: &str) -> Result<Option<HashMap<String, OrderFacts>>, JobError> {
         Ok(self.results(id).await?.map(|results| {
             results
                 .iter()
@@ -164,7 +176,7 @@ pub trait JobQueue: Send + Sync {
     async fn decisions(
         &self,
         id: &str,
-    ) -> Result<Option<(JobStatus, Estatisticas, Decisoes)>, ApiError>;
+    ) -> Result<Option<(JobStatus, Estatisticas, Decisoes)>, JobError>;
     /// Whether the queue's backing service answers (`/health`): `Err` says why not. The
     /// in-process queue always answers.
     async fn ping(&self) -> Result<(), String> {
@@ -175,7 +187,7 @@ pub trait JobQueue: Send + Sync {
         &self,
         id: &str,
         after: u64,
-    ) -> Result<Option<BoxStream<'static, JobEvent>>, ApiError>;
+    ) -> Result<Option<BoxStream<'static, JobEvent>>, JobError>;
 }
 
 /// The figures of one order's result that the order list filters and sorts by.
@@ -534,7 +546,7 @@ impl LocalQueue {
 
 #[async_trait]
 impl JobQueue for LocalQueue {
-    async fn submit(&self, spec: JobSpec) -> Result<JobCreated, ApiError> {
+    async fn submit(&self, spec: JobSpec) -> Result<JobCreated, JobError> {
         let pending = self
             .jobs
             .read()
@@ -543,7 +555,7 @@ impl JobQueue for LocalQueue {
             .filter(|j| !j.finished())
             .count();
         if pending >= self.config.max_pending {
-            return Err(ApiError::TooManyRequests(format!(
+            return Err(JobError::Busy(format!(
                 "{pending} análises em andamento; tente de novo quando alguma terminar"
             )));
         }
@@ -660,14 +672,14 @@ impl JobQueue for LocalQueue {
         Ok(created)
     }
 
-    async fn status(&self, id: &str) -> Result<Option<JobStatus>, ApiError> {
+    async fn status(&self, id: &str) -> Result<Option<JobStatus>, JobError> {
         Ok(self.get(id).map(|j| j.status()))
     }
 
     async fn decisions(
         &self,
         id: &str,
-    ) -> Result<Option<(JobStatus, Estatisticas, Decisoes)>, ApiError> {
+    ) -> Result<Option<(JobStatus, Estatisticas, Decisoes)>, JobError> {
         Ok(self.get(id).map(|job| {
             let status = job.status();
             let st = job.lock();
@@ -675,7 +687,7 @@ impl JobQueue for LocalQueue {
         }))
     }
 
-    async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, ApiError> {
+    async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, JobError> {
         Ok(self.get(id).map(|job| {
             let st = job.lock();
             job.orders
@@ -685,7 +697,7 @@ impl JobQueue for LocalQueue {
         }))
     }
 
-    async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, ApiError> {
+    async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, JobError> {
         Ok(self.get(id).map(|job| {
             let st = job.lock();
             st.slot_of
@@ -695,7 +707,7 @@ impl JobQueue for LocalQueue {
         }))
     }
 
-    async fn order_facts(&self, id: &str) -> Result<Option<HashMap<String, OrderFacts>>, ApiError> {
+    async fn order_facts(&self, id: &str) -> Result<Option<HashMap<String, OrderFacts>>, JobError> {
         Ok(self.get(id).map(|job| {
             let st = job.lock();
             st.slot_of
@@ -709,7 +721,7 @@ impl JobQueue for LocalQueue {
         &self,
         id: &str,
         after: u64,
-    ) -> Result<Option<BoxStream<'static, JobEvent>>, ApiError> {
+    ) -> Result<Option<BoxStream<'static, JobEvent>>, JobError> {
         let Some(job) = self.get(id) else {
             return Ok(None);
         };
