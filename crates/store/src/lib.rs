@@ -9,6 +9,7 @@
 mod error;
 pub mod postgres;
 mod runs;
+mod shared;
 pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -14,18 +14,20 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use ruptura_engine::records::Dataset;
-use ruptura_engine::{CodeLink, DatedQty, OrderLine, ProductGroups, Snapshot};
+use ruptura_engine::{CodeLink, DatedQty, OrderLine, Snapshot};
 use rusqlite::types::ToSql;
 use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use tokio::sync::Semaphore;
 
+mod import;
+
+use crate::shared::{codes_to_load, dedup, like_pattern, sort_column, sorted_orders};
 use crate::{
     missing_columns, Backend, Facets, ImportMode, ImportPiece, ImportReport, Loaded, OrderFilter,
-    OrderPage, OrderQuery, OrderShipment, OrderSort, OrderSummary, Selection, Store, StoreError,
-    IMPORT_ABANDONED,
+    OrderPage, OrderQuery, OrderShipment, OrderSummary, Selection, Store, StoreError,
 };
+use import::{import, import_pieces};
 
 /// Connections open at once (readers run in parallel in WAL mode; writers wait their turn).
 pub const MAX_CONNECTIONS: usize = 8;
@@ -145,29 +147,8 @@ fn table_columns(conn: &Connection, table: &str) -> Result<Option<Vec<String>>, 
     Ok(if cols.is_empty() { None } else { Some(cols) })
 }
 
-/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern that matches `term` anywhere.
-pub(crate) fn like_pattern(term: &str) -> String {
-    let mut s = String::with_capacity(term.len() + 2);
-    s.push('%');
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            s.push('\\');
-        }
-        s.push(c);
-    }
-    s.push('%');
-    s
-}
-
 fn milli(v: i64) -> Decimal {
     Decimal::new(v, 3)
-}
-
-fn to_scaled(d: Decimal, places: u32, what: &str) -> Result<i64, StoreError> {
-    let scaled = ruptura_engine::round_half_away(d, places) * Decimal::from(10i64.pow(places));
-    scaled
-        .to_i64()
-        .ok_or_else(|| StoreError::Rejected(format!("{what}: valor fora do intervalo ({d})")))
 }
 
 /// Reads an ISO date column (`YYYY-MM-DD`, NULL as `None`) without chrono's format-string
@@ -228,15 +209,6 @@ fn filter_params(f: &OrderFilter) -> [Option<String>; 4] {
     ]
 }
 
-pub(crate) fn dedup(orders: &[String]) -> Vec<String> {
-    let mut seen = std::collections::HashSet::with_capacity(orders.len());
-    orders
-        .iter()
-        .filter(|o| seen.insert(o.as_str()))
-        .cloned()
-        .collect()
-}
-
 fn json_array(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
     serde_json::Value::Array(
         items
@@ -293,12 +265,7 @@ fn load_lines(
     };
     let orders = match selection {
         Selection::Orders(orders) => dedup(orders),
-        Selection::Book(_) => {
-            let mut v: Vec<String> = lines.iter().map(|l| l.num_pedido.clone()).collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        }
+        Selection::Book(_) => sorted_orders(&lines),
     };
     Ok((lines, orders))
 }
@@ -325,15 +292,7 @@ fn load_snapshot(
     };
 
     // The whole book needs every code; a subset needs the codes of its product groups.
-    let codes = match selection {
-        Selection::Book(f) if f.is_empty() => None,
-        _ => {
-            let groups = ProductGroups::from_links(&links);
-            Some(json_array(
-                groups.expand(lines.iter().map(|l| l.cod_produto.as_str())),
-            ))
-        }
-    };
+    let codes = codes_to_load(selection, &links, &lines).map(json_array);
     let code_filter = if codes.is_some() {
         "AND cod_produto IN (SELECT value FROM json_each(?2))"
     } else {
@@ -469,16 +428,7 @@ fn order_numbers(conn: &Connection, filter: &OrderFilter) -> Result<Vec<String>,
 fn list_orders(conn: &mut Connection, query: &OrderQuery) -> Result<OrderPage, StoreError> {
     let f = query.filter.normalized();
     // Always bind ?1..?4; without a filter they are NULL and match everything.
-    let order_by = match query.sort {
-        OrderSort::NumPedido => "num_pedido",
-        OrderSort::Cliente => "cliente",
-        OrderSort::Cidade => "cidade",
-        OrderSort::Vendedor => "vendedor",
-        OrderSort::Expedicao => "expedicao",
-        OrderSort::DataPedido => "data_pedido",
-        OrderSort::Valor => "valor",
-        OrderSort::Linhas => "linhas",
-    };
+    let order_by = sort_column(query.sort);
     let dir = if query.descending { "DESC" } else { "ASC" };
     let filter = if f.is_empty() {
         "AND ?1 IS NULL AND ?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL".to_string()
@@ -575,193 +525,6 @@ fn facets(conn: &mut Connection) -> Result<Facets, StoreError> {
     })
 }
 
-/// Inserts every row with one prepared statement; a repeated id rejects the whole import.
-fn insert_all<T>(
-    tx: &Transaction<'_>,
-    table: &str,
-    sql: &str,
-    rows: &[T],
-    mut insert: impl FnMut(&mut rusqlite::CachedStatement<'_>, &T) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    let mut stmt = tx.prepare_cached(sql)?;
-    for row in rows {
-        insert(&mut stmt, row).map_err(|e| match e {
-            StoreError::Rejected(m) if m.contains("UNIQUE") => {
-                StoreError::Rejected(format!("id repetido em {table}"))
-            }
-            other => other,
-        })?;
-    }
-    Ok(())
-}
-
-fn import(
-    conn: &mut Connection,
-    data: &Dataset,
-    mode: ImportMode,
-) -> Result<ImportReport, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut report = ImportReport::default();
-    write_rows(&tx, data, mode, &mut Vec::new(), &mut report)?;
-    tx.commit()?;
-    Ok(report)
-}
-
-/// An import in pieces: one transaction, each piece written as it comes.
-fn import_pieces(
-    conn: &mut Connection,
-    mode: ImportMode,
-    mut pieces: tokio::sync::mpsc::Receiver<ImportPiece>,
-) -> Result<ImportReport, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut report = ImportReport::default();
-    let mut cleared = Vec::new();
-    loop {
-        match pieces.blocking_recv() {
-            Some(ImportPiece::Rows(data)) => {
-                write_rows(&tx, &data, mode, &mut cleared, &mut report)?;
-            }
-            Some(ImportPiece::Commit) => {
-                tx.commit()?;
-                return Ok(report);
-            }
-            None => return Err(StoreError::Rejected(IMPORT_ABANDONED.to_string())),
-        }
-    }
-}
-
-/// Writes the tables present in `data` inside `tx`; when replacing, a table not yet in
-/// `cleared` is emptied first (and added to it).
-fn write_rows(
-    tx: &Transaction<'_>,
-    data: &Dataset,
-    mode: ImportMode,
-    cleared: &mut Vec<&'static str>,
-    report: &mut ImportReport,
-) -> Result<(), StoreError> {
-    let mut clear = |table: &'static str| -> Result<(), StoreError> {
-        if mode == ImportMode::Replace && !cleared.contains(&table) {
-            tx.execute(&format!("DELETE FROM {table}"), [])?;
-            cleared.push(table);
-        }
-        Ok(())
-    };
-    if let Some(rows) = &data.carteira_principal {
-        clear("carteira_principal")?;
-        insert_all(
-            tx,
-            "carteira_principal",
-            "INSERT INTO carteira_principal (id, num_pedido, cod_produto, nome_produto, qtd_saldo_produto_pedido, \
-             preco_produto_pedido, ativo, raz_social_red, cnpj_cpf, nome_cidade, cod_uf, vendedor, equipe_vendas, \
-             data_pedido, expedicao, agendamento) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
-            rows,
-            |stmt, r| {
-                let qtd = to_scaled(r.qtd_saldo_produto_pedido, 3, "qtd_saldo_produto_pedido")?;
-                let preco = r.preco_produto_pedido.map(|p| to_scaled(p, 2, "preco_produto_pedido")).transpose()?;
-                stmt.execute(params![
-                    r.id,
-                    r.num_pedido,
-                    r.cod_produto,
-                    r.nome_produto,
-                    qtd,
-                    preco,
-                    r.ativo,
-                    r.raz_social_red,
-                    r.cnpj_cpf,
-                    r.nome_cidade,
-                    r.cod_uf,
-                    r.vendedor,
-                    r.equipe_vendas,
-                    r.data_pedido,
-                    r.expedicao,
-                    r.agendamento
-                ])?;
-                Ok(())
-            },
-        )?;
-        report.add("carteira_principal", rows.len());
-    }
-    if let Some(rows) = &data.movimentacao_estoque {
-        clear("movimentacao_estoque")?;
-        insert_all(
-            tx,
-            "movimentacao_estoque",
-            "INSERT INTO movimentacao_estoque (id, cod_produto, nome_produto, data_movimentacao, tipo_movimentacao, \
-             qtd_movimentacao, ativo) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-            rows,
-            |stmt, r| {
-                let qtd = to_scaled(r.qtd_movimentacao, 3, "qtd_movimentacao")?;
-                stmt.execute(params![
-                    r.id,
-                    r.cod_produto,
-                    r.nome_produto,
-                    r.data_movimentacao,
-                    r.tipo_movimentacao,
-                    qtd,
-                    r.ativo
-                ])?;
-                Ok(())
-            },
-        )?;
-        report.add("movimentacao_estoque", rows.len());
-    }
-    if let Some(rows) = &data.separacao {
-        clear("separacao")?;
-        insert_all(
-            tx,
-            "separacao",
-            "INSERT INTO separacao (id, separacao_lote_id, num_pedido, cod_produto, qtd_saldo, expedicao, \
-             sincronizado_nf) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-            rows,
-            |stmt, r| {
-                let qtd = to_scaled(r.qtd_saldo, 3, "qtd_saldo")?;
-                stmt.execute(params![
-                    r.id,
-                    r.separacao_lote_id,
-                    r.num_pedido,
-                    r.cod_produto,
-                    qtd,
-                    r.expedicao,
-                    r.sincronizado_nf
-                ])?;
-                Ok(())
-            },
-        )?;
-        report.add("separacao", rows.len());
-    }
-    if let Some(rows) = &data.programacao_producao {
-        clear("programacao_producao")?;
-        insert_all(
-            tx,
-            "programacao_producao",
-            "INSERT INTO programacao_producao (id, cod_produto, nome_produto, data_programacao, qtd_programada, \
-             linha_producao) VALUES (?1,?2,?3,?4,?5,?6)",
-            rows,
-            |stmt, r| {
-                let qtd = to_scaled(r.qtd_programada, 3, "qtd_programada")?;
-                stmt.execute(params![r.id, r.cod_produto, r.nome_produto, r.data_programacao, qtd, r.linha_producao])?;
-                Ok(())
-            },
-        )?;
-        report.add("programacao_producao", rows.len());
-    }
-    if let Some(rows) = &data.unificacao_codigos {
-        clear("unificacao_codigos")?;
-        insert_all(
-            tx,
-            "unificacao_codigos",
-            "INSERT INTO unificacao_codigos (id, codigo_origem, codigo_destino, ativo) VALUES (?1,?2,?3,?4)",
-            rows,
-            |stmt, r| {
-                stmt.execute(params![r.id, r.codigo_origem, r.codigo_destino, r.ativo])?;
-                Ok(())
-            },
-        )?;
-        report.add("unificacao_codigos", rows.len());
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
@@ -841,10 +604,5 @@ mod tests {
         assert_eq!(parse_iso_date(b"02/03/2026"), None);
         assert_eq!(parse_iso_date(b"2026-3-2"), None);
         assert_eq!(parse_iso_date(b"20x6-03-02"), None);
-    }
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
     }
 }

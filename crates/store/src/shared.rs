@@ -1,0 +1,81 @@
+//! What both backends share: the order list of a selection, the codes a load reads, the `LIKE`
+//! pattern of a search and the column each sort orders by. Neither backend imports from the
+//! other; both import from here.
+
+use ruptura_engine::{CodeLink, OrderLine, ProductGroups};
+
+use crate::{OrderSort, Selection};
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern that matches `term` anywhere.
+pub(crate) fn like_pattern(term: &str) -> String {
+    let mut s = String::with_capacity(term.len() + 2);
+    s.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+/// The orders, first occurrence order, each once.
+pub(crate) fn dedup(orders: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::with_capacity(orders.len());
+    orders
+        .iter()
+        .filter(|o| seen.insert(o.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// The orders of `lines`, sorted, each once: the order list of a selection over the book.
+pub(crate) fn sorted_orders(lines: &[OrderLine]) -> Vec<String> {
+    let mut v: Vec<String> = lines.iter().map(|l| l.num_pedido.clone()).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The codes a load reads stock and flows of: `None` (every code) for the whole book, else the
+/// codes of the whole product groups of `lines`.
+pub(crate) fn codes_to_load(
+    selection: &Selection,
+    links: &[CodeLink],
+    lines: &[OrderLine],
+) -> Option<Vec<String>> {
+    match selection {
+        Selection::Book(f) if f.is_empty() => None,
+        _ => Some(
+            ProductGroups::from_links(links)
+                .expand(lines.iter().map(|l| l.cod_produto.as_str()))
+                .into_iter()
+                .collect(),
+        ),
+    }
+}
+
+/// The column of the order list that `sort` orders by.
+pub(crate) fn sort_column(sort: OrderSort) -> &'static str {
+    match sort {
+        OrderSort::NumPedido => "num_pedido",
+        OrderSort::Cliente => "cliente",
+        OrderSort::Cidade => "cidade",
+        OrderSort::Vendedor => "vendedor",
+        OrderSort::Expedicao => "expedicao",
+        OrderSort::DataPedido => "data_pedido",
+        OrderSort::Valor => "valor",
+        OrderSort::Linhas => "linhas",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
+    }
+}
