@@ -8,23 +8,21 @@
 //! `events` from Redis alone. Event ids are `eventos_base + position + 1`, 1-based as in
 //! [`ruptura_jobs::LocalQueue`].
 //!
-//! The watchdog (every `watchdog_interval`) looks at each running job: a batch that is neither
-//! counted nor on the stream (Redis restarted without persistence, keys flushed, a message
-//! dropped) on two consecutive looks is queued again, at most `max_requeues` times per job,
-//! after which the job is marked `falhou` with a message. When the job's keys vanished
-//! altogether, the server that submitted it still holds its spec and recreates it (its event
-//! ids continue after the last one this server saw, so a follower's `Last-Event-ID` stays
-//! meaningful). Every key of a running job has its TTL refreshed, so a job waiting for workers
-//! does not expire.
+//! The watchdog (`queue/watchdog.rs`, every `watchdog_interval`) looks at each running job: a batch
+//! that is neither counted nor on the stream (Redis restarted without persistence, keys flushed, a
+//! message dropped) on two consecutive looks is queued again, at most `max_requeues` times per job,
+//! after which the job is marked `falhou` with a message. When the job's keys vanished altogether,
+//! the server that submitted it still holds its spec and recreates it (its event ids continue after
+//! the last one this server saw, so a follower's `Last-Event-ID` stays meaningful). Every key of a
+//! running job has its TTL refreshed, so a job waiting for workers does not expire.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use redis::aio::ConnectionManager;
-use redis::streams::StreamRangeReply;
 use redis::{AsyncCommands, RedisError, RedisResult};
 use ruptura_app::wire::{Estatisticas, Resultado};
 use ruptura_app::{Decisoes, Produtos, Valores};
@@ -36,10 +34,15 @@ use ruptura_jobs::{
 use rust_decimal::Decimal;
 use tokio_util::sync::CancellationToken;
 
+mod events;
+mod watchdog;
+
 use crate::conn::{self, Backoff};
 use crate::keys::Keys;
-use crate::message::{field, BatchMessage, ParamsDto, StoredEvent};
+use crate::message::{BatchMessage, ParamsDto, StoredEvent};
 use crate::{scripts, RedisOptions};
+use events::EventCursor;
+use watchdog::watchdog;
 
 /// How the server side behaves.
 #[derive(Debug, Clone)]
@@ -656,322 +659,4 @@ impl JobQueue for RedisQueue {
         });
         Ok(Some(Box::pin(stream)))
     }
-}
-
-/// A follower of one job's events.
-struct EventCursor {
-    inner: Arc<Inner>,
-    id: String,
-    /// The last event id handed out.
-    cursor: u64,
-    pending: VecDeque<JobEvent>,
-    finished: bool,
-    /// Orders whose result this follower has handed out: a job recreated after Redis lost its
-    /// data analyses them again, and the follower must not see them twice.
-    delivered: HashSet<String>,
-    /// The highest running counts handed out: progress never goes backwards.
-    high: Option<Counts>,
-    backoff: Backoff,
-}
-
-impl EventCursor {
-    async fn next(&mut self) -> Option<JobEvent> {
-        loop {
-            if let Some(mut e) = self.pending.pop_front() {
-                self.cursor = e.id();
-                if let JobEvent::Lote {
-                    resultados, counts, ..
-                } = &mut e
-                {
-                    resultados.retain(|r| self.delivered.insert(r.num_pedido().to_string()));
-                    let high = self.high.get_or_insert(*counts);
-                    high.processados = high.processados.max(counts.processados);
-                    high.erros = high.erros.max(counts.erros);
-                    high.pedidos_ok = high.pedidos_ok.max(counts.pedidos_ok);
-                    high.pedidos_com_ruptura =
-                        high.pedidos_com_ruptura.max(counts.pedidos_com_ruptura);
-                    *counts = *high;
-                }
-                let last = !matches!(e, JobEvent::Lote { .. });
-                self.inner.remember_event(&self.id, self.cursor, last);
-                if last {
-                    self.finished = true;
-                    self.pending.clear();
-                }
-                return Some(e);
-            }
-            if self.finished {
-                return None;
-            }
-            match self.fetch().await {
-                Ok(true) => self.backoff.reset(),
-                Ok(false) => tokio::time::sleep(self.inner.config.poll_interval).await,
-                Err(e) => {
-                    let wait = self.backoff.next_delay();
-                    tracing::warn!(job = %self.id, error = %e, "eventos: Redis indisponível; nova tentativa em {wait:?}");
-                    tokio::time::sleep(wait).await;
-                }
-            }
-        }
-    }
-
-    /// Reads what follows the cursor; true when something was queued.
-    async fn fetch(&mut self) -> RedisResult<bool> {
-        let inner = &self.inner;
-        let (state, base): (Option<String>, Option<u64>) = redis::cmd("HMGET")
-            .arg(inner.keys.job(&self.id))
-            .arg("estado")
-            .arg("eventos_base")
-            .query_async(&mut inner.conn())
-            .await?;
-        if state.is_none() {
-            if inner.running_memo(&self.id) {
-                // Lost from Redis: the watchdog recreates it.
-                return Ok(false);
-            }
-            self.pending.push_back(JobEvent::Falhou {
-                id: self.cursor + 1,
-                message:
-                    "o job se perdeu no Redis (expirou, ou o Redis reiniciou sem persistência); \
-                          envie a análise de novo"
-                        .into(),
-            });
-            return Ok(true);
-        }
-        let base = base.unwrap_or(0);
-        // A cursor past anything a list can hold (a Last-Event-ID of 2^63 or more) is past the
-        // end: nothing to replay, never a wrap to a negative index.
-        let Ok(start) = isize::try_from(self.cursor.saturating_sub(base)) else {
-            if state.as_deref() != Some("em_andamento") {
-                self.finished = true;
-                return Ok(true);
-            }
-            return Ok(false);
-        };
-        let raw: Vec<String> = inner
-            .conn()
-            .lrange(inner.keys.events(&self.id), start, start.saturating_add(49))
-            .await?;
-        if raw.is_empty() {
-            // The state changes in the same script that appends the final event: a finished
-            // job with nothing after the cursor has nothing more to send.
-            if state.as_deref() != Some("em_andamento") {
-                self.finished = true;
-                return Ok(true);
-            }
-            return Ok(false);
-        }
-        for (i, text) in raw.iter().enumerate() {
-            let event_id = base + start as u64 + i as u64 + 1;
-            if let Some(e) = inner.render(&self.id, event_id, text).await? {
-                self.pending.push_back(e);
-            }
-        }
-        Ok(!self.pending.is_empty())
-    }
-}
-
-/// Batches covered by messages on the stream, per job.
-async fn queued_batches(inner: &Inner) -> RedisResult<HashMap<String, HashSet<usize>>> {
-    let mut conn = inner.conn();
-    let stream = inner.keys.stream();
-    let mut covered: HashMap<String, HashSet<usize>> = HashMap::new();
-    let mut start = "-".to_string();
-    loop {
-        let page: StreamRangeReply = conn.xrange_count(&stream, &start, "+", 500).await?;
-        let n = page.ids.len();
-        for entry in &page.ids {
-            let job: Option<String> = entry.get(field::JOB);
-            let first: Option<usize> = entry
-                .get::<String>(field::FIRST)
-                .and_then(|s| s.parse().ok());
-            let count: usize = entry
-                .get::<String>(field::COUNT)
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(1);
-            if let (Some(job), Some(first)) = (job, first) {
-                covered.entry(job).or_default().extend(first..first + count);
-            }
-        }
-        match page.ids.last() {
-            Some(last) if n == 500 => start = format!("({}", last.id),
-            _ => break,
-        }
-    }
-    Ok(covered)
-}
-
-async fn watchdog(inner: Weak<Inner>, shutdown: CancellationToken) {
-    // Jobs with batches found missing at the previous look.
-    let mut suspects: HashMap<String, BTreeSet<usize>> = HashMap::new();
-    loop {
-        let interval = match inner.upgrade() {
-            Some(i) => i.config.watchdog_interval,
-            None => return,
-        };
-        if conn::sleep_or_cancel(interval, &shutdown).await {
-            return;
-        }
-        let Some(inner) = inner.upgrade() else { return };
-        if let Err(e) = watch_once(&inner, &mut suspects).await {
-            tracing::warn!(error = %e, "vigia de jobs: Redis indisponível");
-        }
-    }
-}
-
-/// One look at every running job.
-async fn watch_once(
-    inner: &Inner,
-    suspects: &mut HashMap<String, BTreeSet<usize>>,
-) -> RedisResult<()> {
-    let mut conn = inner.conn();
-    let k = &inner.keys;
-    let mut ids: BTreeSet<String> = conn
-        .smembers::<_, HashSet<String>>(k.jobs())
-        .await?
-        .into_iter()
-        .collect();
-    {
-        let mut memo = inner.memo();
-        memo.retain(|_, m| !m.finished);
-        ids.extend(memo.keys().cloned());
-    }
-    if ids.is_empty() {
-        suspects.clear();
-        return Ok(());
-    }
-    // The stream first, then each job's counted batches: a batch committed in between is found
-    // counted, so it never looks missing.
-    let covered = queued_batches(inner).await?;
-    let ttl = inner.config.redis.ttl_secs() as i64;
-    for id in ids {
-        let (state, total): (Option<String>, Option<usize>) = redis::cmd("HMGET")
-            .arg(k.job(&id))
-            .arg("estado")
-            .arg("total_lotes")
-            .query_async(&mut conn)
-            .await?;
-        match state.as_deref() {
-            None => {
-                suspects.remove(&id);
-                let memo = inner
-                    .memo()
-                    .get(&id)
-                    .map(|m| (Arc::clone(&m.spec), m.events_seen, m.recreations));
-                match memo {
-                    Some((spec, seen, recreations)) if recreations < inner.config.max_requeues => {
-                        tracing::warn!(job = %id, "as chaves do job sumiram do Redis (reiniciado sem persistência?): recriando e reenviando todos os lotes");
-                        inner.create(&id, &spec, seen, true).await?;
-                        if let Some(m) = inner.memo().get_mut(&id) {
-                            m.recreations += 1;
-                        }
-                    }
-                    Some((spec, seen, _)) => {
-                        tracing::error!(job = %id, "job perdido no Redis repetidamente: marcado como falhou");
-                        inner.create(&id, &spec, seen, false).await?;
-                        inner
-                            .fail(&id, "os dados do job se perderam no Redis repetidamente; envie a análise de novo")
-                            .await?;
-                        inner.memo().remove(&id);
-                    }
-                    None => {
-                        let _: () = conn.srem(k.jobs(), &id).await?;
-                    }
-                }
-            }
-            Some("em_andamento") => {
-                for key in k.job_keys(&id) {
-                    let _: () = conn.expire(key, ttl).await?;
-                }
-                let total = total.unwrap_or(0);
-                let done: HashSet<usize> = conn
-                    .smembers::<_, HashSet<String>>(k.done(&id))
-                    .await?
-                    .into_iter()
-                    .filter_map(|s| s.parse().ok())
-                    .collect();
-                let queued = covered.get(&id);
-                let missing: BTreeSet<usize> = (0..total)
-                    .filter(|i| !done.contains(i) && !queued.is_some_and(|q| q.contains(i)))
-                    .collect();
-                if missing.is_empty() {
-                    suspects.remove(&id);
-                    continue;
-                }
-                let seen_before = suspects.insert(id.clone(), missing.clone());
-                let Some(before) = seen_before else { continue };
-                // Missing at two looks in a row (only the batches missing both times).
-                let lost: BTreeSet<usize> = missing.intersection(&before).copied().collect();
-                if lost.is_empty() {
-                    continue;
-                }
-                suspects.remove(&id);
-                requeue(inner, &id, &lost).await?;
-            }
-            Some(_) => {
-                suspects.remove(&id);
-                inner.memo().remove(&id);
-                let _: () = conn.srem(k.jobs(), &id).await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Queues `lost` batches of a running job again, or fails the job past `max_requeues`.
-async fn requeue(inner: &Inner, id: &str, lost: &BTreeSet<usize>) -> RedisResult<()> {
-    let mut conn = inner.conn();
-    let k = &inner.keys;
-    let requeues: u32 = conn.hincr(k.job(id), "reenvios", 1).await?;
-    if requeues > inner.config.max_requeues {
-        tracing::error!(job = %id, "lotes perdidos no Redis repetidamente: job marcado como falhou");
-        return inner
-            .fail(
-                id,
-                &format!(
-                    "{} lote(s) se perderam da fila Redis {} vezes (Redis reiniciado sem persistência?); envie a análise de novo",
-                    lost.len(),
-                    requeues
-                ),
-            )
-            .await;
-    }
-    let spec = match inner.memo().get(id) {
-        Some(m) => Some(Arc::clone(&m.spec)),
-        None => None,
-    };
-    let spec = match spec {
-        Some(s) => s,
-        None => {
-            // Another server's job, or this server restarted: rebuild the spec from Redis.
-            let (h, orders): (HashMap<String, String>, Vec<String>) = redis::pipe()
-                .hgetall(k.job(id))
-                .lrange(k.orders(id), 0, -1)
-                .query_async(&mut conn)
-                .await?;
-            let params = h
-                .get("params")
-                .and_then(|p| ParamsDto::parse_params(p).ok());
-            let Some(params) = params.filter(|_| !orders.is_empty()) else {
-                return inner
-                    .fail(id, "o job no Redis está incompleto (pedidos ou parâmetros ausentes); envie a análise de novo")
-                    .await;
-            };
-            Arc::new(JobSpec {
-                orders,
-                params,
-                batch_size: parse::<usize>(&h, "tamanho_lote").max(1),
-                max_workers: 1,
-                whole_book: false,
-            })
-        }
-    };
-    tracing::warn!(job = %id, lotes = ?lost, "lotes ausentes da fila e não concluídos: reenviando");
-    conn::ensure_group(&mut conn, k).await?;
-    let mut pipe = redis::pipe();
-    pipe.atomic();
-    for msg in inner.messages(id, &spec, lost) {
-        pipe.xadd(k.stream(), "*", &msg.fields()).ignore();
-    }
-    pipe.query_async::<()>(&mut conn).await
 }
