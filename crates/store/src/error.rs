@@ -1,3 +1,5 @@
+//! The data layer's one error type.
+
 use thiserror::Error;
 
 /// Errors of the data layer. Messages are meant for the person running the service: they name

@@ -1,3 +1,5 @@
+//! Database URLs: which backend a `--db` value names, and the URL with its password hidden.
+
 use std::path::PathBuf;
 
 use crate::StoreError;

@@ -1,3 +1,6 @@
+//! `ruptura analyze`: analyses the selected orders of a database and writes the results as
+//! JSON, CSV or a table; also the selection flags (`SelectionArgs`) that `produtos` shares.
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 

@@ -1,3 +1,6 @@
+//! `ruptura demo`: generates the demo book into a SQLite file (when it is new, or with
+//! `--recriar`) and serves it, so the page can be tried with one command.
+
 use std::path::PathBuf;
 
 use clap::Args;

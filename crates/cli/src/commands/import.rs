@@ -1,3 +1,6 @@
+//! `ruptura import`: CSV/XLSX files into a database, in one transaction, with a diagnostic per
+//! bad cell.
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -1,3 +1,5 @@
+//! `ruptura migrate`: creates or updates Ruptura's tables (never on the old system's database).
+
 use clap::Args;
 
 use crate::DbArgs;

@@ -1,3 +1,5 @@
+//! The subcommands of the binary, one module each.
+
 pub mod analyze;
 pub mod demo;
 pub mod import;

@@ -1,3 +1,5 @@
+//! `ruptura serve`: the HTTP service, with its jobs in process or on Redis workers.
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;

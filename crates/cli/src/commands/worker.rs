@@ -1,3 +1,6 @@
+//! `ruptura worker`: a Redis worker process, and the Redis flags that `serve --queue redis`
+//! shares.
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,3 +1,5 @@
+//! The HTTP handlers, one module per part of the API.
+
 pub mod analysis;
 pub mod compat;
 pub mod jobs;
