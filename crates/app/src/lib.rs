@@ -2,6 +2,7 @@
 //! to the wire results, in batches on worker threads, and holds the settings every entry point
 //! shares. It knows no HTTP and no command line: the server, the CLI and the workers call it.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod decisions;
 pub mod export;

@@ -1,5 +1,6 @@
 //! The `ruptura` command line: one module per subcommand, each with `run(opts)`.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod commands;
 pub mod lang;

@@ -1,5 +1,6 @@
 //! The `ruptura` binary: see `ruptura --help`.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 /// mimalloc: the analysis allocates many small strings and vectors per order; it is faster than
 /// the system allocator here and returns memory to the OS in larger pieces.

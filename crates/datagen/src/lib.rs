@@ -9,6 +9,7 @@
 //! solved backwards from the committed outflows, the scheduled production and the demand of the
 //! book, so that a known share of the orders comes out short at the default horizon of 7 days.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod catalog;
 mod csv_out;

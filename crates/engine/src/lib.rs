@@ -8,6 +8,7 @@
 //! Snapshot ──Analyzer::new(snapshot, params)──> Analyzer ──analyze(&orders)──> [(num, OrderOutcome)]
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod analysis;
 pub mod criticality;

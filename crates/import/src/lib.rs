@@ -15,6 +15,7 @@
 //! # Ok::<(), ruptura_import::ImportError>(())
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod decode;
 mod error;

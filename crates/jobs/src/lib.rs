@@ -3,6 +3,8 @@
 //! workers. Either way a job is a fixed list of orders, split into batches, whose results and
 //! running counts are kept for `JOB_TTL_SEGUNDOS` after it ends, and whose events can be
 //! replayed from any event id.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 use std::collections::HashMap;
 use std::ops::Range;

@@ -92,13 +92,21 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// An HMAC-SHA256 keyed with `key`.
+// HMAC takes a key of any length (RFC 2104: a long key is hashed, a short one padded), so
+// `new_from_slice` cannot fail: the one `expect` allowed outside tests.
+#[allow(clippy::expect_used)]
+fn hmac(key: &[u8]) -> HmacSha256 {
+    HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length")
+}
+
 impl Auth {
     /// `token` empty or absent: no authentication.
     pub fn new(token: Option<String>) -> Self {
         let token = token.filter(|t| !t.is_empty());
         let key = match &token {
             Some(t) => {
-                let mut mac = HmacSha256::new_from_slice(t.as_bytes()).expect("any key length");
+                let mut mac = hmac(t.as_bytes());
                 mac.update(b"ruptura-sessao-v1");
                 mac.finalize().into_bytes().into()
             }
@@ -156,7 +164,7 @@ impl Auth {
     }
 
     fn sign(&self, payload: &str) -> [u8; 32] {
-        let mut mac = HmacSha256::new_from_slice(self.key.as_ref()).expect("any key length");
+        let mut mac = hmac(self.key.as_ref());
         mac.update(payload.as_bytes());
         mac.finalize().into_bytes().into()
     }

@@ -4,6 +4,7 @@
 //! `oneshot`); `serve(listener, state, shutdown)` runs it with graceful shutdown, ending open
 //! event streams when shutdown starts. Only this crate knows HTTP.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
 pub mod error;

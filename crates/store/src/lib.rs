@@ -5,6 +5,7 @@
 //! ([`Store::import`]). It knows the tables and their types; it knows nothing about projections,
 //! criticality or the wire format.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
 pub mod postgres;

@@ -4,6 +4,8 @@
 //! The server is `RUPTURA_TEST_PG` (default `postgres://postgres@127.0.0.1:5432`, no database
 //! part). When it does not answer, [`TestDb::create`] prints a notice and returns `None` so the
 //! test can return early, except with `CI=true`, where it panics: CI must run these tests.
+// Test helpers: a failed setup panics, as a test should.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -213,6 +213,21 @@ fn source_violations(path: &str, text: &str) -> Vec<String> {
     v
 }
 
+/// The lint that keeps `unwrap`/`expect` (panics) out of production code.
+const NO_PANICS: &str = "#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]";
+
+/// A crate root (`lib.rs`, `main.rs`) must deny `unwrap`/`expect` outside tests; testkit, a
+/// test helper, may panic.
+fn crate_root_violations(path: &str, text: &str) -> Vec<String> {
+    let root = path.ends_with("/src/lib.rs") || path.ends_with("/src/main.rs");
+    if root && !path.starts_with("crates/testkit/") && !text.lines().any(|l| l.trim() == NO_PANICS)
+    {
+        vec![format!("{path}: lacks `{NO_PANICS}`")]
+    } else {
+        Vec::new()
+    }
+}
+
 /// SQL in the server's code: the server goes through the store.
 fn server_sql_violations(path: &str, text: &str) -> Vec<String> {
     ["sqlx::", "rusqlite::"]
@@ -286,7 +301,11 @@ fn every_module_is_documented_and_short() {
     assert!(files.len() > 50, "the sources were found ({})", files.len());
     let v: Vec<String> = files
         .iter()
-        .flat_map(|(path, text)| source_violations(path, text))
+        .flat_map(|(path, text)| {
+            let mut v = source_violations(path, text);
+            v.extend(crate_root_violations(path, text));
+            v
+        })
         .collect();
     assert!(v.is_empty(), "modules:\n{}", v.join("\n"));
 }
@@ -394,6 +413,16 @@ fn the_source_rules_catch_each_break() {
     let long = format!("//! Long.\n{}", "fn f() {}\n".repeat(MAX_LINES));
     let v = source_violations("a.rs", &long);
     assert!(v.iter().any(|m| m.contains("more than 800")), "{v:?}");
+    let v = crate_root_violations(
+        "crates/app/src/lib.rs",
+        "//! App.\n#![forbid(unsafe_code)]\n",
+    );
+    assert!(v.iter().any(|m| m.contains("lacks")), "{v:?}");
+    assert!(
+        crate_root_violations("crates/app/src/lib.rs", &format!("//! App.\n{NO_PANICS}\n"))
+            .is_empty()
+    );
+    assert!(crate_root_violations("crates/app/src/run.rs", "//! Run.\n").is_empty());
     let v = server_sql_violations("s.rs", "let q = sqlx::query(\"SELECT 1\");");
     assert_eq!(v.len(), 1, "{v:?}");
 }

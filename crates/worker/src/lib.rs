@@ -14,6 +14,7 @@
 //! a bare counter); results are written only by the run that counts the batch, so a batch run
 //! twice changes nothing; every key of a job carries the job's TTL.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod conn;
 pub mod keys;
