@@ -37,8 +37,8 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         Self {
-            batch_size: 20,
-            max_workers: 5,
+            batch_size: crate::settings::DEFAULT_BATCH_SIZE,
+            max_workers: crate::settings::DEFAULT_MAX_WORKERS,
             json: false,
         }
     }

@@ -15,6 +15,15 @@ pub enum SettingsError {
     Invalid(String),
 }
 
+/// `BATCH_SIZE` when not set: orders per batch (SPEC 3.5). The one place this default is written.
+pub const DEFAULT_BATCH_SIZE: usize = 20;
+
+/// `MAX_WORKERS` when not set: batches analysed at once.
+pub const DEFAULT_MAX_WORKERS: usize = 5;
+
+/// `RUPTURA_TZ` when not set: the business time zone.
+pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::America::Sao_Paulo;
+
 /// How analyses are run, whatever asks for them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -39,12 +48,12 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            horizon_days: 7,
-            lead_time_days: 0,
-            time_zone: chrono_tz::America::Sao_Paulo,
+            horizon_days: ruptura_engine::DEFAULT_HORIZON_DAYS,
+            lead_time_days: ruptura_engine::DEFAULT_LEAD_TIME_DAYS,
+            time_zone: DEFAULT_TIME_ZONE,
             criticality: CriticalityRule::default(),
-            batch_size: 20,
-            max_workers: 5,
+            batch_size: DEFAULT_BATCH_SIZE,
+            max_workers: DEFAULT_MAX_WORKERS,
             partial_min_value: Decimal::ZERO,
             partial_min_pct: Decimal::ZERO,
         }

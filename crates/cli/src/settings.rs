@@ -76,24 +76,24 @@ pub fn ensure_exists(url: &str) -> anyhow::Result<()> {
 #[derive(Debug, Clone, Args)]
 pub struct AnalysisArgs {
     /// Dias da janela D0..=D_H cujo mínimo decide a ruptura.
-    #[arg(long = "horizonte", value_name = "DIAS", env = "HORIZONTE_DIAS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    #[arg(long = "horizonte", value_name = "DIAS", env = "HORIZONTE_DIAS", default_value_t = ruptura_engine::DEFAULT_HORIZON_DAYS, value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub horizon_days: u32,
     /// Dias somados ao dia em que o estoque cobre a linha para dar a data de disponibilidade
     /// (1 reproduz o script mais recente do sistema antigo).
-    #[arg(long = "dias-entrega", visible_alias = "lead-time", value_name = "DIAS", env = "LEAD_TIME_DIAS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    #[arg(long = "dias-entrega", visible_alias = "lead-time", value_name = "DIAS", env = "LEAD_TIME_DIAS", default_value_t = ruptura_engine::DEFAULT_LEAD_TIME_DAYS, value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub lead_time_days: u32,
     /// Fuso horário do negócio: "hoje" é a data lá.
-    #[arg(long = "fuso", visible_alias = "tz", value_name = "FUSO", env = "RUPTURA_TZ", default_value = "America/Sao_Paulo", value_parser = parse_time_zone)]
+    #[arg(long = "fuso", visible_alias = "tz", value_name = "FUSO", env = "RUPTURA_TZ", default_value_t = ruptura_app::DEFAULT_TIME_ZONE.name().to_string(), value_parser = parse_time_zone)]
     pub time_zone: String,
     /// Regra de criticidade: monotona ou original (a documentada pelo sistema antigo).
-    #[arg(long = "regra", value_name = "REGRA", env = "CRITICIDADE_REGRA", default_value = "monotona", value_parser = parse_rule)]
+    #[arg(long = "regra", value_name = "REGRA", env = "CRITICIDADE_REGRA", default_value_t = CriticalityRule::default().name().to_string(), value_parser = parse_rule)]
     pub rule: String,
     /// monotona: itens em ruptura a partir dos quais o pedido é CRÍTICA.
     #[arg(
         long,
         value_name = "N",
         env = "CRITICIDADE_CRITICA_ITENS",
-        default_value_t = 4
+        default_value_t = Thresholds::default().critica_itens
     )]
     pub critica_itens: u32,
     /// monotona: percentual do valor em ruptura acima do qual o pedido é CRÍTICA.
@@ -101,7 +101,7 @@ pub struct AnalysisArgs {
         long,
         value_name = "PCT",
         env = "CRITICIDADE_CRITICA_PCT",
-        default_value = "10"
+        default_value_t = Thresholds::default().critica_pct
     )]
     pub critica_pct: Decimal,
     /// monotona: itens em ruptura a partir dos quais o pedido é ALTA.
@@ -109,7 +109,7 @@ pub struct AnalysisArgs {
         long,
         value_name = "N",
         env = "CRITICIDADE_ALTA_ITENS",
-        default_value_t = 3
+        default_value_t = Thresholds::default().alta_itens
     )]
     pub alta_itens: u32,
     /// monotona: percentual do valor em ruptura acima do qual o pedido é ALTA.
@@ -117,7 +117,7 @@ pub struct AnalysisArgs {
         long,
         value_name = "PCT",
         env = "CRITICIDADE_ALTA_PCT",
-        default_value = "5"
+        default_value_t = Thresholds::default().alta_pct
     )]
     pub alta_pct: Decimal,
     /// monotona: itens em ruptura a partir dos quais o pedido é MÉDIA.
@@ -125,7 +125,7 @@ pub struct AnalysisArgs {
         long,
         value_name = "N",
         env = "CRITICIDADE_MEDIA_ITENS",
-        default_value_t = 2
+        default_value_t = Thresholds::default().media_itens
     )]
     pub media_itens: u32,
     /// monotona: percentual do valor em ruptura acima do qual o pedido é MÉDIA.
@@ -133,14 +133,14 @@ pub struct AnalysisArgs {
         long,
         value_name = "PCT",
         env = "CRITICIDADE_MEDIA_PCT",
-        default_value = "2"
+        default_value_t = Thresholds::default().media_pct
     )]
     pub media_pct: Decimal,
     /// Pedidos por lote.
-    #[arg(long = "tamanho-lote", visible_alias = "batch-size", value_name = "N", env = "BATCH_SIZE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long = "tamanho-lote", visible_alias = "batch-size", value_name = "N", env = "BATCH_SIZE", default_value_t = ruptura_app::DEFAULT_BATCH_SIZE as u32, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub batch_size: u32,
     /// Lotes analisados ao mesmo tempo.
-    #[arg(long = "max-workers", value_name = "N", env = "MAX_WORKERS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long = "max-workers", value_name = "N", env = "MAX_WORKERS", default_value_t = ruptura_app::DEFAULT_MAX_WORKERS as u32, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub max_workers: u32,
     /// Menor valor (R$) que pode sair agora para sugerir um envio parcial.
     #[arg(long = "parcial-minimo-valor", value_name = "R$", env = "PARCIAL_MINIMO_VALOR", default_value = "0", value_parser = non_negative)]
@@ -224,5 +224,29 @@ impl RunArgs {
             " (crie a tabela com `ruptura migrate`; se este banco é o do sistema antigo, defina \
              EXECUCOES_URL com outro banco para as execuções)"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, FromArgMatches, Parser};
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        analysis: AnalysisArgs,
+    }
+
+    /// The flags' defaults are the library's defaults: with no flag and no environment, the
+    /// settings are `Settings::default()` (the defaults are written once, in the engine and app).
+    #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        // Ignore the environment, so a variable set where the test runs does not count.
+        let cmd = Cli::command().mut_args(|a| a.env(clap::builder::Resettable::Reset));
+        let matches = cmd.try_get_matches_from(["ruptura"]).unwrap();
+        let cli = Cli::from_arg_matches(&matches).unwrap();
+        assert_eq!(cli.analysis.settings().unwrap(), Settings::default());
     }
 }

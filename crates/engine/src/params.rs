@@ -76,6 +76,12 @@ impl FromStr for Mode {
     }
 }
 
+/// `HORIZONTE_DIAS` when not set (SPEC 3.5): the one place this default is written.
+pub const DEFAULT_HORIZON_DAYS: u32 = 7;
+
+/// `LEAD_TIME_DIAS` when not set (SPEC 3.5).
+pub const DEFAULT_LEAD_TIME_DAYS: u32 = 0;
+
 /// Everything that shapes one analysis besides the data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
@@ -101,8 +107,8 @@ impl Params {
     pub fn new(today: NaiveDate) -> Self {
         Self {
             today,
-            horizon_days: 7,
-            lead_time_days: 0,
+            horizon_days: DEFAULT_HORIZON_DAYS,
+            lead_time_days: DEFAULT_LEAD_TIME_DAYS,
             mode: Mode::Independent,
             criticality: CriticalityRule::default(),
             partial_min_value: Decimal::ZERO,
