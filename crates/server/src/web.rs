@@ -2,7 +2,7 @@
 //! page lists orders from. `ServerConfig::web_dir` serves the files from disk instead, for
 //! working on the page without rebuilding.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use ruptura_store::{OrderFilter, OrderQuery, OrderSort};
+use ruptura_store::{OrderFilter, OrderQuery, OrderSort, OrderSummary};
 use rust_decimal::prelude::ToPrimitive;
 use rust_embed::RustEmbed;
 use serde::{Deserialize, Serialize};
@@ -317,35 +317,9 @@ pub async fn pedidos(
     State(state): State<AppState>,
     Query(q): Query<PedidosQuery>,
 ) -> Result<Json<PaginaCarteira>, ApiError> {
-    let analysis_sort = q.ordem.as_deref().and_then(AnalysisSort::parse);
-    let sort = match q.ordem.as_deref() {
-        None | Some("") => OrderSort::NumPedido,
-        Some(_) if analysis_sort.is_some() => OrderSort::NumPedido,
-        Some(s) => OrderSort::parse(s).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "ordem desconhecida {s:?}: use num_pedido, cliente, cidade, vendedor, expedicao, data_pedido, valor, linhas, criticidade, valor_com_ruptura, data_pronto ou dias_atraso"
-            ))
-        })?,
-    };
-    let descending = match q.direcao.as_deref() {
-        None | Some("") | Some("asc") => false,
-        Some("desc") => true,
-        Some(d) => {
-            return Err(ApiError::BadRequest(format!(
-                "direção desconhecida {d:?}: use asc ou desc"
-            )))
-        }
-    };
-    let por_pagina = q.por_pagina.unwrap_or(100);
-    if !(1..=MAX_POR_PAGINA).contains(&por_pagina) {
-        return Err(ApiError::BadRequest(format!(
-            "por_pagina deve ser de 1 a {MAX_POR_PAGINA} (para a carteira inteira, use um job: POST /api/ruptura/jobs)"
-        )));
-    }
-    let pagina = q.pagina.unwrap_or(1);
-    if pagina == 0 {
-        return Err(ApiError::BadRequest("pagina deve ser 1 ou mais".into()));
-    }
+    let (sort, analysis_sort) = sort_of(q.ordem.as_deref())?;
+    let descending = descending_of(q.direcao.as_deref())?;
+    let (pagina, por_pagina) = page_of(q.pagina, q.por_pagina)?;
     for (field, value) in [
         ("vendedor", &q.vendedor),
         ("equipe_vendas", &q.equipe_vendas),
@@ -359,36 +333,15 @@ pub async fn pedidos(
     }
     let criticidades = parse_criticidades(q.criticidade.as_deref())?;
     let ship = ShipRange::parse(q.expedicao_de.as_deref(), q.expedicao_ate.as_deref())?;
-    let falta: Option<HashSet<String>> = q
-        .falta_produto
-        .as_deref()
-        .map(|s| {
-            s.split(',')
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-                .collect::<HashSet<_>>()
-        })
-        .filter(|set| !set.is_empty());
+    let falta = falta_codes(q.falta_produto.as_deref());
     // Criticality, the products short and the analysis orders come from a job's results, not
     // from the store.
     let needs_job = criticidades.is_some() || falta.is_some() || analysis_sort.is_some();
-    let facts: Option<std::collections::HashMap<String, OrderFacts>> =
-        match (needs_job, q.job_id.as_deref()) {
-            (false, _) => None,
-            (true, None) => return Err(ApiError::BadRequest(
-                "criticidade, falta_produto e as ordens da análise exigem job_id: vêm de uma análise (POST /api/ruptura/jobs)"
-                    .into(),
-            )),
-            (true, Some(job_id)) if !crate::jobs::valid_job_id(job_id) => {
-                return Err(ApiError::NotFound(format!(
-                    "job {job_id:?} não encontrado: um id de job tem a forma de um UUID"
-                )))
-            }
-            (true, Some(job_id)) => Some(state.jobs.order_facts(job_id).await?.ok_or_else(|| {
-                ApiError::NotFound(format!("job {job_id:?} não encontrado (ou expirado)"))
-            })?),
-        };
+    let facts = if needs_job {
+        Some(job_facts(&state, q.job_id.as_deref()).await?)
+    } else {
+        None
+    };
     let offset = (pagina - 1).saturating_mul(por_pagina);
     let query = OrderQuery {
         filter: OrderFilter {
@@ -416,25 +369,120 @@ pub async fn pedidos(
                 ..query
             })
             .await?;
-        let mut kept: Vec<_> = all
-            .orders
+        let keep = Keep {
+            ship: &ship,
+            facts: facts.as_ref(),
+            criticidades: criticidades.as_ref(),
+            falta: falta.as_ref(),
+        };
+        let kept = keep.sorted(all.orders, analysis_sort, descending);
+        ruptura_store::OrderPage {
+            total: kept.len(),
+            orders: kept.into_iter().skip(offset).take(por_pagina).collect(),
+        }
+    };
+    Ok(Json(PaginaCarteira {
+        total: page.total,
+        pagina,
+        por_pagina,
+        pedidos: page.orders.into_iter().map(PedidoCarteira::from).collect(),
+    }))
+}
+
+/// The store's sort and, for the analysis orders (`criticidade`, ...), the job's.
+fn sort_of(ordem: Option<&str>) -> Result<(OrderSort, Option<AnalysisSort>), ApiError> {
+    let analysis_sort = ordem.and_then(AnalysisSort::parse);
+    let sort = match ordem {
+        None | Some("") => OrderSort::NumPedido,
+        Some(_) if analysis_sort.is_some() => OrderSort::NumPedido,
+        Some(s) => OrderSort::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "ordem desconhecida {s:?}: use num_pedido, cliente, cidade, vendedor, expedicao, data_pedido, valor, linhas, criticidade, valor_com_ruptura, data_pronto ou dias_atraso"
+            ))
+        })?,
+    };
+    Ok((sort, analysis_sort))
+}
+
+fn descending_of(direcao: Option<&str>) -> Result<bool, ApiError> {
+    match direcao {
+        None | Some("") | Some("asc") => Ok(false),
+        Some("desc") => Ok(true),
+        Some(d) => Err(ApiError::BadRequest(format!(
+            "direção desconhecida {d:?}: use asc ou desc"
+        ))),
+    }
+}
+
+/// The page asked (`pagina`, 1 by default) and its size (`por_pagina`, 100 by default).
+fn page_of(pagina: Option<usize>, por_pagina: Option<usize>) -> Result<(usize, usize), ApiError> {
+    let por_pagina = por_pagina.unwrap_or(100);
+    if !(1..=MAX_POR_PAGINA).contains(&por_pagina) {
+        return Err(ApiError::BadRequest(format!(
+            "por_pagina deve ser de 1 a {MAX_POR_PAGINA} (para a carteira inteira, use um job: POST /api/ruptura/jobs)"
+        )));
+    }
+    let pagina = pagina.unwrap_or(1);
+    if pagina == 0 {
+        return Err(ApiError::BadRequest("pagina deve ser 1 ou mais".into()));
+    }
+    Ok((pagina, por_pagina))
+}
+
+/// The product codes of `falta_produto` (comma-separated); `None` when it names none.
+fn falta_codes(falta_produto: Option<&str>) -> Option<HashSet<String>> {
+    falta_produto
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect::<HashSet<_>>()
+        })
+        .filter(|set| !set.is_empty())
+}
+
+/// What the order list filters and sorts by, from the results of job `job_id`.
+async fn job_facts(
+    state: &AppState,
+    job_id: Option<&str>,
+) -> Result<HashMap<String, OrderFacts>, ApiError> {
+    match job_id {
+        None => Err(ApiError::BadRequest(
+            "criticidade, falta_produto e as ordens da análise exigem job_id: vêm de uma análise (POST /api/ruptura/jobs)"
+                .into(),
+        )),
+        Some(job_id) if !crate::jobs::valid_job_id(job_id) => Err(ApiError::NotFound(format!(
+            "job {job_id:?} não encontrado: um id de job tem a forma de um UUID"
+        ))),
+        Some(job_id) => state.jobs.order_facts(job_id).await?.ok_or_else(|| {
+            ApiError::NotFound(format!("job {job_id:?} não encontrado (ou expirado)"))
+        }),
+    }
+}
+
+/// Which orders of the book a filtered page keeps.
+struct Keep<'a> {
+    ship: &'a ShipRange,
+    facts: Option<&'a HashMap<String, OrderFacts>>,
+    criticidades: Option<&'a Vec<&'static str>>,
+    falta: Option<&'a HashSet<String>>,
+}
+
+impl Keep<'_> {
+    /// The orders kept, in the analysis order when one is asked (else as they come).
+    fn sorted(
+        &self,
+        orders: Vec<OrderSummary>,
+        analysis_sort: Option<AnalysisSort>,
+        descending: bool,
+    ) -> Vec<OrderSummary> {
+        let mut kept: Vec<_> = orders
             .into_iter()
-            .filter(|o| ship.contains(o.expedicao))
-            .filter(|o| match &facts {
-                None => true,
-                Some(facts) => {
-                    let f = facts.get(&o.num_pedido);
-                    let crit_ok = criticidades.as_ref().is_none_or(|wanted| {
-                        f.is_some_and(|f| wanted.contains(&f.criticidade.as_str()))
-                    });
-                    let falta_ok = falta.as_ref().is_none_or(|codes| {
-                        f.is_some_and(|f| f.short_codes.iter().any(|c| codes.contains(c)))
-                    });
-                    crit_ok && falta_ok
-                }
-            })
+            .filter(|o| self.ship.contains(o.expedicao))
+            .filter(|o| self.matches(o))
             .collect();
-        if let (Some(by), Some(facts)) = (analysis_sort, &facts) {
+        if let (Some(by), Some(facts)) = (analysis_sort, self.facts) {
             // Stable: equal keys keep order number order.
             kept.sort_by(|a, b| {
                 let o = by.compare(facts.get(&a.num_pedido), facts.get(&b.num_pedido));
@@ -445,36 +493,45 @@ pub async fn pedidos(
                 }
             });
         }
-        ruptura_store::OrderPage {
-            total: kept.len(),
-            orders: kept.into_iter().skip(offset).take(por_pagina).collect(),
+        kept
+    }
+
+    fn matches(&self, o: &OrderSummary) -> bool {
+        match self.facts {
+            None => true,
+            Some(facts) => {
+                let f = facts.get(&o.num_pedido);
+                let crit_ok = self.criticidades.is_none_or(|wanted| {
+                    f.is_some_and(|f| wanted.contains(&f.criticidade.as_str()))
+                });
+                let falta_ok = self.falta.is_none_or(|codes| {
+                    f.is_some_and(|f| f.short_codes.iter().any(|c| codes.contains(c)))
+                });
+                crit_ok && falta_ok
+            }
         }
-    };
-    Ok(Json(PaginaCarteira {
-        total: page.total,
-        pagina,
-        por_pagina,
-        pedidos: page
-            .orders
-            .into_iter()
-            .map(|o| PedidoCarteira {
-                num_pedido: o.num_pedido,
-                raz_social_red: o.raz_social_red,
-                cnpj_cpf: o.cnpj_cpf,
-                nome_cidade: o.nome_cidade,
-                cod_uf: o.cod_uf,
-                vendedor: o.vendedor,
-                equipe_vendas: o.equipe_vendas,
-                data_pedido: o.data_pedido,
-                expedicao: o.expedicao,
-                agendamento: o.agendamento,
-                valor_total: ruptura_engine::round_half_away(o.valor_total, 2)
-                    .to_f64()
-                    .unwrap_or(0.0),
-                linhas: o.linhas,
-            })
-            .collect(),
-    }))
+    }
+}
+
+impl From<OrderSummary> for PedidoCarteira {
+    fn from(o: OrderSummary) -> Self {
+        PedidoCarteira {
+            num_pedido: o.num_pedido,
+            raz_social_red: o.raz_social_red,
+            cnpj_cpf: o.cnpj_cpf,
+            nome_cidade: o.nome_cidade,
+            cod_uf: o.cod_uf,
+            vendedor: o.vendedor,
+            equipe_vendas: o.equipe_vendas,
+            data_pedido: o.data_pedido,
+            expedicao: o.expedicao,
+            agendamento: o.agendamento,
+            valor_total: ruptura_engine::round_half_away(o.valor_total, 2)
+                .to_f64()
+                .unwrap_or(0.0),
+            linhas: o.linhas,
+        }
+    }
 }
 
 /// Valores para os menus de filtro da página.
