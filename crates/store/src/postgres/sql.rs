@@ -87,117 +87,20 @@ impl LoadSql {
             exp = c.date(cp, "expedicao"),
             dped = c.date(cp, "data_pedido"),
         );
-
-        // City and UF: whichever of the two spellings exist (the old layout has both).
-        let present = |names: &[&str]| -> Vec<String> {
-            names
-                .iter()
-                .filter(|n| c.has(cp, n))
-                .map(|n| c.text(cp, n))
-                .collect()
-        };
-        let either = |names: &[&str]| match present(names).as_slice() {
-            [one] => one.clone(),
-            [first, second] => format!("COALESCE(NULLIF({first}, ''), {second})"),
-            _ => "NULL::text".to_string(),
-        };
-        let uf = either(&["cod_uf", "estado"]);
-        let city = either(&["nome_cidade", "municipio"]);
-        let mut searched: Vec<String> = ["num_pedido", "raz_social_red", "cnpj_cpf"]
-            .iter()
-            .map(|n| c.text(cp, n))
-            .collect();
-        searched.extend(present(&["nome_cidade", "municipio"]));
-        searched.extend(
-            ["cod_produto", "nome_produto"]
-                .iter()
-                .map(|n| c.text(cp, n)),
-        );
-        let busca = searched
-            .iter()
-            .map(|col| format!("{col} ILIKE $4 ESCAPE '\\'"))
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let filtered_orders = format!(
-            "SELECT num_pedido FROM carteira_principal WHERE \
-             ($1::text IS NULL OR vendedor = $1) AND ($2::text IS NULL OR equipe_vendas = $2) \
-             AND ($3::text IS NULL OR {uf} = $3) AND ($4::text IS NULL OR {busca})"
-        );
-
-        let ue = "unificacao_codigos";
-        let links = format!(
-            "SELECT {o}, {d} FROM unificacao_codigos \
-             WHERE COALESCE(ativo, TRUE) AND codigo_origem IS NOT NULL AND codigo_destino IS NOT NULL",
-            o = c.text(ue, "codigo_origem"),
-            d = c.text(ue, "codigo_destino"),
-        );
-
-        // The codes are the last parameter: $1 for the stock (which does not depend on the
-        // day), $2 for the dated reads ($1 is today there).
-        let per_code = |filtered: bool, param: &str| {
-            if filtered {
-                format!("cod_produto = ANY({param})")
-            } else {
-                "cod_produto IS NOT NULL".to_string()
-            }
-        };
-        let stock = |filtered: bool| {
-            format!(
-                "SELECT {cod}, SUM({q}) FROM movimentacao_estoque \
-                 WHERE COALESCE(ativo, TRUE) AND {f} GROUP BY 1",
-                cod = c.text("movimentacao_estoque", "cod_produto"),
-                q = c.decimal("movimentacao_estoque", "qtd_movimentacao", 3),
-                f = per_code(filtered, "$1"),
-            )
-        };
-        let outflows = |filtered: bool| {
-            let exp = c.date("separacao", "expedicao");
-            format!(
-                "SELECT {cod}, CASE WHEN {exp} IS NULL OR {exp} < $1 THEN NULL ELSE {exp} END, \
-                 SUM({q}) FROM separacao \
-                 WHERE NOT COALESCE(sincronizado_nf, FALSE) AND qtd_saldo IS NOT NULL AND {f} \
-                 GROUP BY 1, 2",
-                cod = c.text("separacao", "cod_produto"),
-                q = c.decimal("separacao", "qtd_saldo", 3),
-                f = per_code(filtered, "$2"),
-            )
-        };
-        let inflows = |filtered: bool| {
-            format!(
-                "SELECT {cod}, {d}, SUM({q}) FROM programacao_producao \
-                 WHERE data_programacao >= $1 AND qtd_programada IS NOT NULL AND {f} GROUP BY 1, 2",
-                cod = c.text("programacao_producao", "cod_produto"),
-                d = c.date("programacao_producao", "data_programacao"),
-                q = c.decimal("programacao_producao", "qtd_programada", 3),
-                f = per_code(filtered, "$2"),
-            )
-        };
-        let order_summaries = format!(
-            "SELECT {num} AS num_pedido, MAX({raz}) AS cliente, MAX({cnpj}) AS cnpj_cpf, \
-             MAX({city}) AS cidade, MAX({uf}) AS uf, MAX({vend}) AS vendedor, MAX({equipe}) AS equipe, \
-             MIN({dped}) AS data_pedido, MIN({exp}) AS expedicao, MIN({agend}) AS agendamento, \
-             SUM({qty} * COALESCE({preco}, 0)) AS valor, COUNT(*) AS linhas \
-             FROM carteira_principal WHERE {open} {{filter}} GROUP BY num_pedido",
-            num = c.text(cp, "num_pedido"),
-            raz = c.text(cp, "raz_social_red"),
-            cnpj = c.text(cp, "cnpj_cpf"),
-            vend = c.text(cp, "vendedor"),
-            equipe = c.text(cp, "equipe_vendas"),
-            dped = c.date(cp, "data_pedido"),
-            exp = c.date(cp, "expedicao"),
-            agend = c.date(cp, "agendamento"),
-        );
+        let uf = either(c, &["cod_uf", "estado"]);
+        let filtered_orders = filtered_orders(c, &uf);
+        let order_summaries = order_summaries(c, &open, &uf, &qty, &preco);
         Self {
             lines_of_orders: format!("{line_select} AND num_pedido = ANY($1)"),
             lines_of_book: line_select.clone(),
             lines_filtered: format!("{line_select} AND num_pedido IN ({filtered_orders})"),
-            links,
-            stock_of: stock(true),
-            stock_all: stock(false),
-            outflows_of: outflows(true),
-            outflows_all: outflows(false),
-            inflows_of: inflows(true),
-            inflows_all: inflows(false),
+            links: links(c),
+            stock_of: stock(c, true),
+            stock_all: stock(c, false),
+            outflows_of: outflows(c, true),
+            outflows_all: outflows(c, false),
+            inflows_of: inflows(c, true),
+            inflows_all: inflows(c, false),
             open,
             filtered_orders,
             order_summaries,
@@ -219,4 +122,126 @@ impl LoadSql {
         .map(|sql| format!("{};\n", sql.replace("$1", today)))
         .collect()
     }
+}
+
+/// Those of `names` (columns of `carteira_principal`) that exist, read as text.
+fn present(c: &Columns, names: &[&str]) -> Vec<String> {
+    let cp = "carteira_principal";
+    names
+        .iter()
+        .filter(|n| c.has(cp, n))
+        .map(|n| c.text(cp, n))
+        .collect()
+}
+
+/// City or UF: whichever of the two spellings exist (the old layout has both).
+fn either(c: &Columns, names: &[&str]) -> String {
+    match present(c, names).as_slice() {
+        [one] => one.clone(),
+        [first, second] => format!("COALESCE(NULLIF({first}, ''), {second})"),
+        _ => "NULL::text".to_string(),
+    }
+}
+
+/// Orders with a line matching the filter: $1 vendedor, $2 equipe_vendas, $3 UF, $4 LIKE
+/// pattern, matched against the order, client, CNPJ/CPF, city and product columns.
+fn filtered_orders(c: &Columns, uf: &str) -> String {
+    let cp = "carteira_principal";
+    let mut searched: Vec<String> = ["num_pedido", "raz_social_red", "cnpj_cpf"]
+        .iter()
+        .map(|n| c.text(cp, n))
+        .collect();
+    searched.extend(present(c, &["nome_cidade", "municipio"]));
+    searched.extend(
+        ["cod_produto", "nome_produto"]
+            .iter()
+            .map(|n| c.text(cp, n)),
+    );
+    let busca = searched
+        .iter()
+        .map(|col| format!("{col} ILIKE $4 ESCAPE '\\'"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    format!(
+        "SELECT num_pedido FROM carteira_principal WHERE \
+         ($1::text IS NULL OR vendedor = $1) AND ($2::text IS NULL OR equipe_vendas = $2) \
+         AND ($3::text IS NULL OR {uf} = $3) AND ($4::text IS NULL OR {busca})"
+    )
+}
+
+/// The active code links.
+fn links(c: &Columns) -> String {
+    let ue = "unificacao_codigos";
+    format!(
+        "SELECT {o}, {d} FROM unificacao_codigos \
+         WHERE COALESCE(ativo, TRUE) AND codigo_origem IS NOT NULL AND codigo_destino IS NOT NULL",
+        o = c.text(ue, "codigo_origem"),
+        d = c.text(ue, "codigo_destino"),
+    )
+}
+
+/// The codes are the last parameter: $1 for the stock (which does not depend on the day), $2
+/// for the dated reads ($1 is today there).
+fn per_code(filtered: bool, param: &str) -> String {
+    if filtered {
+        format!("cod_produto = ANY({param})")
+    } else {
+        "cod_produto IS NOT NULL".to_string()
+    }
+}
+
+fn stock(c: &Columns, filtered: bool) -> String {
+    format!(
+        "SELECT {cod}, SUM({q}) FROM movimentacao_estoque \
+         WHERE COALESCE(ativo, TRUE) AND {f} GROUP BY 1",
+        cod = c.text("movimentacao_estoque", "cod_produto"),
+        q = c.decimal("movimentacao_estoque", "qtd_movimentacao", 3),
+        f = per_code(filtered, "$1"),
+    )
+}
+
+fn outflows(c: &Columns, filtered: bool) -> String {
+    let exp = c.date("separacao", "expedicao");
+    format!(
+        "SELECT {cod}, CASE WHEN {exp} IS NULL OR {exp} < $1 THEN NULL ELSE {exp} END, \
+         SUM({q}) FROM separacao \
+         WHERE NOT COALESCE(sincronizado_nf, FALSE) AND qtd_saldo IS NOT NULL AND {f} \
+         GROUP BY 1, 2",
+        cod = c.text("separacao", "cod_produto"),
+        q = c.decimal("separacao", "qtd_saldo", 3),
+        f = per_code(filtered, "$2"),
+    )
+}
+
+fn inflows(c: &Columns, filtered: bool) -> String {
+    format!(
+        "SELECT {cod}, {d}, SUM({q}) FROM programacao_producao \
+         WHERE data_programacao >= $1 AND qtd_programada IS NOT NULL AND {f} GROUP BY 1, 2",
+        cod = c.text("programacao_producao", "cod_produto"),
+        d = c.date("programacao_producao", "data_programacao"),
+        q = c.decimal("programacao_producao", "qtd_programada", 3),
+        f = per_code(filtered, "$2"),
+    )
+}
+
+/// One row per open order, as the page lists it; `{filter}` is replaced by the filter condition
+/// or nothing.
+fn order_summaries(c: &Columns, open: &str, uf: &str, qty: &str, preco: &str) -> String {
+    let cp = "carteira_principal";
+    let city = either(c, &["nome_cidade", "municipio"]);
+    format!(
+        "SELECT {num} AS num_pedido, MAX({raz}) AS cliente, MAX({cnpj}) AS cnpj_cpf, \
+         MAX({city}) AS cidade, MAX({uf}) AS uf, MAX({vend}) AS vendedor, MAX({equipe}) AS equipe, \
+         MIN({dped}) AS data_pedido, MIN({exp}) AS expedicao, MIN({agend}) AS agendamento, \
+         SUM({qty} * COALESCE({preco}, 0)) AS valor, COUNT(*) AS linhas \
+         FROM carteira_principal WHERE {open} {{filter}} GROUP BY num_pedido",
+        num = c.text(cp, "num_pedido"),
+        raz = c.text(cp, "raz_social_red"),
+        cnpj = c.text(cp, "cnpj_cpf"),
+        vend = c.text(cp, "vendedor"),
+        equipe = c.text(cp, "equipe_vendas"),
+        dped = c.date(cp, "data_pedido"),
+        exp = c.date(cp, "expedicao"),
+        agend = c.date(cp, "agendamento"),
+    )
 }
