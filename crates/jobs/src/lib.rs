@@ -546,6 +546,119 @@ impl LocalQueue {
     }
 }
 
+/// A submitted job and what running it needs.
+struct JobRun {
+    job: Arc<LocalJob>,
+    spec: JobSpec,
+    /// Where the job is recorded as a run, if it is.
+    runs: Option<RunLog>,
+    store: Arc<dyn Store>,
+    running: Arc<Semaphore>,
+    jobs: Arc<RwLock<HashMap<String, Arc<LocalJob>>>>,
+    finished: Arc<Mutex<FinishedJobs>>,
+    config: LocalQueueConfig,
+}
+
+/// Runs the job once a place is free, records its outcome and keeps the finished jobs in budget.
+async fn run_job(run: JobRun) {
+    let JobRun {
+        job,
+        spec,
+        runs,
+        store,
+        running,
+        jobs,
+        finished,
+        config,
+    } = run;
+    let _permit = running.acquire_owned().await;
+    let started = Instant::now();
+    let opts = RunOptions {
+        batch_size: spec.batch_size,
+        max_workers: spec.max_workers,
+        json: false,
+    };
+    let selection = Selection::Orders(spec.orders);
+    let mut recorder = JobRecorder(Arc::clone(&job));
+    let outcome = ruptura_app::runs::analyze_recorded(
+        store.as_ref(),
+        &selection,
+        spec.params,
+        opts,
+        &mut recorder,
+        runs.as_ref(),
+        "job",
+    )
+    .await;
+    record_end(&job, outcome, started);
+    keep_in_budget(&job, &jobs, &finished, &config);
+}
+
+/// Records how `job` ended: the state change and the final event together, so a subscriber that
+/// sees the job finished has also seen its final event.
+fn record_end(
+    job: &LocalJob,
+    outcome: Result<(Estatisticas, RunRecorded), ruptura_app::AnalysisError>,
+    started: Instant,
+) {
+    let count = {
+        let mut st = job.lock();
+        st.finished_at = Some(Instant::now());
+        let event = match outcome {
+            Ok((_, recorded)) => {
+                if let RunRecorded::Failed(e) = recorded {
+                    st.message = Some(format!(
+                        "análise concluída, mas a execução não foi registrada: {e}"
+                    ));
+                }
+                st.estado = JobState::Concluido;
+                st.stats.finish(started.elapsed());
+                Recorded::Concluido(st.stats.clone())
+            }
+            Err(e) => {
+                tracing::warn!(job = %job.id, error = %e, "job falhou");
+                let message = match e {
+                    ruptura_app::AnalysisError::Store(s) if s.is_unavailable() => {
+                        "banco de dados indisponível durante a análise".to_string()
+                    }
+                    _ => "falha na análise".to_string(),
+                };
+                st.estado = JobState::Falhou;
+                st.message = Some(message.clone());
+                Recorded::Falhou(message)
+            }
+        };
+        st.events.push(event);
+        st.events.len()
+    };
+    job.events_tx.send_replace(count);
+}
+
+/// Admits finished `job` to the budget of finished jobs; the oldest are forgotten first.
+fn keep_in_budget(
+    job: &LocalJob,
+    jobs: &RwLock<HashMap<String, Arc<LocalJob>>>,
+    finished: &Mutex<FinishedJobs>,
+    config: &LocalQueueConfig,
+) {
+    let bytes = job.lock().bytes;
+    let evicted =
+        finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .admit(job.id.clone(), bytes, config);
+    if !evicted.is_empty() {
+        let mut map = jobs.write().unwrap_or_else(|e| e.into_inner());
+        for id in &evicted {
+            map.remove(id);
+        }
+        tracing::info!(
+            esquecidos = evicted.len(),
+            "jobs concluídos antigos esquecidos (limite de memória)"
+        );
+    }
+}
+
 #[async_trait]
 impl JobQueue for LocalQueue {
     async fn submit(&self, spec: JobSpec) -> Result<JobCreated, JobError> {
@@ -593,84 +706,17 @@ impl JobQueue for LocalQueue {
             total_lotes: total_batches,
         };
 
-        let (store, running) = (Arc::clone(&self.store), Arc::clone(&self.running));
-        let (jobs, finished, config) = (
-            Arc::clone(&self.jobs),
-            Arc::clone(&self.finished),
-            self.config,
-        );
         let runs = self.runs.clone().filter(|_| spec.whole_book);
-        tokio::spawn(async move {
-            let _permit = running.acquire_owned().await;
-            let started = Instant::now();
-            let opts = RunOptions {
-                batch_size: spec.batch_size,
-                max_workers: spec.max_workers,
-                json: false,
-            };
-            let selection = Selection::Orders(spec.orders);
-            let mut recorder = JobRecorder(Arc::clone(&job));
-            let outcome = ruptura_app::runs::analyze_recorded(
-                store.as_ref(),
-                &selection,
-                spec.params,
-                opts,
-                &mut recorder,
-                runs.as_ref(),
-                "job",
-            )
-            .await;
-            // The state change and the final event are recorded together, so a subscriber that
-            // sees the job finished has also seen its final event.
-            let count = {
-                let mut st = job.lock();
-                st.finished_at = Some(Instant::now());
-                let event = match outcome {
-                    Ok((_, recorded)) => {
-                        if let RunRecorded::Failed(e) = recorded {
-                            st.message = Some(format!(
-                                "análise concluída, mas a execução não foi registrada: {e}"
-                            ));
-                        }
-                        st.estado = JobState::Concluido;
-                        st.stats.finish(started.elapsed());
-                        Recorded::Concluido(st.stats.clone())
-                    }
-                    Err(e) => {
-                        tracing::warn!(job = %job.id, error = %e, "job falhou");
-                        let message = match e {
-                            ruptura_app::AnalysisError::Store(s) if s.is_unavailable() => {
-                                "banco de dados indisponível durante a análise".to_string()
-                            }
-                            _ => "falha na análise".to_string(),
-                        };
-                        st.estado = JobState::Falhou;
-                        st.message = Some(message.clone());
-                        Recorded::Falhou(message)
-                    }
-                };
-                st.events.push(event);
-                st.events.len()
-            };
-            job.events_tx.send_replace(count);
-            // Within budget: the oldest finished jobs are forgotten first.
-            let bytes = job.lock().bytes;
-            let evicted = finished.lock().unwrap_or_else(|e| e.into_inner()).admit(
-                job.id.clone(),
-                bytes,
-                &config,
-            );
-            if !evicted.is_empty() {
-                let mut map = jobs.write().unwrap_or_else(|e| e.into_inner());
-                for id in &evicted {
-                    map.remove(id);
-                }
-                tracing::info!(
-                    esquecidos = evicted.len(),
-                    "jobs concluídos antigos esquecidos (limite de memória)"
-                );
-            }
-        });
+        tokio::spawn(run_job(JobRun {
+            job,
+            spec,
+            runs,
+            store: Arc::clone(&self.store),
+            running: Arc::clone(&self.running),
+            jobs: Arc::clone(&self.jobs),
+            finished: Arc::clone(&self.finished),
+            config: self.config,
+        }));
         Ok(created)
     }
 
