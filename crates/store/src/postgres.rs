@@ -192,32 +192,7 @@ impl PgStore {
                     .await?
             }
         };
-        let lines: Vec<OrderLine> = rows
-            .into_iter()
-            .map(
-                |(
-                    id,
-                    num_pedido,
-                    cod_produto,
-                    nome_produto,
-                    qtd,
-                    preco,
-                    expedicao,
-                    data_pedido,
-                )| {
-                    OrderLine {
-                        id,
-                        num_pedido,
-                        cod_produto,
-                        nome_produto,
-                        qtd,
-                        preco,
-                        expedicao,
-                        data_pedido,
-                    }
-                },
-            )
-            .collect();
+        let lines: Vec<OrderLine> = rows.into_iter().map(|LineRow(line)| line).collect();
         let orders = match asked {
             Some(asked) => asked,
             None => sorted_orders(&lines),

@@ -1,24 +1,32 @@
 //! SQL building: the load queries written once for the layout found, and the binding of their
 //! filter and code parameters.
 
-use chrono::NaiveDate;
-use rust_decimal::Decimal;
-use sqlx::Postgres;
+use ruptura_engine::OrderLine;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, Row};
 
 use super::layout::Columns;
 use crate::shared::like_pattern;
 use crate::OrderFilter;
 
-pub(super) type LineRow = (
-    i64,
-    String,
-    String,
-    String,
-    Decimal,
-    Option<Decimal>,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
-);
+/// One order line as the line queries select it: id, order, code, name, quantity, price,
+/// shipping date, order date (read by position: the selected expressions depend on the layout).
+pub(super) struct LineRow(pub(super) OrderLine);
+
+impl<'r> sqlx::FromRow<'r, PgRow> for LineRow {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self(OrderLine {
+            id: row.try_get(0)?,
+            num_pedido: row.try_get(1)?,
+            cod_produto: row.try_get(2)?,
+            nome_produto: row.try_get(3)?,
+            qtd: row.try_get(4)?,
+            preco: row.try_get(5)?,
+            expedicao: row.try_get(6)?,
+            data_pedido: row.try_get(7)?,
+        }))
+    }
+}
 
 /// Binds the filter of `filtered_orders`: $1 vendedor, $2 equipe_vendas, $3 UF, $4 pattern.
 pub(super) fn bind_filter<'q, O>(
