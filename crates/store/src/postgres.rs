@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{Connection, PgPool, Postgres, Transaction};
 
-use crate::shared::{codes_to_load, dedup, sort_column, sorted_orders};
+use crate::shared::{codes_to_load, dedup, facets_of, sort_column, sorted_orders};
 use crate::{
     missing_columns, Backend, Facets, ImportMode, ImportPiece, ImportReport, Loaded, OrderFilter,
     OrderPage, OrderQuery, OrderShipment, OrderSummary, Selection, Store, StoreError,
@@ -426,14 +426,7 @@ impl Store for PgStore {
             lists.push(values);
         }
         tx.commit().await?;
-        let estados = lists.pop().unwrap_or_default();
-        let equipes = lists.pop().unwrap_or_default();
-        let vendedores = lists.pop().unwrap_or_default();
-        Ok(Facets {
-            vendedores,
-            equipes,
-            estados,
-        })
+        Ok(facets_of(lists))
     }
 
     async fn order_shipment(&self, num_pedido: &str) -> Result<Option<OrderShipment>, StoreError> {

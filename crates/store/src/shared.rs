@@ -4,7 +4,7 @@
 
 use ruptura_engine::{CodeLink, OrderLine, ProductGroups};
 
-use crate::{OrderSort, Selection};
+use crate::{Facets, OrderSort, Selection};
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern that matches `term` anywhere.
 pub(crate) fn like_pattern(term: &str) -> String {
@@ -67,6 +67,18 @@ pub(crate) fn sort_column(sort: OrderSort) -> &'static str {
         OrderSort::DataPedido => "data_pedido",
         OrderSort::Valor => "valor",
         OrderSort::Linhas => "linhas",
+    }
+}
+
+/// The filter menus from the distinct sellers, teams and UFs, in that order.
+pub(crate) fn facets_of(mut lists: Vec<Vec<String>>) -> Facets {
+    let estados = lists.pop().unwrap_or_default();
+    let equipes = lists.pop().unwrap_or_default();
+    let vendedores = lists.pop().unwrap_or_default();
+    Facets {
+        vendedores,
+        equipes,
+        estados,
     }
 }
 

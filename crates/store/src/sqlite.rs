@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 
 mod import;
 
-use crate::shared::{codes_to_load, dedup, like_pattern, sort_column, sorted_orders};
+use crate::shared::{codes_to_load, dedup, facets_of, like_pattern, sort_column, sorted_orders};
 use crate::{
     missing_columns, Backend, Facets, ImportMode, ImportPiece, ImportReport, Loaded, OrderFilter,
     OrderPage, OrderQuery, OrderShipment, OrderSummary, Selection, Store, StoreError,
@@ -515,14 +515,7 @@ fn facets(conn: &mut Connection) -> Result<Facets, StoreError> {
         );
     }
     drop(tx);
-    let estados = lists.pop().unwrap_or_default();
-    let equipes = lists.pop().unwrap_or_default();
-    let vendedores = lists.pop().unwrap_or_default();
-    Ok(Facets {
-        vendedores,
-        equipes,
-        estados,
-    })
+    Ok(facets_of(lists))
 }
 
 #[async_trait]
