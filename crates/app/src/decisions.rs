@@ -260,6 +260,17 @@ impl Decisoes {
     }
 }
 
+/// As an observer: merges the figures of each batch as it finishes (for a caller that wants only
+/// the decisions, not the results).
+impl crate::Observer for Decisoes {
+    fn batch(&mut self, batch: crate::Batch) {
+        self.merge(Decisoes {
+            valores: batch.valores,
+            produtos: batch.produtos,
+        });
+    }
+}
+
 /// `{"produtos": [...], "estatisticas": {...}}` (SPEC 8.4, 8.6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RelatorioProdutos {

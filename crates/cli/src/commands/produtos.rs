@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use ruptura_app::{Batch, Decisoes, Observer, Produto, RelatorioProdutos, RunOptions};
+use ruptura_app::{Decisoes, Produto, RelatorioProdutos, RunOptions};
 
 use super::analyze::{br_day, brl, SelectionArgs};
 use crate::{AnalysisArgs, DbArgs};
@@ -51,19 +51,6 @@ pub struct ProdutosOpts {
     pub limit: usize,
 }
 
-/// Merges the figures of each batch as it finishes.
-#[derive(Default)]
-struct Merge(Decisoes);
-
-impl Observer for Merge {
-    fn batch(&mut self, batch: Batch) {
-        self.0.merge(Decisoes {
-            valores: batch.valores,
-            produtos: batch.produtos,
-        });
-    }
-}
-
 pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
     let settings = opts.analysis.settings()?;
     let selection = opts.selecao.selection()?;
@@ -82,11 +69,11 @@ pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
         max_workers: settings.max_workers,
         json: false,
     };
-    let mut merged = Merge::default();
+    let mut merged = Decisoes::default();
     let estatisticas =
         ruptura_app::analyze(store.as_ref(), &selection, params, run_opts, &mut merged).await?;
     let report = RelatorioProdutos {
-        produtos: merged.0.produtos.rows(),
+        produtos: merged.produtos.rows(),
         estatisticas,
     };
     match opts.format {

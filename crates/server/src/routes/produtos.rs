@@ -4,7 +4,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::Json;
-use ruptura_app::{Batch, Decisoes, Observer, RelatorioProdutos, RunOptions};
+use ruptura_app::{Decisoes, RelatorioProdutos, RunOptions};
 use ruptura_store::Selection;
 
 use crate::error::{ApiError, ErrorBody};
@@ -12,19 +12,6 @@ use crate::jobs::JobState;
 use crate::request::{self, JobRequest, Source};
 use crate::routes::analysis::body_error;
 use crate::AppState;
-
-/// Merges the figures of each batch as it finishes.
-#[derive(Default)]
-struct Merge(Decisoes);
-
-impl Observer for Merge {
-    fn batch(&mut self, batch: Batch) {
-        self.0.merge(Decisoes {
-            valores: batch.valores,
-            produtos: batch.produtos,
-        });
-    }
-}
 
 /// Analyses the orders of a job's body (`pedidos`, or `filtros`, or neither: the whole book) and
 /// answers with the products that block them, ranked by the value they would unlock.
@@ -59,11 +46,11 @@ pub async fn produtos(
         max_workers: req.max_workers,
         json: false,
     };
-    let mut merged = Merge::default();
+    let mut merged = Decisoes::default();
     let estatisticas =
         ruptura_app::analyze(state.store.as_ref(), &selection, params, opts, &mut merged).await?;
     Ok(Json(RelatorioProdutos {
-        produtos: merged.0.produtos.rows(),
+        produtos: merged.produtos.rows(),
         estatisticas,
     }))
 }
