@@ -151,7 +151,8 @@ const ITENS: [&str; 14] = [
     "valor_total",
 ];
 
-const PRODUTOS: [&str; 14] = [
+/// The columns of the products table (SPEC 8.4), in every export that lists products.
+pub const PRODUTOS: [&str; 14] = [
     "cod_produto",
     "nome_produto",
     "codigos",

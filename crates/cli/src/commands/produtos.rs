@@ -97,22 +97,7 @@ pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
 
 fn write_csv(out: &mut dyn Write, rows: &[Produto]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "cod_produto",
-        "nome_produto",
-        "codigos",
-        "pedidos",
-        "linhas",
-        "qtd_falta",
-        "valor_linhas",
-        "valor_pedidos",
-        "pedidos_destravados",
-        "valor_destravado",
-        "estoque_atual",
-        "menor_estoque",
-        "data_producao",
-        "qtd_producao",
-    ])?;
+    w.write_record(ruptura_app::export::PRODUTOS)?;
     for p in rows {
         w.write_record([
             p.cod_produto.clone(),
