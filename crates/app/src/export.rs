@@ -26,13 +26,9 @@ pub async fn order_summaries(
 ) -> Result<HashMap<String, OrderSummary>, ruptura_store::StoreError> {
     let wanted: std::collections::HashSet<&str> = results.iter().map(|r| r.num_pedido()).collect();
     let all = store
-        .list_orders(&ruptura_store::OrderQuery {
-            filter: ruptura_store::OrderFilter::default(),
-            sort: ruptura_store::OrderSort::NumPedido,
-            descending: false,
-            offset: 0,
-            limit: usize::MAX,
-        })
+        .list_orders(&ruptura_store::OrderQuery::all(
+            ruptura_store::OrderFilter::default(),
+        ))
         .await?;
     Ok(all
         .orders

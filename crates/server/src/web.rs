@@ -238,13 +238,7 @@ pub async fn orders_in_range(
 ) -> Result<Vec<String>, ApiError> {
     let all = state
         .store
-        .list_orders(&OrderQuery {
-            filter: filter.clone(),
-            sort: OrderSort::NumPedido,
-            descending: false,
-            offset: 0,
-            limit: usize::MAX,
-        })
+        .list_orders(&OrderQuery::all(filter.clone()))
         .await?;
     Ok(all
         .orders

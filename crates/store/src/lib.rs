@@ -167,6 +167,19 @@ pub struct OrderQuery {
     pub limit: usize,
 }
 
+impl OrderQuery {
+    /// Every order that matches `filter`, by order number, in one page.
+    pub fn all(filter: OrderFilter) -> Self {
+        Self {
+            filter,
+            sort: OrderSort::NumPedido,
+            descending: false,
+            offset: 0,
+            limit: usize::MAX,
+        }
+    }
+}
+
 /// One order of the book, as the page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderSummary {
