@@ -36,14 +36,15 @@ echo "== whole-book analysis (SQLite), median of $RUNS"
 bench/timeit.py "$RUNS" \
   sqlite3_raw_reads "sqlite3 $DB < bench/sqlite_raw_reads.sql" \
   analyze_json "$BIN analyze --db $DB --today $TODAY --format json --output $OUT/out.json" \
+  analyze_json_sem_registro "$BIN analyze --db $DB --today $TODAY --format json --sem-registro --output $OUT/out-nr.json" \
   analyze_table "$BIN analyze --db $DB --today $TODAY --format table --output $OUT/out.txt" \
   analyze_sequencial "$BIN analyze --db $DB --today $TODAY --modo sequencial --format json --output $OUT/out-seq.json" \
-  | tee "$OUT/sqlite.txt" | awk '{printf "%-20s median %.3f s  (min %.3f, max %.3f)  peak %.0f MB\n", $1, $2, $3, $4, $5}'
+  | tee "$OUT/sqlite.txt" | awk '{printf "%-26s median %.3f s  (min %.3f, max %.3f)  peak %.0f MB\n", $1, $2, $3, $4, $5}'
 python3 - "$OUT/sqlite.txt" <<'PY'
 import sys
 rows = {l.split()[0]: float(l.split()[1]) for l in open(sys.argv[1])}
 raw = rows["sqlite3_raw_reads"]
-for k in ("analyze_json", "analyze_table", "analyze_sequencial"):
+for k in ("analyze_json", "analyze_json_sem_registro", "analyze_table", "analyze_sequencial"):
     print(f"{k}: {rows[k] / raw:.2f} x the raw reads")
 PY
 
@@ -56,10 +57,10 @@ if psql "$PG_URL/postgres" -X -q -c 'select 1' >/dev/null 2>&1; then
   python3 -c "print(f'import: {$pimp:.2f} s, {$ROWS/$pimp:,.0f} rows/s')"
   psql "$PG_URL/$PGDB" -X -q -c 'VACUUM ANALYZE' >/dev/null
   bench/timeit.py "$RUNS" \
-    psql_raw_reads "psql $PG_URL/$PGDB -X -q -v today=$TODAY -f bench/pg_raw_reads.sql" \
+    psql_raw_reads "psql $PG_URL/$PGDB -X -q --csv -v today=$TODAY -f bench/pg_raw_reads.sql" \
     analyze_json "$BIN analyze --db $PG_URL/$PGDB --today $TODAY --format json --output $OUT/out-pg.json" \
     analyze_table "$BIN analyze --db $PG_URL/$PGDB --today $TODAY --format table --output $OUT/out-pg.txt" \
-    | tee "$OUT/pg.txt" | awk '{printf "%-20s median %.3f s  (min %.3f, max %.3f)  peak %.0f MB\n", $1, $2, $3, $4, $5}'
+    | tee "$OUT/pg.txt" | awk '{printf "%-26s median %.3f s  (min %.3f, max %.3f)  peak %.0f MB\n", $1, $2, $3, $4, $5}'
   python3 - "$OUT/pg.txt" "$OUT/out.json" "$OUT/out-pg.json" <<'PY'
 import json, sys
 rows = {l.split()[0]: float(l.split()[1]) for l in open(sys.argv[1])}
