@@ -535,3 +535,63 @@ fn read_only_database_is_analysed_and_never_written() {
     assert_eq!(listing(), ["r.db"], "files were created beside it");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
+
+/// PostgreSQL: while another session holds `LOCK TABLE carteira_principal IN ACCESS EXCLUSIVE
+/// MODE`, an analysis with a short `statement_timeout` (given in the URL) fails at that timeout
+/// with a message naming the cause, instead of waiting for the lock (the default limit is
+/// 120 s); once the lock is released the same analysis succeeds.
+#[test]
+fn postgres_statement_timeout_ends_a_read_blocked_by_a_lock() {
+    use sqlx::Executor;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let Some(db) = rt.block_on(ruptura_store::testing::TestDb::create()) else {
+        return;
+    };
+    let basic = vectors_dir().join("01-basico");
+    run_ok(&["import", "--db", db.url(), basic.to_str().expect("utf-8")]);
+    let url = format!("{}?options[statement_timeout]=2s", db.url());
+    let args = [
+        "analyze",
+        "--db",
+        &url,
+        "--today",
+        "2025-01-06",
+        "--formato",
+        "json",
+        "--sem-registro",
+    ];
+    let expected = json_of(&run_ok(&args));
+
+    let mut locker = rt.block_on(db.connect());
+    rt.block_on(async {
+        locker.execute("BEGIN").await.expect("begin");
+        locker
+            .execute("LOCK TABLE carteira_principal IN ACCESS EXCLUSIVE MODE")
+            .await
+            .expect("lock");
+    });
+    let started = std::time::Instant::now();
+    let out = ruptura().args(args).output().expect("run ruptura");
+    let waited = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("statement_timeout") && stderr.contains("travada"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Bounded by the URL's 2 s (plus start-up), far from the 120 s default: not hanging.
+    assert!(
+        waited < std::time::Duration::from_secs(60),
+        "waited {waited:?}"
+    );
+
+    rt.block_on(async {
+        locker.execute("ROLLBACK").await.expect("rollback");
+    });
+    let again = json_of(&run_ok(&args));
+    assert_eq!(again["resultados"], expected["resultados"]);
+}
