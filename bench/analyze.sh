@@ -16,7 +16,9 @@ OUT=${BENCH_DIR:-bench-out}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 mkdir -p "$OUT"
 
-cargo build --release -q -p ruptura -p ruptura-datagen --example generate
+# The whole workspace, as `cargo build --release --workspace --bins --examples`: building one
+# package with -p unifies other features and would rebuild everything for each script.
+cargo build --release -q --workspace --bins --examples
 BIN=target/release/ruptura
 DATA="$OUT/scale-$SEED"
 [ -f "$DATA/carteira_principal.csv" ] || target/release/examples/generate scale "$SEED" "$DATA" >/dev/null
@@ -34,14 +36,15 @@ echo "== whole-book analysis (SQLite), median of $RUNS"
 bench/timeit.py "$RUNS" \
   sqlite3_raw_reads "sqlite3 $DB < bench/sqlite_raw_reads.sql" \
   analyze_json "$BIN analyze --db $DB --today $TODAY --format json --output $OUT/out.json" \
+  analyze_json_sem_registro "$BIN analyze --db $DB --today $TODAY --format json --sem-registro --output $OUT/out-nr.json" \
   analyze_table "$BIN analyze --db $DB --today $TODAY --format table --output $OUT/out.txt" \
   analyze_sequencial "$BIN analyze --db $DB --today $TODAY --modo sequencial --format json --output $OUT/out-seq.json" \
-  | tee "$OUT/sqlite.txt" | awk '{printf "%-20s median %.3f s  (min %.3f, max %.3f)  peak %.0f MB\n", $1, $2, $3, $4, $5}'
+  | tee "$OUT/sqlite.txt" | awk '{printf "%-26s median %.3f s  (min %.3f, max %.3f)  peak %.0f MB\n", $1, $2, $3, $4, $5}'
 python3 - "$OUT/sqlite.txt" <<'PY'
 import sys
 rows = {l.split()[0]: float(l.split()[1]) for l in open(sys.argv[1])}
 raw = rows["sqlite3_raw_reads"]
-for k in ("analyze_json", "analyze_table", "analyze_sequencial"):
+for k in ("analyze_json", "analyze_json_sem_registro", "analyze_table", "analyze_sequencial"):
     print(f"{k}: {rows[k] / raw:.2f} x the raw reads")
 PY
 
@@ -54,10 +57,10 @@ if psql "$PG_URL/postgres" -X -q -c 'select 1' >/dev/null 2>&1; then
   python3 -c "print(f'import: {$pimp:.2f} s, {$ROWS/$pimp:,.0f} rows/s')"
   psql "$PG_URL/$PGDB" -X -q -c 'VACUUM ANALYZE' >/dev/null
   bench/timeit.py "$RUNS" \
-    psql_raw_reads "psql $PG_URL/$PGDB -X -q -v today=$TODAY -f bench/pg_raw_reads.sql" \
+    psql_raw_reads "psql $PG_URL/$PGDB -X -q --csv -v today=$TODAY -f bench/pg_raw_reads.sql" \
     analyze_json "$BIN analyze --db $PG_URL/$PGDB --today $TODAY --format json --output $OUT/out-pg.json" \
     analyze_table "$BIN analyze --db $PG_URL/$PGDB --today $TODAY --format table --output $OUT/out-pg.txt" \
-    | tee "$OUT/pg.txt" | awk '{printf "%-20s median %.3f s  (min %.3f, max %.3f)  peak %.0f MB\n", $1, $2, $3, $4, $5}'
+    | tee "$OUT/pg.txt" | awk '{printf "%-26s median %.3f s  (min %.3f, max %.3f)  peak %.0f MB\n", $1, $2, $3, $4, $5}'
   python3 - "$OUT/pg.txt" "$OUT/out.json" "$OUT/out-pg.json" <<'PY'
 import json, sys
 rows = {l.split()[0]: float(l.split()[1]) for l in open(sys.argv[1])}

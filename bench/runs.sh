@@ -15,8 +15,9 @@ OUT=${BENCH_DIR:-bench-out}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 mkdir -p "$OUT"
 
-cargo build --release -q -p ruptura --bin ruptura
-cargo build --release -q -p ruptura-datagen --example generate
+# The whole workspace, as `cargo build --release --workspace --bins --examples`: building one
+# package with -p unifies other features and would rebuild everything for each script.
+cargo build --release -q --workspace --bins --examples
 BIN=target/release/ruptura
 DATA="$OUT/scale-$SEED"
 [ -f "$DATA/carteira_principal.csv" ] || target/release/examples/generate scale "$SEED" "$DATA" >/dev/null

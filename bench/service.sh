@@ -8,6 +8,7 @@
 #   (c) a whole-book job of 10,000 orders timed to its `concluido` event, median of RUNS;
 #   (d) the 8 clients of (b) in `modo prioridade` (SPEC 8.1; PRIORITY_REQUESTS each, default 20);
 #   (e) `ruptura produtos` over the whole book (SPEC 8.4), independente and prioridade;
+# the floor of (a) (the same orders' reads in the sqlite3 shell, bench/request_floor.py),
 # and the yardstick: the same 1,000 orders analysed the way the seed's system did it (per order
 # its own queries, 5 threads) against the same SQLite file, with `ratio = yardstick / (a)`.
 # Runs of (a) and the yardstick are interleaved. Times are printed, never asserted.
@@ -35,7 +36,9 @@ done
 command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
 mkdir -p "$OUT"
 
-cargo build --release -q -p ruptura -p ruptura-datagen --bins --examples
+# The whole workspace, as `cargo build --release --workspace --bins --examples`: building one
+# package with -p unifies other features and would rebuild everything for each script.
+cargo build --release -q --workspace --bins --examples
 BIN=target/release/ruptura
 CLIENT=target/release/examples/bench_service
 DATA="$OUT/scale-$SEED"
@@ -77,6 +80,9 @@ start_server "sqlite://$DB"
 $CLIENT --url "http://127.0.0.1:$PORT" --db "$DB" --today "$TODAY" --runs "$RUNS" --seed "$SEED" \
   --sample-out "$OUT/sample-orders.txt" --median-out "$OUT/a-sqlite.txt" |
   tee "$OUT/service-sqlite.txt"
+# The floor of (a): the same orders' reads in the sqlite3 shell (bench/request_floor.py).
+python3 bench/request_floor.py "$DB" "$OUT/sample-orders.txt" "$TODAY" "$RUNS" "$OUT/a-sqlite.txt" |
+  tee -a "$OUT/service-sqlite.txt"
 # (d) SPEC 8.1: the same 8 clients with 20-order batches in `prioridade` mode (each request
 # allocates over the whole book); fewer requests per client, as each costs a whole-book run.
 $CLIENT --url "http://127.0.0.1:$PORT" --today "$TODAY" --seed "$SEED" --modo prioridade \

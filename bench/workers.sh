@@ -27,7 +27,9 @@ for tool in curl python3 redis-cli; do
 done
 redis-cli -u "$REDIS_URL" ping >/dev/null || { echo "Redis não responde em $REDIS_URL" >&2; exit 1; }
 
-cargo build --release -q -p ruptura -p ruptura-datagen --example generate
+# The whole workspace, as `cargo build --release --workspace --bins --examples`: building one
+# package with -p unifies other features and would rebuild everything for each script.
+cargo build --release -q --workspace --bins --examples
 BIN=target/release/ruptura
 WORK=$(mktemp -d)
 PIDS=()

@@ -1,6 +1,7 @@
 //! Running one analysis: one snapshot from the store, then the engine over batches of orders on
 //! at most `max_workers` threads, each finished batch handed to the caller as it completes.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -9,7 +10,6 @@ use chrono::NaiveDate;
 use ruptura_engine::{Analyzer, Mode, OrderOutcome, Params};
 use ruptura_store::{OrderFilter, Selection, Store, StoreError};
 use thiserror::Error;
-use tokio::sync::{mpsc, Semaphore};
 
 use crate::decisions::{Produtos, Valores};
 use crate::wire::{Estatisticas, Resultado};
@@ -243,16 +243,30 @@ pub async fn analyze(
         }
         Mode::Independent => batches.into_iter().map(BatchWork::Analyze).collect(),
     };
-    let permits = Arc::new(Semaphore::new(opts.max_workers.max(1)));
-    let (tx, mut rx) = mpsc::unbounded_channel::<Result<Batch, String>>();
-    for (index, work) in work.into_iter().enumerate() {
-        let (a, tx, permits) = (Arc::clone(&analyzer), tx.clone(), Arc::clone(&permits));
-        let json = opts.json;
-        tokio::spawn(async move {
-            let Ok(_permit) = permits.acquire_owned().await else {
-                return;
+    // Batches start in request order, at most `max_workers` at a time, and never more than a
+    // window ahead of the lowest unfinished one. Each is handed to the observer as it finishes;
+    // an observer that needs request order (the streamed outputs) therefore keeps only a few
+    // batches waiting, and memory stays bounded whatever the size of the run. Dropping this
+    // future stops the run: batches not yet started never start.
+    let workers = opts.max_workers.max(1);
+    let window = workers * 4;
+    let mut queue = work.into_iter().enumerate().peekable();
+    let mut running: BTreeSet<usize> = BTreeSet::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        while running.len() < workers {
+            let lowest = running.first().copied();
+            match queue.peek() {
+                Some((index, _)) if lowest.is_none_or(|l| *index < l + window) => {}
+                _ => break,
+            }
+            let Some((index, work)) = queue.next() else {
+                break;
             };
-            let done = tokio::task::spawn_blocking(move || {
+            running.insert(index);
+            let a = Arc::clone(&analyzer);
+            let json = opts.json;
+            tasks.spawn_blocking(move || {
                 let outcomes = match work {
                     BatchWork::Analyze(orders) => orders
                         .into_iter()
@@ -264,15 +278,14 @@ pub async fn analyze(
                     BatchWork::Map(outcomes) => outcomes,
                 };
                 Batch::new(index, &outcomes, today, json)
-            })
-            .await
-            .map_err(|e| e.to_string());
-            let _ = tx.send(done);
-        });
-    }
-    drop(tx);
-    while let Some(done) = rx.recv().await {
-        emit(done.map_err(AnalysisError::Internal)?, &mut stats);
+            });
+        }
+        let Some(done) = tasks.join_next().await else {
+            break;
+        };
+        let batch = done.map_err(|e| AnalysisError::Internal(e.to_string()))?;
+        running.remove(&batch.index);
+        emit(batch, &mut stats);
     }
     // The snapshot and its projections can be large: free them off the caller's path.
     std::thread::spawn(move || drop(analyzer));

@@ -34,10 +34,13 @@ impl DbArgs {
             .with_context(|| format!("banco {}", ruptura_store::redact(&self.db)))
     }
 
-    /// Opens a database that must already exist: the read-only commands never create one.
+    /// Opens a database that must already exist, for reading only: the read-only commands never
+    /// create one, and never write to a SQLite file (it may be read-only to them).
     pub async fn open_existing(&self) -> anyhow::Result<Arc<dyn Store>> {
         ensure_exists(&self.db)?;
-        self.open().await
+        ruptura_store::connect_read_only(&self.db)
+            .await
+            .with_context(|| format!("banco {}", ruptura_store::redact(&self.db)))
     }
 }
 
@@ -216,10 +219,36 @@ impl RunArgs {
         Ok(RunLog::new(store, self.keep as usize))
     }
 
+    /// The run log for reading only (`execucoes`, `mudancas`): a SQLite file must exist and is
+    /// opened read-only; a PostgreSQL `EXECUCOES_URL` is opened (and migrated) as for recording.
+    pub async fn open_read_only(&self, db: &DbArgs) -> anyhow::Result<RunLog> {
+        let url = self.execucoes_db.as_deref().unwrap_or(&db.db);
+        let path = match DbUrl::parse(url) {
+            Ok(DbUrl::Sqlite(path)) => path,
+            _ => return self.open(db).await,
+        };
+        if !path.exists() {
+            if self.execucoes_db.is_some() {
+                anyhow::bail!(
+                    "não há banco de execuções em {}: nenhuma execução foi registrada nele ainda \
+                     (ele é criado na primeira análise registrada)",
+                    path.display()
+                );
+            }
+            ensure_exists(url)?;
+        }
+        let store = ruptura_store::connect_runs_read_only(url)
+            .await
+            .with_context(|| format!("banco de execuções {}", ruptura_store::redact(url)))?;
+        Ok(RunLog::new(store, self.keep as usize))
+    }
+
     /// What to tell the user when recording failed.
-    pub fn hint(&self) -> &'static str {
+    pub fn hint(&self, error: &dyn std::fmt::Display) -> &'static str {
         if self.execucoes_db.is_some() {
             ""
+        } else if format!("{error:#}").contains("somente leitura") {
+            " (para registrar as execuções, defina EXECUCOES_URL com um banco gravável)"
         } else {
             " (crie a tabela com `ruptura migrate`; se este banco é o do sistema antigo, defina \
              EXECUCOES_URL com outro banco para as execuções)"

@@ -377,3 +377,221 @@ fn migrate_is_idempotent() {
     let out = run_ok(&["analyze", "--db", &db, "--format", "json"]);
     assert_eq!(json_of(&out)["estatisticas"]["total_pedidos"], 0);
 }
+
+/// How to run a command as a user that may not write the database: as root (CI), file modes do
+/// not stop writes, so the binary runs as `nobody` (uid 65534) through `setpriv` or `runuser`;
+/// otherwise the file modes alone do.
+fn unprivileged(bin: &Path) -> std::process::Command {
+    let uid = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .expect("id -u");
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return std::process::Command::new(bin);
+    }
+    let has = |tool: &str| {
+        std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if has("setpriv") {
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin);
+        cmd
+    } else if has("runuser") {
+        let mut cmd = std::process::Command::new("runuser");
+        cmd.args(["-u", "nobody", "--"]).arg(bin);
+        cmd
+    } else {
+        panic!("running as root without setpriv or runuser: cannot drop privileges");
+    }
+}
+
+/// A read-only SQLite file (0444, in a 0555 folder, WAL mode, no -shm beside it) is analysed by
+/// a process that cannot write it: analyze, produtos, execucoes and mudancas work on it, the
+/// recording of the run fails with a warning naming the cause, import fails naming it, and the
+/// file and its folder are byte for byte as they were.
+#[test]
+fn read_only_database_is_analysed_and_never_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let dir = tmp.path().join("somente-leitura");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let file = dir.join("r.db");
+    let path = file.to_str().expect("utf-8").to_string();
+    let basic = vectors_dir().join("01-basico");
+    run_ok(&["import", "--db", &path, basic.to_str().expect("utf-8")]);
+    run_ok(&["migrate", "--db", &path]);
+    let expected = json_of(&run_ok(&[
+        "analyze",
+        "--db",
+        &path,
+        "--today",
+        "2025-01-06",
+        "--format",
+        "json",
+        "--sem-registro",
+    ]));
+    // That read-only analysis, in a folder it may write, left an empty -wal and the -shm index
+    // (only a connection that can write removes them): take them away, so the unprivileged
+    // runs below find the WAL file alone, as a copied database is.
+    for suffix in ["-wal", "-shm"] {
+        let side = dir.join(format!("r.db{suffix}"));
+        if side.exists() {
+            if suffix == "-wal" {
+                assert_eq!(std::fs::metadata(&side).expect("wal").len(), 0);
+            }
+            std::fs::remove_file(&side).expect("remove");
+        }
+    }
+    let bytes = std::fs::read(&file).expect("read db");
+    assert_eq!(&bytes[18..20], &[2, 2], "the file is in WAL mode");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(listing(), ["r.db"]);
+
+    // The binary must be reachable by the unprivileged user: copy it beside the folder when
+    // its own path is not.
+    let mut bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_ruptura"));
+    if !unprivileged(&bin)
+        .arg("--version")
+        .current_dir(tmp.path())
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        let copy = tmp.path().join("ruptura");
+        std::fs::copy(&bin, &copy).expect("copy binary");
+        bin = copy;
+    }
+    let run_as = |args: &[&str]| {
+        let mut cmd = unprivileged(&bin);
+        cmd.args(args).current_dir(tmp.path());
+        for var in [
+            "DATABASE_URL",
+            "EXECUCOES_URL",
+            "API_TOKEN",
+            "LEAD_TIME_DIAS",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.output().expect("run ruptura")
+    };
+
+    let out = run_as(&[
+        "analyze",
+        "--db",
+        &path,
+        "--today",
+        "2025-01-06",
+        "--formato",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "analyze failed: {stderr}");
+    assert_eq!(json_of(&out)["resultados"], expected["resultados"]);
+    assert!(
+        stderr.contains("não será registrada") && stderr.contains("somente leitura"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("readonly database"), "{stderr}");
+    for args in [
+        vec!["produtos", "--db", &path, "--today", "2025-01-06"],
+        vec!["execucoes", "--db", &path],
+    ] {
+        let out = run_as(&args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // No run was recorded: mudancas says so (exit 1), without failing to open the file.
+    let out = run_as(&["mudancas", "--db", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nenhuma execução"), "{stderr}");
+    // A command that writes names the cause.
+    let out = run_as(&["import", "--db", &path, basic.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("somente leitura"), "{stderr}");
+
+    assert_eq!(
+        std::fs::read(&file).expect("read db"),
+        bytes,
+        "the file changed"
+    );
+    assert_eq!(listing(), ["r.db"], "files were created beside it");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// PostgreSQL: while another session holds `LOCK TABLE carteira_principal IN ACCESS EXCLUSIVE
+/// MODE`, an analysis with a short `statement_timeout` (given in the URL) fails at that timeout
+/// with a message naming the cause, instead of waiting for the lock (the default limit is
+/// 120 s); once the lock is released the same analysis succeeds.
+#[test]
+fn postgres_statement_timeout_ends_a_read_blocked_by_a_lock() {
+    use sqlx::Executor;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let Some(db) = rt.block_on(ruptura_store::testing::TestDb::create()) else {
+        return;
+    };
+    let basic = vectors_dir().join("01-basico");
+    run_ok(&["import", "--db", db.url(), basic.to_str().expect("utf-8")]);
+    let url = format!("{}?options[statement_timeout]=2s", db.url());
+    let args = [
+        "analyze",
+        "--db",
+        &url,
+        "--today",
+        "2025-01-06",
+        "--formato",
+        "json",
+        "--sem-registro",
+    ];
+    let expected = json_of(&run_ok(&args));
+
+    let mut locker = rt.block_on(db.connect());
+    rt.block_on(async {
+        locker.execute("BEGIN").await.expect("begin");
+        locker
+            .execute("LOCK TABLE carteira_principal IN ACCESS EXCLUSIVE MODE")
+            .await
+            .expect("lock");
+    });
+    let started = std::time::Instant::now();
+    let out = ruptura().args(args).output().expect("run ruptura");
+    let waited = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("statement_timeout") && stderr.contains("travada"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Bounded by the URL's 2 s (plus start-up), far from the 120 s default: not hanging.
+    assert!(
+        waited < std::time::Duration::from_secs(60),
+        "waited {waited:?}"
+    );
+
+    rt.block_on(async {
+        locker.execute("ROLLBACK").await.expect("rollback");
+    });
+    let again = json_of(&run_ok(&args));
+    assert_eq!(again["resultados"], expected["resultados"]);
+}

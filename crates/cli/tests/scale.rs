@@ -9,7 +9,7 @@ use std::path::Path;
 
 use common::{run_ok, ruptura};
 use ruptura_app::wire::Resultados;
-use ruptura_app::{InOrder, RunOptions};
+use ruptura_app::{Batch, InOrder, InOrderSink, Observer, RunOptions, Streamed};
 use ruptura_engine::{Mode, Params};
 use ruptura_store::{OrderFilter, Selection};
 
@@ -123,6 +123,66 @@ async fn streamed_output_equals_the_in_memory_path() {
             );
         }
     }
+}
+
+/// An in-order output that remembers how many finished batches ever waited for an earlier one.
+struct Watch {
+    streamed: Streamed<Discard>,
+    most_waiting: usize,
+    batches: usize,
+}
+
+struct Discard;
+
+impl InOrderSink for Discard {
+    fn batch(&mut self, _batch: Batch) {}
+}
+
+impl Observer for Watch {
+    fn started(&mut self, orders: &[String], batches: usize) {
+        self.streamed.started(orders, batches);
+    }
+
+    fn batch(&mut self, batch: Batch) {
+        self.streamed.batch(batch);
+        self.batches += 1;
+        self.most_waiting = self.most_waiting.max(self.streamed.waiting());
+    }
+}
+
+/// Memory does not grow with the book: batches start in order and never more than a window
+/// (4 x max_workers) ahead of the lowest unfinished one, so an in-order writer never holds more
+/// than that many finished batches, however many batches the run has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_order_writer_keeps_only_a_window_of_batches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = book(tmp.path());
+    let store = ruptura_store::connect(&db).await.unwrap();
+    let workers = 5;
+    let mut watch = Watch {
+        streamed: Streamed::new(Discard),
+        most_waiting: 0,
+        batches: 0,
+    };
+    ruptura_app::analyze(
+        store.as_ref(),
+        &Selection::Book(OrderFilter::default()),
+        Params::new(today()),
+        RunOptions {
+            batch_size: 3,
+            max_workers: workers,
+            json: true,
+        },
+        &mut watch,
+    )
+    .await
+    .unwrap();
+    assert!(watch.batches > 300, "{} batches", watch.batches);
+    assert!(
+        watch.most_waiting < 4 * workers,
+        "{} finished batches waited for an earlier one",
+        watch.most_waiting
+    );
 }
 
 /// Writes a carteira of `lines` good lines and a movimentacao of `moves` good rows into `dir`,

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod guard;
 pub mod openapi;
+mod openapi_pt;
 pub mod request;
 pub mod routes;
 pub mod web;

@@ -127,6 +127,7 @@ pub fn description(config: &ServerConfig) -> serde_json::Value {
     }
     let mut value = serde_json::to_value(&api).unwrap_or_default();
     let schemas = &mut value["components"]["schemas"];
+    crate::openapi_pt::apply(schemas);
     schemas["LoteRequest"]["properties"]["pedidos"]["maxItems"] = config.max_orders.into();
     schemas["JobRequest"]["properties"]["pedidos"]["maxItems"] = config.max_job_orders.into();
     value

@@ -308,3 +308,78 @@ fn page_routes(js: &str) -> BTreeSet<String> {
     }
     out
 }
+
+/// Every schema of the description and every property of each says what it is, in Portuguese:
+/// none is left without a description (on itself, or on the reference of a nullable field),
+/// and no description is in English (judged by English words that Portuguese never uses).
+#[tokio::test]
+async fn every_schema_and_property_is_described_in_portuguese() {
+    let app = app().await;
+    let spec = app.get("/api/openapi.json").await.json();
+    let schemas = spec["components"]["schemas"].as_object().expect("schemas");
+    assert!(schemas.len() >= 40, "{} schemas", schemas.len());
+    let described = |v: &Value| {
+        let own = v["description"]
+            .as_str()
+            .is_some_and(|d| !d.trim().is_empty());
+        own || v["oneOf"].as_array().is_some_and(|items| {
+            items.iter().any(|i| {
+                i["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.trim().is_empty())
+            })
+        })
+    };
+    let mut missing = Vec::new();
+    for (name, schema) in schemas {
+        if !described(schema) {
+            missing.push(name.clone());
+        }
+        for (prop, value) in schema["properties"].as_object().into_iter().flatten() {
+            if !described(value) {
+                missing.push(format!("{name}.{prop}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "without a description: {missing:?}");
+
+    // Every description string under the schemas, wherever it is.
+    fn texts<'a>(v: &'a Value, path: String, out: &mut Vec<(String, &'a str)>) {
+        match v {
+            Value::Object(map) => {
+                for (k, x) in map {
+                    match (k.as_str(), x) {
+                        ("description", Value::String(s)) => out.push((path.clone(), s)),
+                        // Examples are data, not descriptions.
+                        ("example" | "examples", _) => {}
+                        _ => texts(x, format!("{path}/{k}"), out),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    texts(x, format!("{path}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    texts(&spec["components"]["schemas"], String::new(), &mut all);
+    const ENGLISH: [&str; 16] = [
+        "the", "of", "when", "and", "or", "is", "by", "with", "which", "what", "whether", "order",
+        "orders", "sum", "its", "not",
+    ];
+    let english: Vec<String> = all
+        .iter()
+        .filter(|(_, text)| {
+            // Code in backticks is wire names and values, not prose.
+            let prose: String = text.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+            prose
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| ENGLISH.contains(&w.to_lowercase().as_str()))
+        })
+        .map(|(path, text)| format!("{path}: {text}"))
+        .collect();
+    assert!(english.is_empty(), "in English: {english:#?}");
+}

@@ -80,6 +80,15 @@ impl From<sqlx::Error> for StoreError {
                 let code = db.code().map(|c| c.to_string()).unwrap_or_default();
                 if code.starts_with("08") || code.starts_with("57P") || code == "53300" {
                     StoreError::Unavailable(e.to_string())
+                } else if code == "57014" && db.message().contains("statement timeout") {
+                    // query_canceled by statement_timeout: a table the load reads is locked by
+                    // another transaction, or the read is too slow. Worth another try later.
+                    StoreError::Unavailable(format!(
+                        "o PostgreSQL cancelou a leitura ao fim do statement_timeout: uma tabela \
+                         lida está travada por outra transação (LOCK) ou a leitura é lenta demais \
+                         ({})",
+                        db.message()
+                    ))
                 } else if matches!(code.as_str(), "42P01" | "42703")
                     || db.message().starts_with("no such table")
                     || db.message().starts_with("no such column")

@@ -24,7 +24,7 @@ use ruptura_engine::records::Dataset;
 use ruptura_engine::Snapshot;
 
 pub use error::StoreError;
-pub use runs::{connect_runs, NewRun, RunInfo, RunStore};
+pub use runs::{connect_runs, connect_runs_read_only, NewRun, RunInfo, RunStore};
 pub use url::{redact, DbUrl};
 
 /// Which orders an analysis reads.
@@ -297,6 +297,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     match DbUrl::parse(url)? {
         DbUrl::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(&path).await?)),
+        DbUrl::SqliteMemory => Ok(Arc::new(sqlite::SqliteStore::open_memory().await?)),
+        DbUrl::Postgres(url) => Ok(Arc::new(postgres::PgStore::connect(&url).await?)),
+    }
+}
+
+/// Opens the database named by `url` for reading only: a SQLite file must exist and is opened
+/// read-only ([`sqlite::SqliteStore::open_read_only`]), so it is never written and works when this
+/// process may not write it. For the commands that only read (analyze, produtos, serve, worker).
+pub async fn connect_read_only(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    match DbUrl::parse(url)? {
+        DbUrl::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open_read_only(&path).await?)),
         DbUrl::SqliteMemory => Ok(Arc::new(sqlite::SqliteStore::open_memory().await?)),
         DbUrl::Postgres(url) => Ok(Arc::new(postgres::PgStore::connect(&url).await?)),
     }

@@ -53,6 +53,8 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// it (`statement_timeout`, sent at connection start), and the client gives up at the same
 /// time plus a margin, so a connection that goes silent (a network outage, a stopped host)
 /// fails the load with [`StoreError::Unavailable`] instead of leaving a job waiting forever.
+/// A `statement_timeout` given in the URL (`?options[statement_timeout]=30s` or
+/// `?options=-c%20statement_timeout%3D30s`) replaces it.
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The transaction every load reads from: one snapshot for all its queries, and no writes.
@@ -64,6 +66,8 @@ pub struct PgStore {
     /// The load queries for the layout found, once it is known (cleared by `migrate` and when a
     /// query meets a missing table or column).
     layout: Arc<RwLock<Option<Arc<LoadSql>>>>,
+    /// The `statement_timeout` in force ([`LOAD_TIMEOUT`] unless the URL gives one).
+    load_timeout: Duration,
 }
 
 impl PgStore {
@@ -73,8 +77,18 @@ impl PgStore {
         let shown = crate::redact(url);
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl(format!("{shown}: {e}")))?
-            .application_name("ruptura")
-            .options([("statement_timeout", format!("{}s", LOAD_TIMEOUT.as_secs()))]);
+            .application_name("ruptura");
+        let given = options
+            .get_options()
+            .filter(|o| o.contains("statement_timeout="))
+            .map(url_statement_timeout);
+        let (options, load_timeout) = match given {
+            Some(limit) => (options, limit.unwrap_or(LOAD_TIMEOUT)),
+            None => (
+                options.options([("statement_timeout", format!("{}s", LOAD_TIMEOUT.as_secs()))]),
+                LOAD_TIMEOUT,
+            ),
+        };
         // One direct connection first: its error says what is wrong (refused, unknown host, no
         // such database), where a pool would only report a timeout.
         match tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options)).await {
@@ -101,6 +115,7 @@ impl PgStore {
         Ok(Self {
             pool,
             layout: Arc::default(),
+            load_timeout,
         })
     }
 
@@ -292,7 +307,7 @@ impl Store for PgStore {
     }
 
     async fn load(&self, selection: &Selection, today: NaiveDate) -> Result<Loaded, StoreError> {
-        let limit = LOAD_TIMEOUT + Duration::from_secs(5);
+        let limit = self.load_timeout + Duration::from_secs(5);
         tokio::time::timeout(limit, self.load_snapshot(selection, today))
             .await
             .unwrap_or_else(|_| {
@@ -494,4 +509,42 @@ pub async fn whole_book_reads(store: &PgStore) -> Result<String, StoreError> {
     let sql = store.load_sql(&mut tx).await?;
     tx.commit().await?;
     Ok(sql.whole_book_script("DATE :'today'"))
+}
+
+/// The `statement_timeout` a URL's `options` set, when it is a positive time PostgreSQL
+/// accepts (a bare number is milliseconds; `ms`, `s`, `min`, `h`): the client-side limit of a
+/// load follows it. `0` (no limit) and other spellings leave [`LOAD_TIMEOUT`] on the client.
+fn url_statement_timeout(options: &str) -> Option<Duration> {
+    let (_, rest) = options.split_once("statement_timeout=")?;
+    let value = rest.split_whitespace().next()?.trim_matches(['\'', '"']);
+    let digits = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let n: u64 = digits.trim().parse().ok().filter(|n| *n > 0)?;
+    let ms = match value[digits.len()..].trim() {
+        "" | "ms" => n,
+        "s" => n.checked_mul(1_000)?,
+        "min" => n.checked_mul(60_000)?,
+        "h" => n.checked_mul(3_600_000)?,
+        _ => return None,
+    };
+    Some(Duration::from_millis(ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_timeout_of_the_url() {
+        let secs = |o: &str| url_statement_timeout(o).map(|d| d.as_millis());
+        assert_eq!(secs("-c statement_timeout=2s"), Some(2_000));
+        assert_eq!(secs("-c statement_timeout=1500"), Some(1_500));
+        assert_eq!(
+            secs("-c search_path=x -c statement_timeout=1min"),
+            Some(60_000)
+        );
+        assert_eq!(secs("-c statement_timeout=250ms -c x=y"), Some(250));
+        assert_eq!(secs("-c statement_timeout=0"), None);
+        assert_eq!(secs("-c statement_timeout=2d"), None);
+        assert_eq!(secs("-c search_path=x"), None);
+    }
 }

@@ -76,6 +76,16 @@ pub async fn connect_runs(url: &str) -> Result<Arc<dyn RunStore>, StoreError> {
     }
 }
 
+/// Opens the database where runs are kept for reading only (`execucoes`, `mudancas`): a SQLite
+/// file is opened read-only, as [`crate::connect_read_only`] does.
+pub async fn connect_runs_read_only(url: &str) -> Result<Arc<dyn RunStore>, StoreError> {
+    match DbUrl::parse(url)? {
+        DbUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open_read_only(&path).await?)),
+        DbUrl::SqliteMemory => Ok(Arc::new(SqliteStore::open_memory().await?)),
+        DbUrl::Postgres(url) => Ok(Arc::new(PgStore::connect(&url).await?)),
+    }
+}
+
 const INFO_COLUMNS: &str = "id, criada_em, data_base, modo, parametros, origem, total_pedidos, \
      pedidos_com_ruptura, duracao_ms";
 

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use ruptura_engine::records::Dataset;
 use ruptura_engine::{CodeLink, DatedQty, OrderLine, Snapshot};
 use rusqlite::types::ToSql;
-use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, DatabaseName, OpenFlags, Transaction, TransactionBehavior};
 use rust_decimal::Decimal;
 use tokio::sync::Semaphore;
 
@@ -43,6 +43,13 @@ const MIGRATIONS: [&str; 3] = [
 #[derive(Debug, Clone)]
 enum Target {
     File(PathBuf),
+    /// A file opened read-only (`SQLITE_OPEN_READONLY`): nothing is ever written to it. With
+    /// `immutable`, SQLite also skips locks and the WAL index (`immutable=1`), for a WAL file in a
+    /// folder where this process cannot create the `-shm` file (see [`SqliteStore::open_read_only`]).
+    ReadOnly {
+        path: PathBuf,
+        immutable: bool,
+    },
     /// One shared in-memory database (a second connection would see another, empty one).
     Memory,
 }
@@ -71,10 +78,95 @@ impl SqliteStore {
             permits: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
         };
         // Open one connection now, so a file that cannot be opened fails at start-up.
-        store.run(|_| Ok(())).await.map_err(|e| {
-            StoreError::BadUrl(format!("não foi possível abrir {}: {e}", path.display()))
+        store.run(|_| Ok(())).await.map_err(|e| match e {
+            StoreError::Unavailable(m) => {
+                StoreError::Unavailable(format!("não foi possível abrir {}: {m}", path.display()))
+            }
+            other => StoreError::Sqlite(format!(
+                "não foi possível abrir {}: {}",
+                path.display(),
+                inner_message(&other)
+            )),
         })?;
         Ok(store)
+    }
+
+    /// Opens the existing database file at `path` read-only, for the commands that only read
+    /// (analyze, produtos, execucoes, mudancas, serve and worker for the analysis): the file
+    /// is never written, and works when this process may not write it.
+    ///
+    /// SQLite reads a WAL-mode file through its `-shm` index, which it must be able to create
+    /// or open: a WAL file alone in a folder this process cannot write cannot be opened
+    /// read-only (SQLite's WAL format notes: unless the database is marked immutable). Then,
+    /// when no `-wal` or `-journal` file waits beside it (nothing committed outside the main
+    /// file), it is opened with `immutable=1`: SQLite reads the file as it is, without locks,
+    /// so a change made to it meanwhile by another process is not seen.
+    pub async fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let fail = |why: String| {
+            StoreError::Sqlite(format!(
+                "não foi possível abrir {} para leitura: {why}",
+                path.display()
+            ))
+        };
+        if let Err(e) = std::fs::File::open(path) {
+            return Err(fail(match e.kind() {
+                std::io::ErrorKind::NotFound => "o arquivo não existe".to_string(),
+                std::io::ErrorKind::PermissionDenied => {
+                    "permissão negada (este processo não pode ler o arquivo)".to_string()
+                }
+                _ => e.to_string(),
+            }));
+        }
+        let path = path.to_path_buf();
+        let probe_path = path.clone();
+        let first = tokio::task::spawn_blocking(move || {
+            probe(&Target::ReadOnly {
+                path: probe_path,
+                immutable: false,
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("tarefa do banco interrompida: {e}")))?;
+        let immutable = match first {
+            Ok(()) => false,
+            Err(e) if is_busy(&e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "banco SQLite ocupado ao abrir {} para leitura: {e}",
+                    path.display()
+                )))
+            }
+            Err(e) => {
+                if let Some(pending) = pending_journal(&path) {
+                    return Err(fail(format!(
+                        "{e}; há um arquivo {pending} pendente ao lado do banco e este processo \
+                         não pode abri-lo nem criar o índice -shm (pasta sem permissão de \
+                         escrita): abra o banco uma vez com permissão de escrita para \
+                         consolidá-lo, ou dê permissão de escrita na pasta"
+                    )));
+                }
+                let retry_path = path.clone();
+                tokio::task::spawn_blocking(move || {
+                    probe(&Target::ReadOnly {
+                        path: retry_path,
+                        immutable: true,
+                    })
+                })
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("tarefa do banco interrompida: {e}")))?
+                .map_err(|e2| fail(format!("{e} (e sem travas, immutable=1: {e2})")))?;
+                true
+            }
+        };
+        Ok(Self {
+            target: Target::ReadOnly { path, immutable },
+            idle: Arc::default(),
+            permits: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+        })
+    }
+
+    /// Whether connections are opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        matches!(self.target, Target::ReadOnly { .. })
     }
 
     /// An in-memory database on a single connection.
@@ -90,20 +182,36 @@ impl SqliteStore {
 
     fn connect(target: &Target) -> Result<Connection, StoreError> {
         let conn = match target {
-            Target::File(path) => Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE
-                    | OpenFlags::SQLITE_OPEN_CREATE
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                    | OpenFlags::SQLITE_OPEN_URI,
-            )?,
-            Target::Memory => Connection::open_in_memory()?,
+            Target::File(path) => {
+                let conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE
+                        | OpenFlags::SQLITE_OPEN_CREATE
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                        | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                // SQLite falls back to read-only when the OS refuses writing; say so here
+                // rather than "attempt to write a readonly database" at the first write.
+                if conn.is_readonly(DatabaseName::Main)? {
+                    return Err(StoreError::Sqlite(format!(
+                        "o arquivo {} é somente leitura para este processo (permissões do \
+                         arquivo ou da pasta); os comandos que só leem (analyze, produtos, \
+                         execucoes, mudancas, serve, worker) o abrem assim",
+                        path.display()
+                    )));
+                }
+                conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+                conn
+            }
+            Target::ReadOnly { .. } => open_read_only_conn(target)?,
+            Target::Memory => {
+                let conn = Connection::open_in_memory()?;
+                conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+                conn
+            }
         };
         conn.busy_timeout(Duration::from_secs(30))?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; \
-             PRAGMA temp_store = MEMORY;",
-        )?;
+        conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
@@ -136,6 +244,72 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("tarefa do banco interrompida: {e}")))?
+    }
+}
+
+/// A read-only connection (no pragma that writes: the journal mode is the file's own).
+fn open_read_only_conn(target: &Target) -> Result<Connection, rusqlite::Error> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    match target {
+        Target::ReadOnly {
+            path,
+            immutable: true,
+        } => Connection::open_with_flags(format!("file:{}?immutable=1", uri_path(path)), flags),
+        Target::ReadOnly { path, .. } | Target::File(path) => {
+            Connection::open_with_flags(path, flags)
+        }
+        Target::Memory => Connection::open_in_memory(),
+    }
+}
+
+/// Opens a read-only connection and reads the schema, so a file that cannot be read fails now.
+fn probe(target: &Target) -> Result<(), rusqlite::Error> {
+    let conn = open_read_only_conn(target)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })?;
+    Ok(())
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// The `-wal` or `-journal` file beside `path` that holds data not yet in the main file.
+fn pending_journal(path: &Path) -> Option<String> {
+    ["-wal", "-journal"].into_iter().find_map(|suffix| {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        let len = std::fs::metadata(&name).map(|m| m.len()).unwrap_or(0);
+        (len > 0).then(|| PathBuf::from(name).display().to_string())
+    })
+}
+
+/// `path` as the path of a `file:` URI (absolute, percent-encoded).
+fn uri_path(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for &b in abs.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The message of a store error without its kind's prefix.
+fn inner_message(e: &StoreError) -> String {
+    match e {
+        StoreError::Sqlite(m) | StoreError::BadUrl(m) | StoreError::Unavailable(m) => m.clone(),
+        other => other.to_string(),
     }
 }
 

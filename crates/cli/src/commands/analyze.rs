@@ -164,7 +164,7 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
             Err(e) => {
                 eprintln!(
                     "aviso: a execução não será registrada: {e:#}{}",
-                    opts.runs.hint()
+                    opts.runs.hint(&e)
                 );
                 None
             }
@@ -189,7 +189,7 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
     if let Recorded::Failed(e) = &recorded {
         eprintln!(
             "aviso: análise concluída, mas a execução não foi registrada: {e}{}",
-            opts.runs.hint()
+            opts.runs.hint(&e)
         );
     }
     output.finish(store.as_ref(), &stats, opts.limit).await?;

@@ -66,11 +66,11 @@ fn output(path: &Option<PathBuf>) -> anyhow::Result<Box<dyn Write>> {
 
 pub async fn execucoes(opts: ExecucoesOpts) -> anyhow::Result<()> {
     let mut out = output(&opts.output)?;
-    let log = opts.runs.open(&opts.db).await?;
+    let log = opts.runs.open_read_only(&opts.db).await?;
     let list = log
         .list()
         .await
-        .map_err(|e| anyhow::anyhow!("{e}{}", opts.runs.hint()))?;
+        .map_err(|e| anyhow::anyhow!("{e}{}", opts.runs.hint(&e)))?;
     match opts.format {
         Format::Json => {
             serde_json::to_writer(&mut out, &list)?;
@@ -84,10 +84,10 @@ pub async fn execucoes(opts: ExecucoesOpts) -> anyhow::Result<()> {
 
 pub async fn mudancas(opts: MudancasOpts) -> anyhow::Result<()> {
     let mut out = output(&opts.output)?;
-    let log = opts.runs.open(&opts.db).await?;
+    let log = opts.runs.open_read_only(&opts.db).await?;
     let changes = log.compare(opts.de, opts.para).await.map_err(|e| match e {
         ruptura_app::runs::RunError::Store(_) | ruptura_app::runs::RunError::NoTable => {
-            anyhow::anyhow!("{e}{}", opts.runs.hint())
+            anyhow::anyhow!("{e}{}", opts.runs.hint(&e))
         }
         other => anyhow::anyhow!("{other}"),
     })?;

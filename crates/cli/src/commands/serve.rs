@@ -202,7 +202,7 @@ pub async fn open_runs(record: &RecordArgs, db: &DbArgs) -> anyhow::Result<Optio
         Err(e) => {
             eprintln!(
                 "aviso: as execuções não serão registradas: {e:#}{}",
-                record.runs.hint()
+                record.runs.hint(&e)
             );
             return Ok(None);
         }
@@ -212,7 +212,7 @@ pub async fn open_runs(record: &RecordArgs, db: &DbArgs) -> anyhow::Result<Optio
         Err(e) => {
             eprintln!(
                 "aviso: as execuções não serão registradas: {e}{}",
-                record.runs.hint()
+                record.runs.hint(&e)
             );
             Ok(None)
         }

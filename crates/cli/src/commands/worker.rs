@@ -122,7 +122,7 @@ async fn open_store(
     crate::settings::ensure_exists(url)?;
     let mut wait = Duration::from_millis(250);
     loop {
-        match ruptura_store::connect(url).await {
+        match ruptura_store::connect_read_only(url).await {
             Ok(store) => return Ok(Some(store)),
             Err(e) if e.is_unavailable() => {
                 eprintln!(

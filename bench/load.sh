@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Load figures of the README's "Garantias sob falhas e carga" (issue 12), measured on a release
+# build against `ruptura serve` on SQLite, with crates/cli/examples/bench_load.rs as the client
+# (loopback only; every step stops by itself):
+#   (1) rajada: 48 requests of the maximum size (MAX_PEDIDOS_POR_REQUISICAO, 20,000 distinct
+#       orders each) sent at once to analisar-lote-async over the scale10 book (100,000 orders);
+#       the server's resident memory before, at its peak (VmHWM) and 5 s after. A fresh server
+#       per run, so the peak is that run's; RUNS runs.
+#   (2) sustentado: 32 clients, 270,000 requests (health, analisar-pedido, 20-order batches
+#       alternated) or SUSTAINED_SECS seconds, whichever ends first; counts per status class and
+#       resident memory after; RUNS runs.
+#   (3) tokens: wrong bearer tokens sent back to back for 30 s to a server with API_TOKEN: how
+#       many were checked (401) and refused by the failed-token limit (429); RUNS runs.
+# Figures are printed (medians by the reader), never asserted.
+#
+#   bench/load.sh                 # RUNS=3 SEED=42
+#   CARGO_TARGET_DIR=... bench/load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+SEED=${SEED:-42}
+SUSTAINED_SECS=${SUSTAINED_SECS:-300}
+TODAY=2026-03-02
+OUT=${BENCH_DIR:-bench-out}
+TARGET=${CARGO_TARGET_DIR:-target}
+command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
+mkdir -p "$OUT"
+
+cargo build --release -q --workspace --bins --examples
+BIN=$TARGET/release/ruptura
+CLIENT=$TARGET/release/examples/bench_load
+DATA="$OUT/scale10-$SEED"
+[ -f "$DATA/carteira_principal.csv" ] || "$TARGET/release/examples/generate" scale10 "$SEED" "$DATA" >/dev/null
+DB="$OUT/load.db"
+if [ ! -f "$DB" ]; then
+  $BIN import --db "sqlite://$DB" "$DATA" >/dev/null 2>&1
+fi
+echo "data set: scale10 seed $SEED, $(($(wc -l < "$DATA/carteira_principal.csv") - 1)) order lines; $(nproc) cores"
+
+SERVER_PID=
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+}
+trap stop_server EXIT
+
+# Starts `ruptura serve` on a free port (extra environment in "$@") and waits for /health.
+start_server() {
+  PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  env "$@" RUST_LOG=warn $BIN serve --db "sqlite://$DB" --bind "127.0.0.1:$PORT" >"$OUT/load-server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 400); do
+    curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "the server did not answer; its log:" >&2
+  cat "$OUT/load-server.log" >&2
+  exit 1
+}
+
+# Resident memory of the server, in MB: current (VmRSS) or peak (VmHWM).
+mem() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+
+echo
+echo "== (1) rajada: 48 requests of 20,000 orders at once"
+for run in $(seq 1 "$RUNS"); do
+  start_server
+  before=$(mem VmRSS)
+  result=$($CLIENT --url "http://127.0.0.1:$PORT" --modo rajada --clientes 48 --pedidos 20000 \
+    --data-base "$TODAY" --seed "$((SEED + run))")
+  peak=$(mem VmHWM)
+  sleep 5
+  after=$(mem VmRSS)
+  echo "run $run: $result"
+  echo "run $run: memória do servidor: antes ${before} MB, pico ${peak} MB, 5 s depois ${after} MB"
+  stop_server
+done
+
+echo
+echo "== (2) sustentado: 32 clients, 270,000 requests (or ${SUSTAINED_SECS} s)"
+for run in $(seq 1 "$RUNS"); do
+  start_server
+  result=$($CLIENT --url "http://127.0.0.1:$PORT" --modo sustentado --clientes 32 \
+    --requisicoes 270000 --segundos "$SUSTAINED_SECS" --data-base "$TODAY" --seed "$((SEED + run))")
+  echo "run $run: $result"
+  echo "run $run: memória do servidor: pico $(mem VmHWM) MB, ao fim $(mem VmRSS) MB"
+  stop_server
+done
+
+echo
+echo "== (3) tokens: wrong tokens for 30 s (API_TOKEN set)"
+for run in $(seq 1 "$RUNS"); do
+  start_server API_TOKEN=bench-load-token-secreto
+  echo "run $run: $($CLIENT --url "http://127.0.0.1:$PORT" --modo tokens --segundos 30)"
+  stop_server
+done
