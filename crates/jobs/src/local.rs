@@ -1,0 +1,580 @@
+//! The in-process queue: [`LocalQueue`] runs jobs in this process, at most `max_running` at
+//! once, keeps each job's results compactly (their JSON) and its events for replay, and forgets
+//! finished jobs past their TTL or past the budget of finished jobs and bytes.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use ruptura_app::runs::{Recorded as RunRecorded, RunLog};
+use ruptura_app::wire::{Estatisticas, Resultado};
+use ruptura_app::{Batch, Decisoes, Observer, RunOptions};
+use ruptura_engine::Params;
+use ruptura_store::{Selection, Store};
+use tokio::sync::{watch, Semaphore};
+
+use crate::{
+    Counts, JobCreated, JobError, JobEvent, JobQueue, JobSpec, JobState, JobStatus, OrderFacts,
+};
+
+/// Limits of the in-process queue.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalQueueConfig {
+    /// Jobs analysing at once; later ones wait their turn.
+    pub max_running: usize,
+    /// Jobs accepted and not yet finished, at most (more: 429).
+    pub max_pending: usize,
+    /// How long a finished job stays readable.
+    pub ttl: Duration,
+    /// Finished jobs kept at most; past it the oldest finished job is forgotten first.
+    pub max_finished_jobs: usize,
+    /// Bytes of results (serialized JSON) that finished jobs keep at most; past it the oldest
+    /// finished job is forgotten first (the newest is always kept).
+    pub max_finished_bytes: usize,
+}
+
+impl Default for LocalQueueConfig {
+    fn default() -> Self {
+        Self {
+            max_running: 2,
+            max_pending: 32,
+            ttl: Duration::from_secs(3600),
+            max_finished_jobs: 64,
+            max_finished_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+enum Recorded {
+    Lote {
+        lote_index: usize,
+        results: Range<usize>,
+        counts: Counts,
+    },
+    Concluido(Estatisticas),
+    Falhou(String),
+}
+
+/// One result, kept compactly: its JSON and its criticality label, not the structure (a
+/// finished whole-book job holds about its JSON size, not several times it).
+struct StoredResult {
+    json: Box<[u8]>,
+    /// What the order list filters and sorts by, so it never parses the JSON.
+    facts: OrderFacts,
+}
+
+impl StoredResult {
+    fn new(r: &Resultado) -> Self {
+        Self {
+            // A plain struct serializes into a Vec without error.
+            json: serde_json::to_vec(r).unwrap_or_default().into_boxed_slice(),
+            facts: OrderFacts::of(r),
+        }
+    }
+
+    fn size(&self, num_pedido: &str) -> usize {
+        let facts = &self.facts;
+        self.json.len()
+            + facts.criticidade.len()
+            + facts
+                .short_codes
+                .iter()
+                .map(|c| c.len() + 24)
+                .sum::<usize>()
+            + 2 * num_pedido.len()
+            + 128
+    }
+
+    fn result(&self) -> Option<Resultado> {
+        serde_json::from_slice(&self.json).ok()
+    }
+}
+
+/// Finished jobs in the order they finished, with what each holds: the budget of
+/// `max_finished_jobs` and `max_finished_bytes`.
+#[derive(Default)]
+struct FinishedJobs {
+    order: std::collections::VecDeque<(String, usize)>,
+    bytes: usize,
+}
+
+impl FinishedJobs {
+    /// Records a finished job; returns the ids to forget (oldest first) to stay in budget.
+    fn admit(&mut self, id: String, bytes: usize, config: &LocalQueueConfig) -> Vec<String> {
+        self.order.push_back((id, bytes));
+        self.bytes += bytes;
+        let mut evicted = Vec::new();
+        while self.order.len() > 1
+            && (self.order.len() > config.max_finished_jobs.max(1)
+                || self.bytes > config.max_finished_bytes)
+        {
+            if let Some((old, b)) = self.order.pop_front() {
+                self.bytes -= b;
+                evicted.push(old);
+            }
+        }
+        evicted
+    }
+
+    fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        let mut bytes = 0;
+        self.order.retain(|(id, b)| {
+            let k = keep(id);
+            if k {
+                bytes += b;
+            }
+            k
+        });
+        self.bytes = bytes;
+    }
+}
+
+struct LocalJobState {
+    estado: JobState,
+    stats: Estatisticas,
+    /// Exact totals and products of the batches finished so far.
+    decisoes: Decisoes,
+    /// Results in completion order; `slot_of[i]` is the position of job order i, once finished.
+    results: Vec<StoredResult>,
+    /// Bytes `results` and `slot_of` hold (about).
+    bytes: usize,
+    slot_of: HashMap<String, usize>,
+    events: Vec<Recorded>,
+    batches_done: usize,
+    finished_at: Option<Instant>,
+    message: Option<String>,
+}
+
+struct LocalJob {
+    id: String,
+    orders: Vec<String>,
+    total_batches: usize,
+    params: Params,
+    state: Mutex<LocalJobState>,
+    /// Number of recorded events; subscribers wait for it to change.
+    events_tx: watch::Sender<usize>,
+}
+
+impl LocalJob {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LocalJobState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn status(&self) -> JobStatus {
+        let st = self.lock();
+        JobStatus {
+            job_id: self.id.clone(),
+            estado: st.estado,
+            total_pedidos: self.orders.len(),
+            total_lotes: self.total_batches,
+            lotes_concluidos: st.batches_done,
+            processados: st.stats.processados,
+            erros: st.stats.erros,
+            pedidos_ok: st.stats.pedidos_ok,
+            pedidos_com_ruptura: st.stats.pedidos_com_ruptura,
+            por_criticidade: st.stats.por_criticidade.clone(),
+            por_prazo: st.stats.por_prazo.clone(),
+            valor_total: st.stats.valor_total,
+            valor_com_ruptura: st.stats.valor_com_ruptura,
+            valor_agora: st.stats.valor_agora,
+            modo: self.params.mode.as_str().to_string(),
+            data_base: self.params.today,
+            mensagem: st.message.clone(),
+        }
+    }
+
+    fn push(&self, event: Recorded) {
+        let n = {
+            let mut st = self.lock();
+            st.events.push(event);
+            st.events.len()
+        };
+        self.events_tx.send_replace(n);
+    }
+
+    /// The event at position `index` (id `index + 1`), rendered.
+    fn event_at(&self, index: usize) -> Option<JobEvent> {
+        let st = self.lock();
+        let id = index as u64 + 1;
+        Some(match st.events.get(index)? {
+            Recorded::Lote {
+                lote_index,
+                results,
+                counts,
+            } => JobEvent::Lote {
+                id,
+                lote_index: *lote_index,
+                resultados: st.results[results.clone()]
+                    .iter()
+                    .filter_map(StoredResult::result)
+                    .collect(),
+                counts: *counts,
+            },
+            Recorded::Concluido(stats) => JobEvent::Concluido {
+                id,
+                estatisticas: stats.clone(),
+            },
+            Recorded::Falhou(message) => JobEvent::Falhou {
+                id,
+                message: message.clone(),
+            },
+        })
+    }
+
+    fn finished(&self) -> bool {
+        self.lock().estado != JobState::EmAndamento
+    }
+}
+
+/// Records each batch of a running job.
+struct JobRecorder(Arc<LocalJob>);
+
+impl Observer for JobRecorder {
+    fn batch(&mut self, batch: Batch) {
+        let job = &self.0;
+        // Serialized before taking the lock.
+        let stored: Vec<StoredResult> = batch.results.iter().map(StoredResult::new).collect();
+        let event = {
+            let mut st = job.lock();
+            let start = st.results.len();
+            for (r, s) in batch.results.iter().zip(stored) {
+                st.stats.count(r);
+                let slot = st.results.len();
+                st.bytes += s.size(r.num_pedido());
+                st.slot_of.insert(r.num_pedido().to_string(), slot);
+                st.results.push(s);
+            }
+            st.stats.add_valores(&batch.valores);
+            st.decisoes.merge(Decisoes {
+                valores: batch.valores,
+                produtos: batch.produtos,
+            });
+            st.batches_done += 1;
+            let s = &st.stats;
+            Recorded::Lote {
+                lote_index: batch.index,
+                results: start..st.results.len(),
+                counts: Counts {
+                    processados: s.processados,
+                    total_pedidos: job.orders.len(),
+                    erros: s.erros,
+                    pedidos_ok: s.pedidos_ok,
+                    pedidos_com_ruptura: s.pedidos_com_ruptura,
+                },
+            }
+        };
+        job.push(event);
+    }
+}
+
+/// Runs jobs in this process, at most `max_running` at once.
+pub struct LocalQueue {
+    store: Arc<dyn Store>,
+    /// Where whole-book jobs are recorded as runs, if anywhere.
+    runs: Option<RunLog>,
+    config: LocalQueueConfig,
+    running: Arc<Semaphore>,
+    jobs: Arc<RwLock<HashMap<String, Arc<LocalJob>>>>,
+    finished: Arc<Mutex<FinishedJobs>>,
+}
+
+impl LocalQueue {
+    /// A queue over `store`; also starts the sweeper that forgets jobs past their TTL.
+    pub fn new(store: Arc<dyn Store>, config: LocalQueueConfig) -> Self {
+        let jobs: Arc<RwLock<HashMap<String, Arc<LocalJob>>>> = Arc::default();
+        let finished: Arc<Mutex<FinishedJobs>> = Arc::default();
+        let weak = Arc::downgrade(&jobs);
+        let weak_finished = Arc::downgrade(&finished);
+        let ttl = config.ttl;
+        tokio::spawn(async move {
+            let mut tick =
+                tokio::time::interval(Duration::from_secs(30).min(ttl.max(Duration::from_secs(1))));
+            loop {
+                tick.tick().await;
+                let Some(jobs) = weak.upgrade() else { break };
+                let mut map = jobs.write().unwrap_or_else(|e| e.into_inner());
+                map.retain(|_, j| j.lock().finished_at.is_none_or(|t| t.elapsed() < ttl));
+                if let Some(f) = weak_finished.upgrade() {
+                    f.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .retain(|id| map.contains_key(id));
+                }
+            }
+        });
+        Self {
+            store,
+            runs: None,
+            running: Arc::new(Semaphore::new(config.max_running.max(1))),
+            config,
+            jobs,
+            finished,
+        }
+    }
+
+    /// Records whole-book jobs as runs in `runs`.
+    pub fn recording(mut self, runs: Option<RunLog>) -> Self {
+        self.runs = runs;
+        self
+    }
+
+    fn get(&self, id: &str) -> Option<Arc<LocalJob>> {
+        self.jobs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+}
+
+/// A submitted job and what running it needs.
+struct JobRun {
+    job: Arc<LocalJob>,
+    spec: JobSpec,
+    /// Where the job is recorded as a run, if it is.
+    runs: Option<RunLog>,
+    store: Arc<dyn Store>,
+    running: Arc<Semaphore>,
+    jobs: Arc<RwLock<HashMap<String, Arc<LocalJob>>>>,
+    finished: Arc<Mutex<FinishedJobs>>,
+    config: LocalQueueConfig,
+}
+
+/// Runs the job once a place is free, records its outcome and keeps the finished jobs in budget.
+async fn run_job(run: JobRun) {
+    let JobRun {
+        job,
+        spec,
+        runs,
+        store,
+        running,
+        jobs,
+        finished,
+        config,
+    } = run;
+    let _permit = running.acquire_owned().await;
+    let started = Instant::now();
+    let opts = RunOptions {
+        batch_size: spec.batch_size,
+        max_workers: spec.max_workers,
+        json: false,
+    };
+    let selection = Selection::Orders(spec.orders);
+    let mut recorder = JobRecorder(Arc::clone(&job));
+    let outcome = ruptura_app::runs::analyze_recorded(
+        store.as_ref(),
+        &selection,
+        spec.params,
+        opts,
+        &mut recorder,
+        runs.as_ref(),
+        "job",
+    )
+    .await;
+    record_end(&job, outcome, started);
+    keep_in_budget(&job, &jobs, &finished, &config);
+}
+
+/// Records how `job` ended: the state change and the final event together, so a subscriber that
+/// sees the job finished has also seen its final event.
+fn record_end(
+    job: &LocalJob,
+    outcome: Result<(Estatisticas, RunRecorded), ruptura_app::AnalysisError>,
+    started: Instant,
+) {
+    let count = {
+        let mut st = job.lock();
+        st.finished_at = Some(Instant::now());
+        let event = match outcome {
+            Ok((_, recorded)) => {
+                if let RunRecorded::Failed(e) = recorded {
+                    st.message = Some(format!(
+                        "análise concluída, mas a execução não foi registrada: {e}"
+                    ));
+                }
+                st.estado = JobState::Concluido;
+                st.stats.finish(started.elapsed());
+                Recorded::Concluido(st.stats.clone())
+            }
+            Err(e) => {
+                tracing::warn!(job = %job.id, error = %e, "job falhou");
+                let message = match e {
+                    ruptura_app::AnalysisError::Store(s) if s.is_unavailable() => {
+                        "banco de dados indisponível durante a análise".to_string()
+                    }
+                    _ => "falha na análise".to_string(),
+                };
+                st.estado = JobState::Falhou;
+                st.message = Some(message.clone());
+                Recorded::Falhou(message)
+            }
+        };
+        st.events.push(event);
+        st.events.len()
+    };
+    job.events_tx.send_replace(count);
+}
+
+/// Admits finished `job` to the budget of finished jobs; the oldest are forgotten first.
+fn keep_in_budget(
+    job: &LocalJob,
+    jobs: &RwLock<HashMap<String, Arc<LocalJob>>>,
+    finished: &Mutex<FinishedJobs>,
+    config: &LocalQueueConfig,
+) {
+    let bytes = job.lock().bytes;
+    let evicted =
+        finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .admit(job.id.clone(), bytes, config);
+    if !evicted.is_empty() {
+        let mut map = jobs.write().unwrap_or_else(|e| e.into_inner());
+        for id in &evicted {
+            map.remove(id);
+        }
+        tracing::info!(
+            esquecidos = evicted.len(),
+            "jobs concluídos antigos esquecidos (limite de memória)"
+        );
+    }
+}
+
+#[async_trait]
+impl JobQueue for LocalQueue {
+    async fn submit(&self, spec: JobSpec) -> Result<JobCreated, JobError> {
+        let pending = self
+            .jobs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter(|j| !j.finished())
+            .count();
+        if pending >= self.config.max_pending {
+            return Err(JobError::Busy(format!(
+                "{pending} análises em andamento; tente de novo quando alguma terminar"
+            )));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let total_batches = spec.total_batches();
+        let (events_tx, _) = watch::channel(0);
+        let job = Arc::new(LocalJob {
+            id: id.clone(),
+            orders: spec.orders.clone(),
+            total_batches,
+            params: spec.params.clone(),
+            state: Mutex::new(LocalJobState {
+                estado: JobState::EmAndamento,
+                stats: Estatisticas::new(spec.orders.len()),
+                decisoes: Decisoes::default(),
+                results: Vec::with_capacity(spec.orders.len()),
+                bytes: 0,
+                slot_of: HashMap::with_capacity(spec.orders.len()),
+                events: Vec::new(),
+                batches_done: 0,
+                finished_at: None,
+                message: None,
+            }),
+            events_tx,
+        });
+        self.jobs
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), Arc::clone(&job));
+        let created = JobCreated {
+            job_id: id,
+            total_pedidos: spec.orders.len(),
+            total_lotes: total_batches,
+        };
+
+        let runs = self.runs.clone().filter(|_| spec.whole_book);
+        tokio::spawn(run_job(JobRun {
+            job,
+            spec,
+            runs,
+            store: Arc::clone(&self.store),
+            running: Arc::clone(&self.running),
+            jobs: Arc::clone(&self.jobs),
+            finished: Arc::clone(&self.finished),
+            config: self.config,
+        }));
+        Ok(created)
+    }
+
+    async fn status(&self, id: &str) -> Result<Option<JobStatus>, JobError> {
+        Ok(self.get(id).map(|j| j.status()))
+    }
+
+    async fn decisions(
+        &self,
+        id: &str,
+    ) -> Result<Option<(JobStatus, Estatisticas, Decisoes)>, JobError> {
+        Ok(self.get(id).map(|job| {
+            let status = job.status();
+            let st = job.lock();
+            (status, st.stats.clone(), st.decisoes.clone())
+        }))
+    }
+
+    async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, JobError> {
+        Ok(self.get(id).map(|job| {
+            let st = job.lock();
+            job.orders
+                .iter()
+                .filter_map(|o| st.slot_of.get(o).and_then(|&i| st.results[i].result()))
+                .collect()
+        }))
+    }
+
+    async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, JobError> {
+        Ok(self.get(id).map(|job| {
+            let st = job.lock();
+            st.slot_of
+                .iter()
+                .map(|(num, &i)| (num.clone(), st.results[i].facts.criticidade.clone()))
+                .collect()
+        }))
+    }
+
+    async fn order_facts(&self, id: &str) -> Result<Option<HashMap<String, OrderFacts>>, JobError> {
+        Ok(self.get(id).map(|job| {
+            let st = job.lock();
+            st.slot_of
+                .iter()
+                .map(|(num, &i)| (num.clone(), st.results[i].facts.clone()))
+                .collect()
+        }))
+    }
+
+    async fn events(
+        &self,
+        id: &str,
+        after: u64,
+    ) -> Result<Option<BoxStream<'static, JobEvent>>, JobError> {
+        let Some(job) = self.get(id) else {
+            return Ok(None);
+        };
+        let rx = job.events_tx.subscribe();
+        let cursor = usize::try_from(after).unwrap_or(usize::MAX);
+        let stream =
+            futures::stream::unfold((job, rx, cursor), |(job, mut rx, cursor)| async move {
+                loop {
+                    if let Some(event) = job.event_at(cursor) {
+                        return Some((event, (job, rx, cursor + 1)));
+                    }
+                    // A finished job has recorded its final event: nothing more will come.
+                    if job.finished() {
+                        return None;
+                    }
+                    if rx.changed().await.is_err() {
+                        return job
+                            .event_at(cursor)
+                            .map(|e| (e, (job.clone(), rx, cursor + 1)));
+                    }
+                }
+            });
+        Ok(Some(Box::pin(stream)))
+    }
+}
