@@ -11,6 +11,7 @@ use ruptura_store::{OrderFilter, Selection, Store, StoreError};
 use thiserror::Error;
 use tokio::sync::{mpsc, Semaphore};
 
+use crate::cache::{self, PriorityBook};
 use crate::decisions::{Produtos, Valores};
 use crate::wire::{Estatisticas, Resultado};
 
@@ -98,8 +99,15 @@ pub(crate) fn members(results: &[Resultado]) -> Vec<u8> {
 /// Receives the progress of a run.
 pub trait Observer {
     /// Called once with the snapshot the run reads, before the analysis (what a recorded run
-    /// keeps of its inputs comes from here).
+    /// keeps of its inputs comes from here). A priority run whose allocation is kept from an
+    /// earlier request loads no snapshot and does not call this, unless
+    /// [`Observer::needs_snapshot`] says so.
     fn snapshot(&mut self, _snapshot: &ruptura_engine::Snapshot, _today: chrono::NaiveDate) {}
+    /// Whether [`Observer::snapshot`] must be called (then the run loads its data, whatever is
+    /// kept).
+    fn needs_snapshot(&self) -> bool {
+        false
+    }
     /// Called once, after the snapshot is loaded: the orders of the run and how many batches.
     fn started(&mut self, _orders: &[String], _batches: usize) {}
     /// Called for each batch as it finishes (in completion order).
@@ -187,39 +195,47 @@ pub async fn analyze(
     observer: &mut (dyn Observer + Send),
 ) -> Result<Estatisticas, AnalysisError> {
     let started = Instant::now();
-    let (snapshot, orders) = if params.mode.needs_whole_book() {
-        // Priority mode (SPEC 8.1): the allocation runs over the whole active book; the
-        // requested orders are reported.
-        let loaded = store
-            .load(&Selection::Book(OrderFilter::default()), params.today)
-            .await?;
-        let orders = match selection {
-            Selection::Orders(list) => dedup(list),
-            Selection::Book(filter) if filter.is_empty() => loaded.orders,
-            Selection::Book(filter) => store.order_numbers(filter).await?,
-        };
-        (loaded.snapshot, orders)
-    } else {
-        let loaded = store.load(selection, params.today).await?;
-        (loaded.snapshot, loaded.orders)
-    };
-    tracing::debug!(
-        ms = started.elapsed().as_millis() as u64,
-        lines = snapshot.lines.len(),
-        "snapshot carregado"
-    );
-    observer.snapshot(&snapshot, params.today);
-    let batch_size = opts.batch_size.max(1);
-    let batches: Vec<Vec<String>> = orders.chunks(batch_size).map(<[String]>::to_vec).collect();
-    observer.started(&orders, batches.len());
-    let mut stats = Estatisticas::new(orders.len());
     let today = params.today;
-    let mode = params.mode;
-    let analyzer = Arc::new(blocking(move || Analyzer::new(snapshot, params)).await?);
-    tracing::debug!(
-        ms = started.elapsed().as_millis() as u64,
-        "projeções prontas"
-    );
+    // What each batch task does: analyse its orders (independent mode), or only map to the wire
+    // the outcomes the allocation already decided (sequential and priority modes: the
+    // allocation is one pass over all the orders in priority order, whatever the batches).
+    let batch_size = opts.batch_size.max(1);
+    let (orders, work, analyzer) = match params.mode {
+        Mode::Priority => {
+            let (orders, outcomes) = priority(store, selection, params, observer).await?;
+            let work = map_work(&orders, outcomes, batch_size);
+            (orders, work, None)
+        }
+        Mode::Sequential | Mode::Independent => {
+            let loaded = store.load(selection, params.today).await?;
+            let (snapshot, orders) = (loaded.snapshot, loaded.orders);
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                lines = snapshot.lines.len(),
+                "snapshot carregado"
+            );
+            observer.snapshot(&snapshot, params.today);
+            let mode = params.mode;
+            let analyzer = Arc::new(blocking(move || Analyzer::new(snapshot, params)).await?);
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "projeções prontas"
+            );
+            let work = if mode == Mode::Sequential {
+                let (a, list) = (Arc::clone(&analyzer), orders.clone());
+                let outcomes = blocking(move || a.analyze(&list)).await?;
+                map_work(&orders, outcomes, batch_size)
+            } else {
+                orders
+                    .chunks(batch_size)
+                    .map(|batch| BatchWork::Analyze(Arc::clone(&analyzer), batch.to_vec()))
+                    .collect()
+            };
+            (orders, work, Some(analyzer))
+        }
+    };
+    observer.started(&orders, work.len());
+    let mut stats = Estatisticas::new(orders.len());
 
     let mut emit = |batch: Batch, stats: &mut Estatisticas| {
         for r in &batch.results {
@@ -229,24 +245,10 @@ pub async fn analyze(
         observer.batch(batch);
     };
 
-    // What each batch task does: analyse its orders (independent mode), or only map to the wire
-    // the outcomes the allocation already decided (sequential and priority modes: the
-    // allocation is one pass over all the orders in priority order, whatever the batches).
-    let work: Vec<BatchWork> = match mode {
-        Mode::Sequential | Mode::Priority => {
-            let a = Arc::clone(&analyzer);
-            let mut outcomes = blocking(move || a.analyze(&orders)).await?.into_iter();
-            batches
-                .iter()
-                .map(|batch| BatchWork::Map(outcomes.by_ref().take(batch.len()).collect()))
-                .collect()
-        }
-        Mode::Independent => batches.into_iter().map(BatchWork::Analyze).collect(),
-    };
     let permits = Arc::new(Semaphore::new(opts.max_workers.max(1)));
     let (tx, mut rx) = mpsc::unbounded_channel::<Result<Batch, String>>();
     for (index, work) in work.into_iter().enumerate() {
-        let (a, tx, permits) = (Arc::clone(&analyzer), tx.clone(), Arc::clone(&permits));
+        let (tx, permits) = (tx.clone(), Arc::clone(&permits));
         let json = opts.json;
         tokio::spawn(async move {
             let Ok(_permit) = permits.acquire_owned().await else {
@@ -254,7 +256,7 @@ pub async fn analyze(
             };
             let done = tokio::task::spawn_blocking(move || {
                 let outcomes = match work {
-                    BatchWork::Analyze(orders) => orders
+                    BatchWork::Analyze(a, orders) => orders
                         .into_iter()
                         .map(|num| {
                             let outcome = a.analyze_order(&num);
@@ -275,7 +277,9 @@ pub async fn analyze(
         emit(done.map_err(AnalysisError::Internal)?, &mut stats);
     }
     // The snapshot and its projections can be large: free them off the caller's path.
-    std::thread::spawn(move || drop(analyzer));
+    if let Some(analyzer) = analyzer {
+        std::thread::spawn(move || drop(analyzer));
+    }
     stats.finish(started.elapsed());
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
@@ -285,10 +289,75 @@ pub async fn analyze(
     Ok(stats)
 }
 
+/// Priority mode (SPEC 8.1): the allocation runs over the whole active book and the requested
+/// orders are reported. The allocation is kept in the store's memo under the fingerprint of
+/// the data read (see [`crate::cache`]), and taken from there while the data is the same (not
+/// when the observer needs the snapshot: a recorded run keeps its inputs).
+async fn priority(
+    store: &dyn Store,
+    selection: &Selection,
+    params: Params,
+    observer: &mut (dyn Observer + Send),
+) -> Result<(Vec<String>, Vec<(String, OrderOutcome)>), AnalysisError> {
+    let key = cache::key(store, &params).await;
+    let kept = match &key {
+        Some(key) if !observer.needs_snapshot() => cache::get(store, key),
+        _ => None,
+    };
+    let book = match kept {
+        Some(book) => {
+            tracing::debug!("alocação por prioridade reaproveitada (dados inalterados)");
+            book
+        }
+        None => {
+            let loaded = store
+                .load(&Selection::Book(OrderFilter::default()), params.today)
+                .await?;
+            observer.snapshot(&loaded.snapshot, params.today);
+            let snapshot = loaded.snapshot;
+            let outcomes = blocking(move || {
+                let analyzer = Analyzer::new(snapshot, params);
+                let outcomes = analyzer.allocate_all();
+                std::thread::spawn(move || drop(analyzer));
+                outcomes
+            })
+            .await?;
+            let book = Arc::new(PriorityBook {
+                orders: loaded.orders,
+                outcomes,
+            });
+            if let Some(key) = key {
+                cache::put(store, key, Arc::clone(&book));
+            }
+            book
+        }
+    };
+    let orders = match selection {
+        Selection::Orders(list) => dedup(list),
+        Selection::Book(filter) if filter.is_empty() => book.orders.clone(),
+        Selection::Book(filter) => store.order_numbers(filter).await?,
+    };
+    let outcomes = book.outcomes_of(&orders);
+    Ok((orders, outcomes))
+}
+
+/// Batches of outcomes already decided, `batch_size` orders each.
+fn map_work(
+    orders: &[String],
+    outcomes: Vec<(String, OrderOutcome)>,
+    batch_size: usize,
+) -> Vec<BatchWork> {
+    let mut outcomes = outcomes.into_iter();
+    orders
+        .chunks(batch_size)
+        .map(|batch| BatchWork::Map(outcomes.by_ref().take(batch.len()).collect()))
+        .collect()
+}
+
 /// The work of one batch task.
 enum BatchWork {
     /// Analyse these orders on their own.
-    Analyze(Vec<String>),
+    Analyze(Arc<Analyzer>, Vec<String>),
     /// Map these outcomes, decided by the allocation, to the wire.
     Map(Vec<(String, ruptura_engine::OrderOutcome)>),
 }

@@ -58,6 +58,8 @@ pub struct PgStore {
     /// The load queries for the layout found, once it is known (cleared by `migrate` and when a
     /// query meets a missing table or column).
     layout: Arc<RwLock<Option<Arc<LoadSql>>>>,
+    /// What callers keep under this store's fingerprint.
+    memo: Arc<crate::Memo>,
 }
 
 impl PgStore {
@@ -95,6 +97,7 @@ impl PgStore {
         Ok(Self {
             pool,
             layout: Arc::default(),
+            memo: Arc::default(),
         })
     }
 
@@ -651,6 +654,17 @@ impl LoadSql {
 impl Store for PgStore {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    async fn fingerprint(&self) -> Result<Option<String>, StoreError> {
+        let fingerprint: String = sqlx::query_scalar(crate::fingerprint::PG_FINGERPRINT)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some(fingerprint))
+    }
+
+    fn memo(&self) -> Option<&crate::Memo> {
+        Some(&self.memo)
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {

@@ -50,6 +50,9 @@ pub struct SqliteStore {
     target: Target,
     idle: Arc<Mutex<Vec<Connection>>>,
     permits: Arc<Semaphore>,
+    /// The fingerprint's own connection, and what callers keep under it.
+    watch: Arc<crate::fingerprint::SqliteWatch>,
+    memo: Arc<crate::Memo>,
 }
 
 impl SqliteStore {
@@ -67,6 +70,8 @@ impl SqliteStore {
             target: Target::File(path.to_path_buf()),
             idle: Arc::default(),
             permits: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            watch: Arc::default(),
+            memo: Arc::default(),
         };
         // Open one connection now, so a file that cannot be opened fails at start-up.
         store.run(|_| Ok(())).await.map_err(|e| {
@@ -81,6 +86,8 @@ impl SqliteStore {
             target: Target::Memory,
             idle: Arc::default(),
             permits: Arc::new(Semaphore::new(1)),
+            watch: Arc::default(),
+            memo: Arc::default(),
         };
         store.run(|_| Ok(())).await?;
         Ok(store)
@@ -792,6 +799,20 @@ impl Store for SqliteStore {
     async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
         let filter = filter.clone();
         self.run(move |c| order_numbers(c, &filter)).await
+    }
+
+    async fn fingerprint(&self) -> Result<Option<String>, StoreError> {
+        let Target::File(path) = &self.target else {
+            return Ok(None);
+        };
+        let (watch, path) = (Arc::clone(&self.watch), path.clone());
+        tokio::task::spawn_blocking(move || watch.fingerprint(&path))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("tarefa do banco interrompida: {e}")))
+    }
+
+    fn memo(&self) -> Option<&crate::Memo> {
+        Some(&self.memo)
     }
 
     async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {

@@ -311,6 +311,10 @@ impl Observer for Recording<'_> {
         self.inner.snapshot(snapshot, today);
     }
 
+    fn needs_snapshot(&self) -> bool {
+        true
+    }
+
     fn started(&mut self, orders: &[String], batches: usize) {
         self.orders.reserve(orders.len());
         self.inner.started(orders, batches);
