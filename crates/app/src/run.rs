@@ -6,13 +6,14 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 
-use ruptura_engine::{Analyzer, Mode, OrderOutcome, Params};
+use ruptura_engine::{Analyzer, Mode, OrderOutcome, Params, ProductGroups};
 use ruptura_store::{OrderFilter, Selection, Store, StoreError};
 use thiserror::Error;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::cache::{self, PriorityBook};
 use crate::decisions::{Produtos, Valores};
+use crate::runs::OrderRec;
 use crate::wire::{Estatisticas, Resultado};
 
 #[derive(Debug, Error)]
@@ -57,6 +58,9 @@ pub struct Batch {
     pub valores: Valores,
     /// The products that block the batch's orders (SPEC 8.4), to merge with other batches'.
     pub produtos: Produtos,
+    /// What a recorded run keeps of each order, built on the batch's thread when the observer
+    /// gives [`Observer::record_groups`].
+    pub records: Option<Vec<OrderRec>>,
 }
 
 impl Batch {
@@ -65,16 +69,20 @@ impl Batch {
         outcomes: &[(String, OrderOutcome)],
         today: NaiveDate,
         json: bool,
+        record: Option<&ProductGroups>,
     ) -> Self {
         let results: Vec<Resultado> = outcomes
             .iter()
             .map(|(num, outcome)| Resultado::from_outcome(num, outcome, today))
             .collect();
         let json = json.then(|| members(&results));
+        let records =
+            record.map(|groups| results.iter().map(|r| OrderRec::of(r, groups)).collect());
         Self {
             index,
             results,
             json,
+            records,
             valores: Valores::of(outcomes.iter().map(|(_, o)| o)),
             produtos: Produtos::of(outcomes.iter().map(|(_, o)| o)),
         }
@@ -107,6 +115,11 @@ pub trait Observer {
     /// kept).
     fn needs_snapshot(&self) -> bool {
         false
+    }
+    /// Product groups to build each order's [`OrderRec`] with on the batch threads
+    /// ([`Batch::records`]); asked after [`Observer::snapshot`].
+    fn record_groups(&self) -> Option<Arc<ProductGroups>> {
+        None
     }
     /// Called once, after the snapshot is loaded: the orders of the run and how many batches.
     fn started(&mut self, _orders: &[String], _batches: usize) {}
@@ -234,6 +247,7 @@ pub async fn analyze(
             (orders, work, Some(analyzer))
         }
     };
+    let record = observer.record_groups();
     observer.started(&orders, work.len());
     let mut stats = Estatisticas::new(orders.len());
 
@@ -250,6 +264,7 @@ pub async fn analyze(
     for (index, work) in work.into_iter().enumerate() {
         let (tx, permits) = (tx.clone(), Arc::clone(&permits));
         let json = opts.json;
+        let record = record.clone();
         tokio::spawn(async move {
             let Ok(_permit) = permits.acquire_owned().await else {
                 return;
@@ -265,7 +280,7 @@ pub async fn analyze(
                         .collect(),
                     BatchWork::Map(outcomes) => outcomes,
                 };
-                Batch::new(index, &outcomes, today, json)
+                Batch::new(index, &outcomes, today, json, record.as_deref())
             })
             .await
             .map_err(|e| e.to_string());
@@ -307,6 +322,7 @@ async fn priority(
     let book = match kept {
         Some(book) => {
             tracing::debug!("alocação por prioridade reaproveitada (dados inalterados)");
+            cache::count(store, true, true);
             book
         }
         None => {
@@ -314,19 +330,33 @@ async fn priority(
                 .load(&Selection::Book(OrderFilter::default()), params.today)
                 .await?;
             observer.snapshot(&loaded.snapshot, params.today);
-            let snapshot = loaded.snapshot;
-            let outcomes = blocking(move || {
-                let analyzer = Analyzer::new(snapshot, params);
-                let outcomes = analyzer.allocate_all();
-                std::thread::spawn(move || drop(analyzer));
-                outcomes
-            })
-            .await?;
-            let book = Arc::new(PriorityBook {
-                orders: loaded.orders,
-                outcomes,
+            let params_key = cache::params_key(&params);
+            let same = store.memo().and_then(|_| {
+                cache::same_data(store, &params_key, &loaded.snapshot, &loaded.orders)
             });
-            if let Some(key) = key {
+            cache::count(store, same.is_some(), false);
+            let book = match same {
+                Some(book) => book,
+                None => {
+                    let kept = store.memo().map(|_| loaded.snapshot.clone());
+                    let snapshot = loaded.snapshot;
+                    let outcomes = blocking(move || {
+                        let analyzer = Analyzer::new(snapshot, params);
+                        let outcomes = analyzer.allocate_all();
+                        std::thread::spawn(move || drop(analyzer));
+                        outcomes
+                    })
+                    .await?;
+                    Arc::new(PriorityBook {
+                        params: params_key.clone(),
+                        snapshot: kept.unwrap_or_default(),
+                        orders: loaded.orders,
+                        outcomes,
+                    })
+                }
+            };
+            if store.memo().is_some() {
+                let key = key.unwrap_or_else(|| format!("{params_key}|-"));
                 cache::put(store, key, Arc::clone(&book));
             }
             book

@@ -46,15 +46,18 @@ pub type MemoValue = Arc<dyn Any + Send + Sync>;
 pub struct Memo {
     entries: Mutex<VecDeque<(String, MemoValue)>>,
     hits: AtomicU64,
+    unread_hits: AtomicU64,
     misses: AtomicU64,
 }
 
 /// How a [`Memo`] has done.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemoStats {
-    /// Lookups that found their key.
+    /// Uses that found a value.
     pub hits: u64,
-    /// Lookups that did not.
+    /// Of those, the ones that did not even read the data (the fingerprint was the same).
+    pub unread_hits: u64,
+    /// Uses that found none.
     pub misses: u64,
     /// Values kept now.
     pub entries: usize,
@@ -69,35 +72,49 @@ impl std::fmt::Debug for Memo {
 }
 
 impl Memo {
-    /// The value kept under `key` (counted as a hit or a miss).
+    /// The value kept under `key` (not counted: see [`Memo::count`]).
     pub fn get(&self, key: &str) -> Option<MemoValue> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        match entries.iter().position(|(k, _)| k == key) {
-            Some(i) => {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                let entry = entries.remove(i)?;
-                let value = Arc::clone(&entry.1);
-                entries.push_front(entry);
-                Some(value)
-            }
-            None => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-                None
-            }
-        }
+        let i = entries.iter().position(|(k, _)| k == key)?;
+        let entry = entries.remove(i)?;
+        let value = Arc::clone(&entry.1);
+        entries.push_front(entry);
+        Some(value)
+    }
+
+    /// The first value kept for which `found` holds (not counted).
+    pub fn find(&self, found: impl Fn(&str, &MemoValue) -> bool) -> Option<MemoValue> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .iter()
+            .find(|(k, v)| found(k, v))
+            .map(|(_, v)| Arc::clone(v))
     }
 
     /// Keeps `value` under `key`, dropping the least recently used beyond [`MEMO_ENTRIES`].
     pub fn put(&self, key: String, value: MemoValue) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|(k, _)| *k != key);
+        entries.retain(|(k, v)| *k != key && !Arc::ptr_eq(v, &value));
         entries.push_front((key, value));
         entries.truncate(MEMO_ENTRIES);
     }
 
+    /// Counts one use: a value found without reading the data (`unread`), a value found after
+    /// reading it (the data was the same), or none found.
+    pub fn count(&self, found: bool, unread: bool) {
+        let counter = match (found, unread) {
+            (true, true) => &self.unread_hits,
+            (true, false) => &self.hits,
+            (false, _) => &self.misses,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn stats(&self) -> MemoStats {
+        let unread = self.unread_hits.load(Ordering::Relaxed);
         MemoStats {
-            hits: self.hits.load(Ordering::Relaxed),
+            hits: self.hits.load(Ordering::Relaxed) + unread,
+            unread_hits: unread,
             misses: self.misses.load(Ordering::Relaxed),
             entries: self.entries.lock().map_or(0, |e| e.len()),
         }

@@ -7,6 +7,7 @@
 //! [`RunLog::compare`] lists the orders whose outcome changed between two runs, each with its
 //! causes, taken from the recorded inputs ([`compare`]).
 
+mod binary;
 mod compare;
 mod record;
 mod schedule;

@@ -31,6 +31,9 @@ pub struct Health {
 pub struct CachePrioridade {
     /// Priority requests answered from the kept allocation (the data had not changed).
     pub acertos: u64,
+    /// Of those, the ones answered without reading the data: its fingerprint was the same (the
+    /// others read it and found it exactly equal to what the allocation was computed from).
+    pub acertos_sem_leitura: u64,
     /// Priority requests that allocated again (first request, data changed, other parameters
     /// or reference date).
     pub falhas: u64,
@@ -67,6 +70,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
                 let s = m.stats();
                 CachePrioridade {
                     acertos: s.hits,
+                    acertos_sem_leitura: s.unread_hits,
                     falhas: s.misses,
                     entradas: s.entries,
                 }
