@@ -81,9 +81,19 @@ impl<'a> Writer<'a> {
 
 /// `data` in format 2.
 pub fn encode(data: &RunData) -> Vec<u8> {
+    // Room for what a run usually takes, so the buffer is not grown and copied as it fills.
+    let order_groups: usize = data.pedidos.iter().map(|o| o.grupos.len()).sum();
+    let flows: usize = data
+        .grupos
+        .iter()
+        .map(|g| g.saidas.len() + g.entradas.len())
+        .sum();
     let mut w = Writer {
-        body: Vec::with_capacity(64 + data.pedidos.len() * 64 + data.grupos.len() * 48),
-        ..Writer::default()
+        body: Vec::with_capacity(
+            64 + data.pedidos.len() * 24 + order_groups * 16 + data.grupos.len() * 16 + flows * 8,
+        ),
+        strings: Vec::with_capacity(data.grupos.len() * 2 + 16),
+        index: HashMap::with_capacity(data.grupos.len() * 2 + 16),
     };
     w.date(data.data_base);
     w.u(data.pedidos.len() as u64);
