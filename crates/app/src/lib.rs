@@ -3,6 +3,7 @@
 //! shares. It knows no HTTP and no command line: the server, the CLI and the workers call it.
 #![forbid(unsafe_code)]
 
+mod cache;
 pub mod decisions;
 pub mod export;
 pub mod run;

@@ -57,6 +57,9 @@ pub struct SqliteStore {
     target: Target,
     idle: Arc<Mutex<Vec<Connection>>>,
     permits: Arc<Semaphore>,
+    /// The fingerprint's own connection, and what callers keep under it.
+    watch: Arc<crate::fingerprint::SqliteWatch>,
+    memo: Arc<crate::Memo>,
 }
 
 impl SqliteStore {
@@ -74,6 +77,8 @@ impl SqliteStore {
             target: Target::File(path.to_path_buf()),
             idle: Arc::default(),
             permits: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            watch: Arc::default(),
+            memo: Arc::default(),
         };
         // Open one connection now, so a file that cannot be opened fails at start-up.
         store.run(|_| Ok(())).await.map_err(|e| match e {
@@ -159,6 +164,8 @@ impl SqliteStore {
             target: Target::ReadOnly { path, immutable },
             idle: Arc::default(),
             permits: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            watch: Arc::default(),
+            memo: Arc::default(),
         })
     }
 
@@ -173,6 +180,8 @@ impl SqliteStore {
             target: Target::Memory,
             idle: Arc::default(),
             permits: Arc::new(Semaphore::new(1)),
+            watch: Arc::default(),
+            memo: Arc::default(),
         };
         store.run(|_| Ok(())).await?;
         Ok(store)
@@ -966,6 +975,26 @@ impl Store for SqliteStore {
     async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
         let filter = filter.clone();
         self.run(move |c| order_numbers(c, &filter)).await
+    }
+
+    async fn fingerprint(&self) -> Result<Option<String>, StoreError> {
+        // An immutable file has no WAL index to watch: nothing is kept for it.
+        let (Target::File(path)
+        | Target::ReadOnly {
+            path,
+            immutable: false,
+        }) = &self.target
+        else {
+            return Ok(None);
+        };
+        let (watch, path) = (Arc::clone(&self.watch), path.clone());
+        tokio::task::spawn_blocking(move || watch.fingerprint(&path))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("tarefa do banco interrompida: {e}")))
+    }
+
+    fn memo(&self) -> Option<&crate::Memo> {
+        Some(&self.memo)
     }
 
     async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
