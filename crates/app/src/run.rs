@@ -7,11 +7,13 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 
-use ruptura_engine::{Analyzer, Mode, OrderOutcome, Params};
+use ruptura_engine::{Analyzer, Mode, OrderOutcome, Params, ProductGroups};
 use ruptura_store::{OrderFilter, Selection, Store, StoreError};
 use thiserror::Error;
 
+use crate::cache::{self, PriorityBook};
 use crate::decisions::{Produtos, Valores};
+use crate::runs::OrderRec;
 use crate::wire::{Estatisticas, Resultado};
 
 #[derive(Debug, Error)]
@@ -56,6 +58,9 @@ pub struct Batch {
     pub valores: Valores,
     /// The products that block the batch's orders (SPEC 8.4), to merge with other batches'.
     pub produtos: Produtos,
+    /// What a recorded run keeps of each order, built on the batch's thread when the observer
+    /// gives [`Observer::record_groups`].
+    pub records: Option<Vec<OrderRec>>,
 }
 
 impl Batch {
@@ -64,16 +69,20 @@ impl Batch {
         outcomes: &[(String, OrderOutcome)],
         today: NaiveDate,
         json: bool,
+        record: Option<&ProductGroups>,
     ) -> Self {
         let results: Vec<Resultado> = outcomes
             .iter()
             .map(|(num, outcome)| Resultado::from_outcome(num, outcome, today))
             .collect();
         let json = json.then(|| members(&results));
+        let records =
+            record.map(|groups| results.iter().map(|r| OrderRec::of(r, groups)).collect());
         Self {
             index,
             results,
             json,
+            records,
             valores: Valores::of(outcomes.iter().map(|(_, o)| o)),
             produtos: Produtos::of(outcomes.iter().map(|(_, o)| o)),
         }
@@ -98,8 +107,20 @@ pub(crate) fn members(results: &[Resultado]) -> Vec<u8> {
 /// Receives the progress of a run.
 pub trait Observer {
     /// Called once with the snapshot the run reads, before the analysis (what a recorded run
-    /// keeps of its inputs comes from here).
+    /// keeps of its inputs comes from here). A priority run whose allocation is kept from an
+    /// earlier request loads no snapshot and does not call this, unless
+    /// [`Observer::needs_snapshot`] says so.
     fn snapshot(&mut self, _snapshot: &ruptura_engine::Snapshot, _today: chrono::NaiveDate) {}
+    /// Whether [`Observer::snapshot`] must be called (then the run loads its data, whatever is
+    /// kept).
+    fn needs_snapshot(&self) -> bool {
+        false
+    }
+    /// Product groups to build each order's [`OrderRec`] with on the batch threads
+    /// ([`Batch::records`]); asked after [`Observer::snapshot`].
+    fn record_groups(&self) -> Option<Arc<ProductGroups>> {
+        None
+    }
     /// Called once, after the snapshot is loaded: the orders of the run and how many batches.
     fn started(&mut self, _orders: &[String], _batches: usize) {}
     /// Called for each batch as it finishes (in completion order).
@@ -187,39 +208,48 @@ pub async fn analyze(
     observer: &mut (dyn Observer + Send),
 ) -> Result<Estatisticas, AnalysisError> {
     let started = Instant::now();
-    let (snapshot, orders) = if params.mode.needs_whole_book() {
-        // Priority mode (SPEC 8.1): the allocation runs over the whole active book; the
-        // requested orders are reported.
-        let loaded = store
-            .load(&Selection::Book(OrderFilter::default()), params.today)
-            .await?;
-        let orders = match selection {
-            Selection::Orders(list) => dedup(list),
-            Selection::Book(filter) if filter.is_empty() => loaded.orders,
-            Selection::Book(filter) => store.order_numbers(filter).await?,
-        };
-        (loaded.snapshot, orders)
-    } else {
-        let loaded = store.load(selection, params.today).await?;
-        (loaded.snapshot, loaded.orders)
-    };
-    tracing::debug!(
-        ms = started.elapsed().as_millis() as u64,
-        lines = snapshot.lines.len(),
-        "snapshot carregado"
-    );
-    observer.snapshot(&snapshot, params.today);
-    let batch_size = opts.batch_size.max(1);
-    let batches: Vec<Vec<String>> = orders.chunks(batch_size).map(<[String]>::to_vec).collect();
-    observer.started(&orders, batches.len());
-    let mut stats = Estatisticas::new(orders.len());
     let today = params.today;
-    let mode = params.mode;
-    let analyzer = Arc::new(blocking(move || Analyzer::new(snapshot, params)).await?);
-    tracing::debug!(
-        ms = started.elapsed().as_millis() as u64,
-        "projeções prontas"
-    );
+    // What each batch task does: analyse its orders (independent mode), or only map to the wire
+    // the outcomes the allocation already decided (sequential and priority modes: the
+    // allocation is one pass over all the orders in priority order, whatever the batches).
+    let batch_size = opts.batch_size.max(1);
+    let (orders, work, analyzer) = match params.mode {
+        Mode::Priority => {
+            let (orders, outcomes) = priority(store, selection, params, observer).await?;
+            let work = map_work(&orders, outcomes, batch_size);
+            (orders, work, None)
+        }
+        Mode::Sequential | Mode::Independent => {
+            let loaded = store.load(selection, params.today).await?;
+            let (snapshot, orders) = (loaded.snapshot, loaded.orders);
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                lines = snapshot.lines.len(),
+                "snapshot carregado"
+            );
+            observer.snapshot(&snapshot, params.today);
+            let mode = params.mode;
+            let analyzer = Arc::new(blocking(move || Analyzer::new(snapshot, params)).await?);
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "projeções prontas"
+            );
+            let work = if mode == Mode::Sequential {
+                let (a, list) = (Arc::clone(&analyzer), orders.clone());
+                let outcomes = blocking(move || a.analyze(&list)).await?;
+                map_work(&orders, outcomes, batch_size)
+            } else {
+                orders
+                    .chunks(batch_size)
+                    .map(|batch| BatchWork::Analyze(Arc::clone(&analyzer), batch.to_vec()))
+                    .collect()
+            };
+            (orders, work, Some(analyzer))
+        }
+    };
+    let record = observer.record_groups();
+    observer.started(&orders, work.len());
+    let mut stats = Estatisticas::new(orders.len());
 
     let mut emit = |batch: Batch, stats: &mut Estatisticas| {
         for r in &batch.results {
@@ -229,20 +259,6 @@ pub async fn analyze(
         observer.batch(batch);
     };
 
-    // What each batch task does: analyse its orders (independent mode), or only map to the wire
-    // the outcomes the allocation already decided (sequential and priority modes: the
-    // allocation is one pass over all the orders in priority order, whatever the batches).
-    let work: Vec<BatchWork> = match mode {
-        Mode::Sequential | Mode::Priority => {
-            let a = Arc::clone(&analyzer);
-            let mut outcomes = blocking(move || a.analyze(&orders)).await?.into_iter();
-            batches
-                .iter()
-                .map(|batch| BatchWork::Map(outcomes.by_ref().take(batch.len()).collect()))
-                .collect()
-        }
-        Mode::Independent => batches.into_iter().map(BatchWork::Analyze).collect(),
-    };
     // Batches start in request order, at most `max_workers` at a time, and never more than a
     // window ahead of the lowest unfinished one. Each is handed to the observer as it finishes;
     // an observer that needs request order (the streamed outputs) therefore keeps only a few
@@ -264,11 +280,11 @@ pub async fn analyze(
                 break;
             };
             running.insert(index);
-            let a = Arc::clone(&analyzer);
             let json = opts.json;
+            let record = record.clone();
             tasks.spawn_blocking(move || {
                 let outcomes = match work {
-                    BatchWork::Analyze(orders) => orders
+                    BatchWork::Analyze(a, orders) => orders
                         .into_iter()
                         .map(|num| {
                             let outcome = a.analyze_order(&num);
@@ -277,7 +293,7 @@ pub async fn analyze(
                         .collect(),
                     BatchWork::Map(outcomes) => outcomes,
                 };
-                Batch::new(index, &outcomes, today, json)
+                Batch::new(index, &outcomes, today, json, record.as_deref())
             });
         }
         let Some(done) = tasks.join_next().await else {
@@ -288,7 +304,9 @@ pub async fn analyze(
         emit(batch, &mut stats);
     }
     // The snapshot and its projections can be large: free them off the caller's path.
-    std::thread::spawn(move || drop(analyzer));
+    if let Some(analyzer) = analyzer {
+        std::thread::spawn(move || drop(analyzer));
+    }
     stats.finish(started.elapsed());
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
@@ -298,10 +316,90 @@ pub async fn analyze(
     Ok(stats)
 }
 
+/// Priority mode (SPEC 8.1): the allocation runs over the whole active book and the requested
+/// orders are reported. The allocation is kept in the store's memo under the fingerprint of
+/// the data read (see [`crate::cache`]), and taken from there while the data is the same (not
+/// when the observer needs the snapshot: a recorded run keeps its inputs).
+async fn priority(
+    store: &dyn Store,
+    selection: &Selection,
+    params: Params,
+    observer: &mut (dyn Observer + Send),
+) -> Result<(Vec<String>, Vec<(String, OrderOutcome)>), AnalysisError> {
+    let key = cache::key(store, &params).await;
+    let kept = match &key {
+        Some(key) if !observer.needs_snapshot() => cache::get(store, key),
+        _ => None,
+    };
+    let book = match kept {
+        Some(book) => {
+            tracing::debug!("alocação por prioridade reaproveitada (dados inalterados)");
+            cache::count(store, true, true);
+            book
+        }
+        None => {
+            let loaded = store
+                .load(&Selection::Book(OrderFilter::default()), params.today)
+                .await?;
+            observer.snapshot(&loaded.snapshot, params.today);
+            let params_key = cache::params_key(&params);
+            let same = store.memo().and_then(|_| {
+                cache::same_data(store, &params_key, &loaded.snapshot, &loaded.orders)
+            });
+            cache::count(store, same.is_some(), false);
+            let book = match same {
+                Some(book) => book,
+                None => {
+                    let kept = store.memo().map(|_| loaded.snapshot.clone());
+                    let snapshot = loaded.snapshot;
+                    let outcomes = blocking(move || {
+                        let analyzer = Analyzer::new(snapshot, params);
+                        let outcomes = analyzer.allocate_all();
+                        std::thread::spawn(move || drop(analyzer));
+                        outcomes
+                    })
+                    .await?;
+                    Arc::new(PriorityBook {
+                        params: params_key.clone(),
+                        snapshot: kept.unwrap_or_default(),
+                        orders: loaded.orders,
+                        outcomes,
+                    })
+                }
+            };
+            if store.memo().is_some() {
+                let key = key.unwrap_or_else(|| format!("{params_key}|-"));
+                cache::put(store, key, Arc::clone(&book));
+            }
+            book
+        }
+    };
+    let orders = match selection {
+        Selection::Orders(list) => dedup(list),
+        Selection::Book(filter) if filter.is_empty() => book.orders.clone(),
+        Selection::Book(filter) => store.order_numbers(filter).await?,
+    };
+    let outcomes = book.outcomes_of(&orders);
+    Ok((orders, outcomes))
+}
+
+/// Batches of outcomes already decided, `batch_size` orders each.
+fn map_work(
+    orders: &[String],
+    outcomes: Vec<(String, OrderOutcome)>,
+    batch_size: usize,
+) -> Vec<BatchWork> {
+    let mut outcomes = outcomes.into_iter();
+    orders
+        .chunks(batch_size)
+        .map(|batch| BatchWork::Map(outcomes.by_ref().take(batch.len()).collect()))
+        .collect()
+}
+
 /// The work of one batch task.
 enum BatchWork {
     /// Analyse these orders on their own.
-    Analyze(Vec<String>),
+    Analyze(Arc<Analyzer>, Vec<String>),
     /// Map these outcomes, decided by the allocation, to the wire.
     Map(Vec<(String, ruptura_engine::OrderOutcome)>),
 }

@@ -160,6 +160,7 @@ mod tests {
             json: None,
             valores: Default::default(),
             produtos: Default::default(),
+            records: None,
         }
     }
 

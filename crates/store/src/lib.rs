@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
+mod fingerprint;
 pub mod postgres;
 mod runs;
 mod shared;
@@ -24,6 +25,7 @@ use ruptura_engine::records::Dataset;
 use ruptura_engine::Snapshot;
 
 pub use error::StoreError;
+pub use fingerprint::{Memo, MemoStats, MemoValue, MEMO_ENTRIES};
 pub use runs::{connect_runs, connect_runs_read_only, NewRun, RunInfo, RunStore};
 pub use url::{redact, DbUrl};
 
@@ -252,6 +254,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// every code in the product groups involved. A constant number of queries whatever the
     /// number of orders.
     async fn load(&self, selection: &Selection, today: NaiveDate) -> Result<Loaded, StoreError>;
+
+    /// A value that changes whenever anything a [`Store::load`] reads may have changed, read
+    /// without reading the tables (see the `fingerprint` module for how each backend makes it and
+    /// why it cannot miss a change). `None`: the store cannot tell, and callers keep nothing.
+    async fn fingerprint(&self) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+
+    /// Where callers keep values computed from this store's data, under keys that hold its
+    /// [`Store::fingerprint`]. `None`: nothing is kept.
+    fn memo(&self) -> Option<&Memo> {
+        None
+    }
 
     /// The orders of the book that match `filter` (those with an open active line), sorted.
     async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError>;

@@ -68,6 +68,8 @@ pub struct PgStore {
     layout: Arc<RwLock<Option<Arc<LoadSql>>>>,
     /// The `statement_timeout` in force ([`LOAD_TIMEOUT`] unless the URL gives one).
     load_timeout: Duration,
+    /// What callers keep under this store's fingerprint.
+    memo: Arc<crate::Memo>,
 }
 
 impl PgStore {
@@ -116,6 +118,7 @@ impl PgStore {
             pool,
             layout: Arc::default(),
             load_timeout,
+            memo: Arc::default(),
         })
     }
 
@@ -275,6 +278,17 @@ impl PgStore {
 impl Store for PgStore {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    async fn fingerprint(&self) -> Result<Option<String>, StoreError> {
+        let fingerprint: String = sqlx::query_scalar(crate::fingerprint::PG_FINGERPRINT)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some(fingerprint))
+    }
+
+    fn memo(&self) -> Option<&crate::Memo> {
+        Some(&self.memo)
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {

@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 use tokio::sync::Semaphore;
 
 mod import;
+mod orders;
 
 use crate::shared::{codes_to_load, dedup, facets_of, like_pattern, sort_column, sorted_orders};
 use crate::{
@@ -28,6 +29,7 @@ use crate::{
     OrderPage, OrderQuery, OrderShipment, OrderSummary, Selection, Store, StoreError,
 };
 use import::{import, import_pieces};
+use orders::{facets, list_orders, order_numbers, order_shipment};
 
 /// Connections open at once (readers run in parallel in WAL mode; writers wait their turn).
 pub const MAX_CONNECTIONS: usize = 8;
@@ -59,6 +61,9 @@ pub struct SqliteStore {
     target: Target,
     idle: Arc<Mutex<Vec<Connection>>>,
     permits: Arc<Semaphore>,
+    /// The fingerprint's own connection, and what callers keep under it.
+    watch: Arc<crate::fingerprint::SqliteWatch>,
+    memo: Arc<crate::Memo>,
 }
 
 impl SqliteStore {
@@ -76,6 +81,8 @@ impl SqliteStore {
             target: Target::File(path.to_path_buf()),
             idle: Arc::default(),
             permits: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            watch: Arc::default(),
+            memo: Arc::default(),
         };
         // Open one connection now, so a file that cannot be opened fails at start-up.
         store.run(|_| Ok(())).await.map_err(|e| match e {
@@ -161,6 +168,8 @@ impl SqliteStore {
             target: Target::ReadOnly { path, immutable },
             idle: Arc::default(),
             permits: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            watch: Arc::default(),
+            memo: Arc::default(),
         })
     }
 
@@ -175,6 +184,8 @@ impl SqliteStore {
             target: Target::Memory,
             idle: Arc::default(),
             permits: Arc::new(Semaphore::new(1)),
+            watch: Arc::default(),
+            memo: Arc::default(),
         };
         store.run(|_| Ok(())).await?;
         Ok(store)
@@ -574,124 +585,6 @@ fn check_schema(conn: &Connection) -> Result<(), StoreError> {
     }
 }
 
-fn order_numbers(conn: &Connection, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
-    let f = filter.normalized();
-    let (sql, params) = if f.is_empty() {
-        (format!("SELECT DISTINCT num_pedido FROM carteira_principal WHERE {OPEN} ORDER BY num_pedido"), None)
-    } else {
-        (
-            format!(
-                "SELECT DISTINCT num_pedido FROM carteira_principal WHERE {OPEN} \
-                 AND num_pedido IN ({FILTERED_ORDERS}) ORDER BY num_pedido"
-            ),
-            Some(filter_params(&f)),
-        )
-    };
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = match params {
-        Some(p) => stmt
-            .query_map(p, |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?,
-        None => stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?,
-    };
-    Ok(rows)
-}
-
-fn list_orders(conn: &mut Connection, query: &OrderQuery) -> Result<OrderPage, StoreError> {
-    let f = query.filter.normalized();
-    // Always bind ?1..?4; without a filter they are NULL and match everything.
-    let order_by = sort_column(query.sort);
-    let dir = if query.descending { "DESC" } else { "ASC" };
-    let filter = if f.is_empty() {
-        "AND ?1 IS NULL AND ?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL".to_string()
-    } else {
-        format!("AND num_pedido IN ({FILTERED_ORDERS})")
-    };
-    // Value in 1e-5 units (thousandths x cents), summed exactly as integers.
-    let sql = format!(
-        "SELECT num_pedido, MAX(raz_social_red) AS cliente, MAX(cnpj_cpf), MAX(nome_cidade) AS cidade, MAX(cod_uf), \
-         MAX(vendedor) AS vendedor, MAX(equipe_vendas), MIN(data_pedido) AS data_pedido, \
-         MIN(expedicao) AS expedicao, MIN(agendamento), \
-         SUM(qtd_saldo_produto_pedido * COALESCE(preco_produto_pedido, 0)) AS valor, COUNT(*) AS linhas \
-         FROM carteira_principal WHERE {OPEN} {filter} GROUP BY num_pedido \
-         ORDER BY {order_by} IS NULL, {order_by} {dir}, num_pedido {dir} LIMIT ?5 OFFSET ?6"
-    );
-    let count_sql =
-        format!("SELECT COUNT(DISTINCT num_pedido) FROM carteira_principal WHERE {OPEN} {filter}");
-    let [p1, p2, p3, p4] = filter_params(&f);
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    let orders = {
-        let mut stmt = tx.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![p1, p2, p3, p4, limit, offset], |r| {
-            Ok(OrderSummary {
-                num_pedido: r.get(0)?,
-                raz_social_red: r.get(1)?,
-                cnpj_cpf: r.get(2)?,
-                nome_cidade: r.get(3)?,
-                cod_uf: r.get(4)?,
-                vendedor: r.get(5)?,
-                equipe_vendas: r.get(6)?,
-                data_pedido: date_col(r, 7)?,
-                expedicao: date_col(r, 8)?,
-                agendamento: date_col(r, 9)?,
-                valor_total: Decimal::new(r.get(10)?, 5),
-                linhas: usize::try_from(r.get::<_, i64>(11)?).unwrap_or(0),
-            })
-        })?;
-        rows.collect::<Result<Vec<_>, _>>()?
-    };
-    let total: i64 = tx
-        .prepare_cached(&count_sql)?
-        .query_row(params![p1, p2, p3, p4], |r| r.get(0))?;
-    tx.commit()?;
-    Ok(OrderPage {
-        total: usize::try_from(total).unwrap_or(0),
-        orders,
-    })
-}
-
-fn order_shipment(
-    conn: &Connection,
-    num_pedido: &str,
-) -> Result<Option<OrderShipment>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT COUNT(*), MIN(expedicao), EXISTS(SELECT 1 FROM separacao \
-         WHERE num_pedido = ?1 AND COALESCE(sincronizado_nf, 0) = 0) \
-         FROM carteira_principal WHERE num_pedido = ?1",
-    )?;
-    let row = stmt.query_row([num_pedido], |r| {
-        Ok((r.get::<_, i64>(0)?, date_col(r, 1)?, r.get::<_, bool>(2)?))
-    })?;
-    Ok(match row {
-        (0, _, _) => None,
-        (_, expedicao, tem_separacao) => Some(OrderShipment {
-            expedicao,
-            tem_separacao,
-        }),
-    })
-}
-
-fn facets(conn: &mut Connection) -> Result<Facets, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    let mut lists = Vec::new();
-    for col in ["vendedor", "equipe_vendas", "cod_uf"] {
-        let sql = format!(
-            "SELECT DISTINCT {col} FROM carteira_principal WHERE {OPEN} AND {col} IS NOT NULL AND {col} <> '' ORDER BY {col}"
-        );
-        let mut stmt = tx.prepare_cached(&sql)?;
-        lists.push(
-            stmt.query_map([], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()?,
-        );
-    }
-    drop(tx);
-    Ok(facets_of(lists))
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
@@ -722,6 +615,26 @@ impl Store for SqliteStore {
     async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
         let filter = filter.clone();
         self.run(move |c| order_numbers(c, &filter)).await
+    }
+
+    async fn fingerprint(&self) -> Result<Option<String>, StoreError> {
+        // An immutable file has no WAL index to watch: nothing is kept for it.
+        let (Target::File(path)
+        | Target::ReadOnly {
+            path,
+            immutable: false,
+        }) = &self.target
+        else {
+            return Ok(None);
+        };
+        let (watch, path) = (Arc::clone(&self.watch), path.clone());
+        tokio::task::spawn_blocking(move || watch.fingerprint(&path))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("tarefa do banco interrompida: {e}")))
+    }
+
+    fn memo(&self) -> Option<&crate::Memo> {
+        Some(&self.memo)
     }
 
     async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {

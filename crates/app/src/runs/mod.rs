@@ -7,6 +7,7 @@
 //! [`RunLog::compare`] lists the orders whose outcome changed between two runs, each with its
 //! causes, taken from the recorded inputs ([`compare`]).
 
+mod binary;
 mod compare;
 mod record;
 mod schedule;
@@ -153,10 +154,16 @@ impl RunLog {
         elapsed: Duration,
         origem: &str,
     ) -> Result<i64, RunError> {
+        let started = Instant::now();
         let dados = tokio::task::spawn_blocking(move || data.encode())
             .await
             .map_err(|e| RunError::Corrupt(e.to_string()))?
             .map_err(RunError::Corrupt)?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            bytes = dados.len(),
+            "documento da execução codificado"
+        );
         let run = NewRun {
             criada_em: Utc::now(),
             data_base: params.today,
@@ -280,10 +287,12 @@ pub async fn analyze_recorded(
     let mut recording = Recording::new(observer);
     let stats = analyze(store, selection, params.clone(), opts, &mut recording).await?;
     let elapsed = started.elapsed();
-    let recorded = match runs
-        .save(recording.finish(), &params, &stats, elapsed, origem)
-        .await
-    {
+    let data = recording.finish();
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "documento da execução montado"
+    );
+    let recorded = match runs.save(data, &params, &stats, elapsed, origem).await {
         Ok(id) => {
             tracing::info!(execucao = id, origem, "execução registrada");
             Recorded::Saved(id)

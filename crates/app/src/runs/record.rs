@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use ruptura_engine::{ProductGroups, Snapshot};
@@ -15,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::run::{Batch, Observer};
 use crate::wire::Resultado;
 
-/// Version of the document; a run written by a later version is refused, not misread.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the document; a run written by a later version is refused, not misread. Format 1
+/// was JSON, gzip-compressed; format 2 is the binary encoding of `binary.rs` (both are read).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The document of one run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -111,8 +113,30 @@ fn cents_f(x: f64) -> i64 {
 }
 
 impl RunData {
-    /// JSON, gzip-compressed.
+    /// The stored form: the binary encoding of format 2.
     pub fn encode(&self) -> Result<Vec<u8>, String> {
+        Ok(super::binary::encode(self))
+    }
+
+    /// Reads a stored run: format 2, or format 1 (JSON, gzip-compressed) written before.
+    pub fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let data = if bytes.starts_with(super::binary::MAGIC) {
+            super::binary::decode(bytes)
+                .map_err(|e| format!("documento da execução ilegível: {e}"))?
+        } else {
+            Self::decode_json(bytes)?
+        };
+        if data.v > FORMAT_VERSION {
+            return Err(format!(
+                "execução gravada por uma versão mais nova do Ruptura (formato {})",
+                data.v
+            ));
+        }
+        Ok(data)
+    }
+
+    /// Format 1: JSON, gzip-compressed (what runs recorded before format 2 hold).
+    pub fn encode_json(&self) -> Result<Vec<u8>, String> {
         let json = serde_json::to_vec(self).map_err(|e| e.to_string())?;
         let mut gz = flate2::write::GzEncoder::new(
             Vec::with_capacity(json.len() / 6),
@@ -122,20 +146,12 @@ impl RunData {
         gz.finish().map_err(|e| e.to_string())
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Self, String> {
+    fn decode_json(bytes: &[u8]) -> Result<Self, String> {
         let mut json = Vec::with_capacity(bytes.len() * 6);
         flate2::read::GzDecoder::new(bytes)
             .read_to_end(&mut json)
             .map_err(|e| format!("documento da execução ilegível: {e}"))?;
-        let data: RunData = serde_json::from_slice(&json)
-            .map_err(|e| format!("documento da execução ilegível: {e}"))?;
-        if data.v > FORMAT_VERSION {
-            return Err(format!(
-                "execução gravada por uma versão mais nova do Ruptura (formato {})",
-                data.v
-            ));
-        }
-        Ok(data)
+        serde_json::from_slice(&json).map_err(|e| format!("documento da execução ilegível: {e}"))
     }
 }
 
@@ -143,7 +159,7 @@ impl RunData {
 /// batch. Wraps the caller's observer, which sees everything as before.
 pub struct Recording<'a> {
     inner: &'a mut (dyn Observer + Send),
-    groups: ProductGroups,
+    groups: Arc<ProductGroups>,
     data_base: Option<NaiveDate>,
     /// Inputs per group key.
     inputs: HashMap<String, GroupRec>,
@@ -154,7 +170,7 @@ impl<'a> Recording<'a> {
     pub fn new(inner: &'a mut (dyn Observer + Send)) -> Self {
         Self {
             inner,
-            groups: ProductGroups::default(),
+            groups: Arc::default(),
             data_base: None,
             inputs: HashMap::new(),
             orders: Vec::new(),
@@ -188,8 +204,9 @@ impl<'a> Recording<'a> {
     }
 
     fn record_inputs(&mut self, s: &Snapshot, today: NaiveDate) {
-        self.groups = ProductGroups::from_links(&s.links);
-        let groups = &self.groups;
+        self.groups = Arc::new(ProductGroups::from_links(&s.links));
+        let groups = Arc::clone(&self.groups);
+        let groups = groups.as_ref();
         let mut inputs: HashMap<String, GroupRec> = HashMap::new();
         for l in &s.lines {
             let key = groups.key_of(&l.cod_produto);
@@ -239,10 +256,13 @@ impl<'a> Recording<'a> {
         self.inputs = inputs;
         self.data_base = Some(today);
     }
+}
 
-    fn record_result(&mut self, r: &Resultado) {
+impl OrderRec {
+    /// What a run keeps of one order's result; `groups` are the run's product groups.
+    pub fn of(r: &Resultado, groups: &ProductGroups) -> Self {
         let Some(p) = r.analisado() else {
-            self.orders.push(OrderRec {
+            return OrderRec {
                 num_pedido: r.num_pedido().to_string(),
                 criticidade: r.criticidade().to_string(),
                 pedido_ok: false,
@@ -250,10 +270,8 @@ impl<'a> Recording<'a> {
                 valor_com_ruptura: 0,
                 prazo: None,
                 grupos: Vec::new(),
-            });
-            return;
+            };
         };
-        let groups = &self.groups;
         let mut grupos: Vec<OrderGroup> = Vec::new();
         let group_of = |grupos: &mut Vec<OrderGroup>, code: &str, visto: f64| -> usize {
             let key = groups.key_of(code);
@@ -293,7 +311,7 @@ impl<'a> Recording<'a> {
             grupos[i].qtd += milli_f(l.qtd_saldo);
         }
         grupos.sort_unstable_by(|a, b| a.grupo.cmp(&b.grupo));
-        self.orders.push(OrderRec {
+        OrderRec {
             num_pedido: p.num_pedido.clone(),
             criticidade: p.resumo.criticidade.clone(),
             pedido_ok: p.pedido_ok,
@@ -301,7 +319,7 @@ impl<'a> Recording<'a> {
             valor_com_ruptura: cents_f(p.resumo.valor_com_ruptura),
             prazo: Some(p.resumo.prazo.as_str().to_string()),
             grupos,
-        });
+        }
     }
 }
 
@@ -311,14 +329,28 @@ impl Observer for Recording<'_> {
         self.inner.snapshot(snapshot, today);
     }
 
+    fn needs_snapshot(&self) -> bool {
+        true
+    }
+
     fn started(&mut self, orders: &[String], batches: usize) {
         self.orders.reserve(orders.len());
         self.inner.started(orders, batches);
     }
 
-    fn batch(&mut self, batch: Batch) {
-        for r in &batch.results {
-            self.record_result(r);
+    fn record_groups(&self) -> Option<Arc<ProductGroups>> {
+        Some(Arc::clone(&self.groups))
+    }
+
+    fn batch(&mut self, mut batch: Batch) {
+        match batch.records.take() {
+            // Built on the batch's thread (see `Observer::record_groups`).
+            Some(records) => self.orders.extend(records),
+            None => {
+                let groups = self.groups.as_ref();
+                self.orders
+                    .extend(batch.results.iter().map(|r| OrderRec::of(r, groups)));
+            }
         }
         self.inner.batch(batch);
     }

@@ -19,6 +19,26 @@ pub struct Health {
     pub fila: String,
     pub backend: String,
     pub versao: String,
+    /// The whole-book priority allocation kept between requests (SPEC 8.1), under a
+    /// fingerprint of the data read; absent when the database gives no fingerprint (nothing is
+    /// kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_prioridade: Option<CachePrioridade>,
+}
+
+/// How the kept priority allocation has done since the server started.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CachePrioridade {
+    /// Priority requests answered from the kept allocation (the data had not changed).
+    pub acertos: u64,
+    /// Of those, the ones answered without reading the data: its fingerprint was the same (the
+    /// others read it and found it exactly equal to what the allocation was computed from).
+    pub acertos_sem_leitura: u64,
+    /// Priority requests that allocated again (first request, data changed, other parameters
+    /// or reference date).
+    pub falhas: u64,
+    /// Allocations kept now (at most 2).
+    pub entradas: usize,
 }
 
 /// Whether the service, its database and its job queue answer (503 and `degradado` when one
@@ -46,6 +66,15 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             fila: fila.map_or_else(|e| e, |()| "ok".into()),
             backend,
             versao,
+            cache_prioridade: state.store.memo().map(|m| {
+                let s = m.stats();
+                CachePrioridade {
+                    acertos: s.hits,
+                    acertos_sem_leitura: s.unread_hits,
+                    falhas: s.misses,
+                    entradas: s.entries,
+                }
+            }),
         }),
     )
 }
