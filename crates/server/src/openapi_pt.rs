@@ -34,6 +34,10 @@ pub(crate) const ESQUEMAS: &[(&str, &str)] = &[
     ),
     ("Health", "O estado do serviço e do que ele usa."),
     (
+        "CachePrioridade",
+        "Como a alocação de prioridade guardada se saiu desde que o servidor começou.",
+    ),
+    (
         "ItemDisponivel",
         "Uma linha do pedido coberta pelo estoque (`itens_disponiveis`).",
     ),
@@ -248,6 +252,26 @@ pub(crate) const CAMPOS_DE: &[(&str, &str)] = &[
     ),
     ("Health.backend", "O banco em uso: `sqlite` ou `postgres`."),
     ("Health.versao", "Versão do Ruptura."),
+    (
+        "Health.cache_prioridade",
+        "A alocação de prioridade da carteira inteira guardada entre requisições (SPEC 8.1), sob uma impressão digital dos dados lidos; ausente quando o banco não dá impressão digital (nada é guardado).",
+    ),
+    (
+        "CachePrioridade.acertos",
+        "Requisições de prioridade respondidas com a alocação guardada (os dados não tinham mudado).",
+    ),
+    (
+        "CachePrioridade.acertos_sem_leitura",
+        "Desses, os respondidos sem ler os dados: a impressão digital era a mesma (os outros leram os dados e os acharam exatamente iguais aos da alocação).",
+    ),
+    (
+        "CachePrioridade.falhas",
+        "Requisições de prioridade que alocaram de novo (primeira requisição, dados mudados, outros parâmetros ou outra data de referência).",
+    ),
+    (
+        "CachePrioridade.entradas",
+        "Alocações guardadas agora (no máximo 2).",
+    ),
     (
         "ItemDisponivel.valor_total",
         "Valor da linha: quantidade em aberto × preço.",
