@@ -13,7 +13,7 @@
 #       many were checked (401) and refused by the failed-token limit (429); RUNS runs.
 # Figures are printed (medians by the reader), never asserted.
 #
-#   bench/load.sh                 # RUNS=3 SEED=42
+#   bench/load.sh                 # RUNS=3 SEED=42 SUSTAINED_SECS=300
 #   CARGO_TARGET_DIR=... bench/load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,11 +26,15 @@ TARGET=${CARGO_TARGET_DIR:-target}
 command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
 mkdir -p "$OUT"
 
-cargo build --release -q --workspace --bins --examples
-BIN=$TARGET/release/ruptura
-CLIENT=$TARGET/release/examples/bench_load
+# RUPTURA_BIN and BENCH_BIN_DIR (holding bench_load and generate) use binaries built before.
+if [ -z "${RUPTURA_BIN:-}" ]; then
+  cargo build --release -q --workspace --bins --example bench_load --example generate
+fi
+BIN=${RUPTURA_BIN:-$TARGET/release/ruptura}
+EXAMPLES=${BENCH_BIN_DIR:-$TARGET/release/examples}
+CLIENT=$EXAMPLES/bench_load
 DATA="$OUT/scale10-$SEED"
-[ -f "$DATA/carteira_principal.csv" ] || "$TARGET/release/examples/generate" scale10 "$SEED" "$DATA" >/dev/null
+[ -f "$DATA/carteira_principal.csv" ] || "$EXAMPLES/generate" scale10 "$SEED" "$DATA" >/dev/null
 DB="$OUT/load.db"
 if [ ! -f "$DB" ]; then
   $BIN import --db "sqlite://$DB" "$DATA" >/dev/null 2>&1
