@@ -344,6 +344,14 @@ pub async fn status(State(state): State<AppState>, headers: HeaderMap) -> Json<A
     })
 }
 
+/// The page's session: open, close, status (open to all).
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/auth/sessao", post(open_session).delete(close_session))
+        .route("/api/auth/status", get(status))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,6 @@ use axum::http::header::{CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use ruptura_app::runs::RunLog;
 use ruptura_app::Settings;
@@ -142,93 +141,39 @@ impl AppState {
     }
 }
 
-/// The whole application.
+/// The whole application: each module's routes merged here, one request timeout over all but
+/// the event streams, the token required on the API.
 pub fn router(state: AppState) -> Router {
     use routes::{analysis, compat, jobs, produtos, runs, system};
-    let timeout =
-        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout);
-
-    // Analyses answered in the request: at most `max_concurrent_analyses` at once, the permit
-    // taken before the body is read.
-    let analyses = Router::new()
-        .route(
-            "/carteira/api/ruptura/analisar-lote-async",
-            post(analysis::analisar_lote),
-        )
-        .route(
-            "/api/ruptura/analisar-lote-async",
-            post(analysis::analisar_lote),
-        )
-        .route(
-            "/carteira/api/ruptura/analisar-pedido/{num_pedido}",
-            get(analysis::analisar_pedido),
-        )
-        .route(
-            "/api/ruptura/analisar-pedido/{num_pedido}",
-            get(analysis::analisar_pedido),
-        )
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            analysis_permit,
-        ));
+    let auth = || middleware::from_fn_with_state(state.clone(), auth::require);
 
     // Routes that need the token when one is configured.
     let api = Router::new()
-        .merge(analyses)
-        .route(
-            "/carteira/api/ruptura/sem-cache/analisar-pedido/{num_pedido}",
-            get(compat::analisar_pedido_sem_cache),
-        )
-        .route(
-            "/api/ruptura/sem-cache/analisar-pedido/{num_pedido}",
-            get(compat::analisar_pedido_sem_cache),
-        )
-        .route(
-            "/carteira/api/ruptura/atualizar-visual-separacao",
-            post(compat::atualizar_visual_separacao),
-        )
-        .route(
-            "/api/ruptura/atualizar-visual-separacao",
-            post(compat::atualizar_visual_separacao),
-        )
-        .route(
-            "/carteira/api/ruptura/analisar-todos-async",
-            post(jobs::analisar_todos),
-        )
-        .route("/api/ruptura/jobs", post(jobs::criar))
-        .route("/api/ruptura/jobs/{id}", get(jobs::status))
-        .route("/api/ruptura/jobs/{id}/resultados", get(jobs::resultados))
-        .route("/api/ruptura/jobs/{id}/exportar", get(jobs::exportar))
-        .route("/api/ruptura/execucoes", get(runs::execucoes))
-        .route("/api/ruptura/mudancas", get(runs::mudancas))
-        .route(
-            "/api/ruptura/jobs/{id}/produtos",
-            get(produtos::produtos_do_job),
-        )
-        .route("/api/ruptura/produtos", post(produtos::produtos))
+        .merge(analysis::routes(&state))
+        .merge(compat::routes())
+        .merge(jobs::routes())
+        .merge(runs::routes())
+        .merge(produtos::routes())
         .merge(web::api_routes())
         .merge(openapi::routes(&state.config))
-        .layer(timeout)
-        // Event streams last as long as their job: no request timeout.
-        .route("/api/ruptura/jobs/{id}/eventos", get(jobs::eventos))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
+        .route_layer(auth());
 
     let open = Router::new()
-        .route("/health", get(system::health))
-        .route(
-            "/api/auth/sessao",
-            post(auth::open_session).delete(auth::close_session),
-        )
-        .route("/api/auth/status", get(auth::status))
-        .merge(web::page_routes(&state.config))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            state.config.request_timeout,
-        ));
+        .merge(system::routes())
+        .merge(auth::routes())
+        .merge(web::page_routes(&state.config));
+
+    let timed = api.merge(open).layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        state.config.request_timeout,
+    ));
+
+    // Event streams last as long as their job: no request timeout.
+    let streams = jobs::stream_routes().route_layer(auth());
 
     Router::new()
-        .merge(api)
-        .merge(open)
+        .merge(timed)
+        .merge(streams)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(middleware::from_fn(guard::csrf))
@@ -260,18 +205,6 @@ pub fn router(state: AppState) -> Router {
         // bodies alone.
         .layer(CompressionLayer::new().gzip(true))
         .with_state(state)
-}
-
-/// Waits for an analysis permit, then runs the request holding it.
-async fn analysis_permit(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match Arc::clone(&state.analyses).acquire_owned().await {
-        Ok(_permit) => next.run(request).await,
-        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
 }
 
 async fn not_found(request: Request) -> Response {

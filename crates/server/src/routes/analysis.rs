@@ -143,3 +143,39 @@ pub async fn analisar_pedido(
     };
     Ok((status, Json(result)).into_response())
 }
+
+/// The analyses answered in the request, under both prefixes: at most
+/// `max_concurrent_analyses` at once, the permit taken before the body is read.
+pub fn routes(state: &AppState) -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/carteira/api/ruptura/analisar-lote-async",
+            post(analisar_lote),
+        )
+        .route("/api/ruptura/analisar-lote-async", post(analisar_lote))
+        .route(
+            "/carteira/api/ruptura/analisar-pedido/{num_pedido}",
+            get(analisar_pedido),
+        )
+        .route(
+            "/api/ruptura/analisar-pedido/{num_pedido}",
+            get(analisar_pedido),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            analysis_permit,
+        ))
+}
+
+/// Waits for an analysis permit, then runs the request holding it.
+async fn analysis_permit(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match std::sync::Arc::clone(&state.analyses).acquire_owned().await {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}

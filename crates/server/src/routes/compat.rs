@@ -133,3 +133,29 @@ pub async fn atualizar_visual_separacao(
         },
     }))
 }
+
+/// The old page scripts' spellings: `sem-cache`, the row refresh and the whole-book job.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/carteira/api/ruptura/sem-cache/analisar-pedido/{num_pedido}",
+            get(analisar_pedido_sem_cache),
+        )
+        .route(
+            "/api/ruptura/sem-cache/analisar-pedido/{num_pedido}",
+            get(analisar_pedido_sem_cache),
+        )
+        .route(
+            "/carteira/api/ruptura/atualizar-visual-separacao",
+            post(atualizar_visual_separacao),
+        )
+        .route(
+            "/api/ruptura/atualizar-visual-separacao",
+            post(atualizar_visual_separacao),
+        )
+        .route(
+            "/carteira/api/ruptura/analisar-todos-async",
+            post(crate::routes::jobs::analisar_todos),
+        )
+}

@@ -420,3 +420,21 @@ pub async fn exportar(
     )
         .into_response())
 }
+
+/// Jobs: creation, status, results and export (under the request timeout).
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/ruptura/jobs", post(criar))
+        .route("/api/ruptura/jobs/{id}", get(status))
+        .route("/api/ruptura/jobs/{id}/resultados", get(resultados))
+        .route("/api/ruptura/jobs/{id}/exportar", get(exportar))
+}
+
+/// A job's event stream: it lasts as long as its job, so no request timeout.
+pub fn stream_routes() -> axum::Router<AppState> {
+    axum::Router::new().route(
+        "/api/ruptura/jobs/{id}/eventos",
+        axum::routing::get(eventos),
+    )
+}

@@ -86,3 +86,11 @@ pub async fn produtos_do_job(
         ))),
     }
 }
+
+/// The products that block orders, over a request or a finished job.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/ruptura/jobs/{id}/produtos", get(produtos_do_job))
+        .route("/api/ruptura/produtos", post(produtos))
+}

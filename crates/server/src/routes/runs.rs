@@ -62,3 +62,11 @@ pub async fn mudancas(
     let para = run_id("para", q.para.as_deref())?;
     Ok(Json(log(&state)?.compare(de, para).await?))
 }
+
+/// Recorded runs and their comparison.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/api/ruptura/execucoes", get(execucoes))
+        .route("/api/ruptura/mudancas", get(mudancas))
+}

@@ -78,3 +78,8 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         }),
     )
 }
+
+/// Health, open to all.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/health", axum::routing::get(health))
+}
