@@ -166,6 +166,93 @@ impl Sugestao {
     }
 }
 
+/// A criticality label as it stands on the wire, in counts and in recorded runs: the five levels
+/// of SPEC 2.7 and `ERRO` for an order not analysed. The one place these strings are spelled
+/// for comparing, counting and parsing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rotulo {
+    Ok,
+    Critica,
+    Alta,
+    Media,
+    Baixa,
+    Erro,
+}
+
+impl Rotulo {
+    /// Every label, in the order the page lists them.
+    pub const ALL: [Rotulo; 6] = [
+        Rotulo::Ok,
+        Rotulo::Critica,
+        Rotulo::Alta,
+        Rotulo::Media,
+        Rotulo::Baixa,
+        Rotulo::Erro,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rotulo::Ok => "OK",
+            Rotulo::Critica => "CRITICA",
+            Rotulo::Alta => "ALTA",
+            Rotulo::Media => "MEDIA",
+            Rotulo::Baixa => "BAIXA",
+            Rotulo::Erro => "ERRO",
+        }
+    }
+
+    /// The label of a wire string, exact spelling; `None` for anything else.
+    pub fn of(label: &str) -> Option<Rotulo> {
+        Rotulo::ALL.into_iter().find(|r| r.as_str() == label)
+    }
+
+    /// Severity for sorting: `CRITICA` 4 ... `OK` 0, `ERRO` (not analysed) -1.
+    pub fn gravidade(self) -> i8 {
+        match self {
+            Rotulo::Critica => 4,
+            Rotulo::Alta => 3,
+            Rotulo::Media => 2,
+            Rotulo::Baixa => 1,
+            Rotulo::Ok => 0,
+            Rotulo::Erro => -1,
+        }
+    }
+}
+
+impl From<Criticality> for Rotulo {
+    fn from(c: Criticality) -> Self {
+        match c {
+            Criticality::Ok => Rotulo::Ok,
+            Criticality::Critica => Rotulo::Critica,
+            Criticality::Alta => Rotulo::Alta,
+            Criticality::Media => Rotulo::Media,
+            Criticality::Baixa => Rotulo::Baixa,
+        }
+    }
+}
+
+impl std::fmt::Display for Rotulo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Parses a label as a person may type it (any letter case, no accents); the error is the
+/// message a request gets.
+impl std::str::FromStr for Rotulo {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Rotulo::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                let all: Vec<&str> = Rotulo::ALL.iter().map(|r| r.as_str()).collect();
+                format!("criticidade desconhecida {s:?}: use {}", all.join(", "))
+            })
+    }
+}
+
 /// Criticality labels (SPEC 2.7), for the API description; `ERRO` marks an order not analysed
 /// in counts and lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -346,7 +433,7 @@ impl Resultado {
     pub fn criticidade(&self) -> &str {
         match self {
             Resultado::Analisado(p) => &p.resumo.criticidade,
-            Resultado::Erro(_) => "ERRO",
+            Resultado::Erro(_) => Rotulo::Erro.as_str(),
         }
     }
 }
@@ -467,11 +554,10 @@ pub struct Estatisticas {
 
 impl Estatisticas {
     pub fn new(total_pedidos: usize) -> Self {
-        let mut por_criticidade = BTreeMap::new();
-        for c in Criticality::ALL {
-            por_criticidade.insert(c.as_str().to_string(), 0);
-        }
-        por_criticidade.insert("ERRO".to_string(), 0);
+        let por_criticidade = Rotulo::ALL
+            .iter()
+            .map(|r| (r.as_str().to_string(), 0))
+            .collect();
         let por_prazo = ruptura_engine::Prazo::ALL
             .iter()
             .map(|p| (p.as_str().to_string(), 0))
@@ -565,6 +651,27 @@ pub struct Relatorio {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rotulo_spells_the_engine_labels_and_parses_its_own_strings() {
+        for c in Criticality::ALL {
+            assert_eq!(Rotulo::from(c).as_str(), c.as_str());
+        }
+        for r in Rotulo::ALL {
+            assert_eq!(Rotulo::of(r.as_str()), Some(r));
+            assert_eq!(r.as_str().to_lowercase().parse::<Rotulo>(), Ok(r));
+        }
+        assert_eq!(Rotulo::of("critica"), None);
+        assert_eq!(
+            "CRÍTICA".parse::<Rotulo>(),
+            Err(
+                "criticidade desconhecida \"CRÍTICA\": use OK, CRITICA, ALTA, MEDIA, BAIXA, ERRO"
+                    .into()
+            )
+        );
+        assert!(Rotulo::Critica.gravidade() > Rotulo::Baixa.gravidade());
+        assert!(Rotulo::Ok.gravidade() > Rotulo::Erro.gravidade());
+    }
+
     use super::*;
 
     #[test]

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use futures::stream::BoxStream;
-use ruptura_app::wire::{Estatisticas, Resultado};
+use ruptura_app::wire::{Estatisticas, Resultado, Rotulo};
 use ruptura_app::Decisoes;
 use ruptura_engine::Params;
 use serde::Serialize;
@@ -213,7 +213,7 @@ impl OrderFacts {
                 short_codes: p.itens.iter().map(|i| i.cod_produto.clone()).collect(),
             },
             None => Self {
-                criticidade: "ERRO".to_string(),
+                criticidade: Rotulo::Erro.as_str().to_string(),
                 valor_com_ruptura: 0.0,
                 data_pronto: None,
                 dias_atraso: None,
@@ -224,13 +224,6 @@ impl OrderFacts {
 
     /// Severity for sorting: CRITICA 4 ... OK 0, an order not analysed -1.
     pub fn severity(&self) -> i8 {
-        match self.criticidade.as_str() {
-            "CRITICA" => 4,
-            "ALTA" => 3,
-            "MEDIA" => 2,
-            "BAIXA" => 1,
-            "OK" => 0,
-            _ => -1,
-        }
+        Rotulo::of(&self.criticidade).map_or(-1, Rotulo::gravidade)
     }
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
+use ruptura_app::wire::Rotulo;
 use ruptura_store::{OrderFilter, OrderQuery, OrderSort, OrderSummary};
 use rust_decimal::prelude::ToPrimitive;
 use rust_embed::RustEmbed;
@@ -252,9 +253,6 @@ pub async fn orders_in_range(
 /// the browser hundreds of thousands of DOM nodes); whole-book work goes through jobs.
 pub const MAX_POR_PAGINA: usize = 1000;
 
-/// Criticality labels the page can filter on.
-const CRITICIDADES: [&str; 6] = ["OK", "CRITICA", "ALTA", "MEDIA", "BAIXA", "ERRO"];
-
 /// Parses `criticidade`: `None` when absent or blank (no filter).
 fn parse_criticidades(raw: Option<&str>) -> Result<Option<Vec<&'static str>>, ApiError> {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
@@ -264,16 +262,9 @@ fn parse_criticidades(raw: Option<&str>) -> Result<Option<Vec<&'static str>>, Ap
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
-            CRITICIDADES
-                .iter()
-                .find(|c| c.eq_ignore_ascii_case(s))
-                .copied()
-                .ok_or_else(|| {
-                    ApiError::BadRequest(format!(
-                        "criticidade desconhecida {s:?}: use {}",
-                        CRITICIDADES.join(", ")
-                    ))
-                })
+            s.parse::<Rotulo>()
+                .map(Rotulo::as_str)
+                .map_err(ApiError::BadRequest)
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, RedisError, RedisResult};
-use ruptura_app::wire::{Estatisticas, Resultado};
+use ruptura_app::wire::{Estatisticas, Resultado, Rotulo};
 use ruptura_app::{Decisoes, Produtos, Valores};
 use ruptura_engine::Mode;
 use ruptura_jobs::JobQueue;
@@ -619,7 +619,7 @@ impl JobQueue for RedisQueue {
                     let label = serde_json::from_str::<Label>(&json).ok()?;
                     let crit = label
                         .resumo
-                        .map_or_else(|| "ERRO".to_string(), |r| r.criticidade);
+                        .map_or_else(|| Rotulo::Erro.as_str().to_string(), |r| r.criticidade);
                     Some((num, crit))
                 })
                 .collect(),

@@ -86,14 +86,9 @@ fn situacao(o: &OrderRec) -> Situacao {
     }
 }
 
-fn severity(criticidade: &str) -> u8 {
-    match criticidade {
-        "CRITICA" => 4,
-        "ALTA" => 3,
-        "MEDIA" => 2,
-        "BAIXA" => 1,
-        _ => 0,
-    }
+/// `CRITICA` 4 ... `BAIXA` 1; `OK`, `ERRO` and anything else 0.
+fn severity(criticidade: &str) -> i8 {
+    crate::wire::Rotulo::of(criticidade).map_or(0, |r| r.gravidade().max(0))
 }
 
 /// `data_disponibilidade_total` as an order: a date, null latest.
