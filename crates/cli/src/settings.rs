@@ -188,12 +188,12 @@ impl AnalysisArgs {
 /// Where whole-book runs are recorded (SPEC 8.5).
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Database of the recorded runs (sqlite://PATH, a file path or postgres://...); default: the
-    /// analysed database. Set it when that is the old system's database, which is never written.
-    /// It is created and migrated when needed.
+    /// Banco das execuções registradas (sqlite://CAMINHO, um caminho de arquivo ou
+    /// postgres://...); padrão: o próprio banco analisado. Defina-o quando esse for o banco do
+    /// sistema antigo, que nunca é escrito. É criado e migrado quando preciso.
     #[arg(long = "execucoes-db", env = "EXECUCOES_URL", hide_env_values = true)]
     pub execucoes_db: Option<String>,
-    /// Runs kept: the oldest beyond this are dropped when a run is recorded.
+    /// Execuções mantidas: as mais antigas além destas são apagadas quando uma execução é registrada.
     #[arg(long = "execucoes-mantidas", env = "EXECUCOES_MANTIDAS", default_value_t = ruptura_app::runs::DEFAULT_KEEP as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub keep: u32,
 }

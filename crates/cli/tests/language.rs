@@ -161,6 +161,8 @@ fn help_is_portuguese_for_every_command() {
         vec!["migrate", "--help"],
         vec!["worker", "--help"],
         vec!["produtos", "--help"],
+        vec!["execucoes", "--help"],
+        vec!["mudancas", "--help"],
         vec!["help", "analyze"],
     ] {
         let out = run(&cmd);
@@ -177,6 +179,25 @@ fn help_is_portuguese_for_every_command() {
             "[possible values:",
         ] {
             assert!(!text.contains(english), "{cmd:?}: {english:?} in {text}");
+        }
+        // Our own descriptions too: no English sentence, no English placeholder.
+        for line in text.lines() {
+            for english in [
+                " the ",
+                " and ",
+                " with ",
+                " of ",
+                " at most",
+                "Seconds",
+                "Write to",
+                "<OUTPUT>",
+                "<FORMAT>",
+                "<LIMIT>",
+                "<SESSION_KEY>",
+                "<HEADER_TIMEOUT_SECS>",
+            ] {
+                assert!(!line.contains(english), "{cmd:?}: {english:?} in {line:?}");
+            }
         }
     }
     let text = String::from_utf8_lossy(&run_ok(&["analyze", "--help"]).stdout).into_owned();

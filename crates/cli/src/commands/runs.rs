@@ -13,9 +13,9 @@ use crate::{DbArgs, RunArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Exactly what the API answers.
+    /// Exatamente o que a API responde.
     Json,
-    /// A readable summary for the terminal.
+    /// Um resumo legível para o terminal.
     Table,
 }
 
@@ -25,10 +25,16 @@ pub struct ExecucoesOpts {
     pub db: DbArgs,
     #[command(flatten)]
     pub runs: RunArgs,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Formato da saída.
+    #[arg(long = "formato", visible_alias = "format", value_name = "FORMATO", value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Write to this file instead of standard output.
-    #[arg(long, short)]
+    /// Escreve neste arquivo em vez da saída padrão.
+    #[arg(
+        long = "saida",
+        visible_alias = "output",
+        short = 'o',
+        value_name = "ARQUIVO"
+    )]
     pub output: Option<PathBuf>,
 }
 
@@ -38,19 +44,30 @@ pub struct MudancasOpts {
     pub db: DbArgs,
     #[command(flatten)]
     pub runs: RunArgs,
-    /// The earlier run (default: the latest run before --para of the same mode and parameters).
+    /// A execução anterior (padrão: a última antes de --para com o mesmo modo e parâmetros).
     #[arg(long)]
     pub de: Option<i64>,
-    /// The later run (default: the latest run).
+    /// A execução posterior (padrão: a mais recente).
     #[arg(long)]
     pub para: Option<i64>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Formato da saída.
+    #[arg(long = "formato", visible_alias = "format", value_name = "FORMATO", value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Write to this file instead of standard output.
-    #[arg(long, short)]
+    /// Escreve neste arquivo em vez da saída padrão.
+    #[arg(
+        long = "saida",
+        visible_alias = "output",
+        short = 'o',
+        value_name = "ARQUIVO"
+    )]
     pub output: Option<PathBuf>,
-    /// `table` format: orders shown at most (0: all).
-    #[arg(long, default_value_t = 100)]
+    /// Formato table: pedidos mostrados no máximo (0: todos).
+    #[arg(
+        long = "limite",
+        visible_alias = "limit",
+        value_name = "N",
+        default_value_t = 100
+    )]
     pub limit: usize,
 }
 

@@ -103,40 +103,61 @@ pub struct ServerArgs {
         env = "RUPTURA_WEB_DIR"
     )]
     pub web_dir: Option<PathBuf>,
-    /// Key that signs session cookies (default: derived from API_TOKEN). Servers sharing it
-    /// accept each other's sessions.
-    #[arg(long = "session-key", env = "SESSION_KEY", hide_env_values = true)]
-    pub session_key: Option<String>,
-    /// Mark the session cookie Secure (only sent over HTTPS): set it behind TLS.
-    #[arg(long = "cookie-secure", env = "COOKIE_SECURE")]
-    pub cookie_secure: bool,
-    /// Seconds a connection has to send a request head (also the idle keep-alive limit).
+    /// Chave que assina os cookies de sessão (padrão: derivada do API_TOKEN). Servidores com a
+    /// mesma chave aceitam as sessões uns dos outros.
     #[arg(
-        long = "header-timeout",
+        long = "chave-sessao",
+        visible_alias = "session-key",
+        value_name = "CHAVE",
+        env = "SESSION_KEY",
+        hide_env_values = true
+    )]
+    pub session_key: Option<String>,
+    /// Marca o cookie de sessão como Secure (só enviado por HTTPS): use atrás de TLS.
+    #[arg(
+        long = "cookie-seguro",
+        visible_alias = "cookie-secure",
+        env = "COOKIE_SECURE"
+    )]
+    pub cookie_secure: bool,
+    /// Segundos que uma conexão tem para enviar o cabeçalho de uma requisição (também o limite
+    /// de uma conexão ociosa).
+    #[arg(
+        long = "tempo-cabecalho",
+        visible_alias = "header-timeout",
+        value_name = "SEGUNDOS",
         env = "HEADER_TIMEOUT_SEGUNDOS",
         default_value_t = 15
     )]
     pub header_timeout_secs: u64,
-    /// Open connections at most.
-    #[arg(long = "max-conexoes", env = "MAX_CONEXOES", default_value_t = 1024)]
+    /// Conexões abertas no máximo.
+    #[arg(
+        long = "max-conexoes",
+        value_name = "N",
+        env = "MAX_CONEXOES",
+        default_value_t = 1024
+    )]
     pub max_connections: usize,
-    /// Batch and single-order analyses running at once (later requests wait).
+    /// Análises em lote e de um pedido rodando ao mesmo tempo (as seguintes esperam).
     #[arg(
         long = "max-analises",
+        value_name = "N",
         env = "MAX_ANALISES_SIMULTANEAS",
         default_value_t = 4
     )]
     pub max_analyses: usize,
-    /// Finished jobs kept in memory at most (in-process queue; oldest forgotten first).
+    /// Jobs concluídos mantidos na memória no máximo (fila no processo; os mais antigos saem primeiro).
     #[arg(
         long = "max-jobs-concluidos",
+        value_name = "N",
         env = "MAX_JOBS_CONCLUIDOS",
         default_value_t = 64
     )]
     pub max_finished_jobs: usize,
-    /// Megabytes of results that finished jobs keep in memory at most (in-process queue).
+    /// Megabytes de resultados que os jobs concluídos mantêm na memória no máximo (fila no processo).
     #[arg(
         long = "memoria-jobs-mb",
+        value_name = "MB",
         env = "MEMORIA_JOBS_MB",
         default_value_t = 256
     )]
@@ -148,11 +169,11 @@ pub struct ServerArgs {
 pub struct RecordArgs {
     #[command(flatten)]
     pub runs: RunArgs,
-    /// Analyse the whole book by itself and record the run: every day at a time (06:30) or every
-    /// interval (30s, 15m, 6h, 1d). Off by default.
+    /// Analisa a carteira inteira sozinho e registra a execução: todo dia num horário (06:30) ou
+    /// a cada intervalo (30s, 15m, 6h, 1d). Desligado por padrão.
     #[arg(long = "agendar", env = "ANALISE_AGENDADA")]
     pub agendar: Option<String>,
-    /// Mode of the scheduled analyses.
+    /// Modo das análises agendadas.
     #[arg(long = "agendar-modo", env = "ANALISE_AGENDADA_MODO", default_value = "independente", value_parser = parse_mode)]
     pub agendar_modo: Mode,
 }
