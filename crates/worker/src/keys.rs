@@ -78,8 +78,14 @@ impl Keys {
         format!("{}job:{id}:decisoes", self.prefix)
     }
 
+    /// What each message of a job recorded as a run keeps for the run (SPEC 8.5): message's
+    /// first batch -> that part of the run, encoded as the run log stores it.
+    pub fn record(&self, id: &str) -> String {
+        format!("{}job:{id}:registro", self.prefix)
+    }
+
     /// Every key of one job (they share its TTL).
-    pub fn job_keys(&self, id: &str) -> [String; 7] {
+    pub fn job_keys(&self, id: &str) -> [String; 8] {
         [
             self.job(id),
             self.orders(id),
@@ -88,6 +94,7 @@ impl Keys {
             self.events(id),
             self.attempts(id),
             self.decisions(id),
+            self.record(id),
         ]
     }
 }
@@ -102,6 +109,6 @@ mod tests {
         assert_eq!(k.stream(), "ruptura:lotes");
         assert_eq!(k.job("j1"), "ruptura:job:j1");
         assert_eq!(k.results("j1"), "ruptura:job:j1:resultados");
-        assert_eq!(k.job_keys("j1").len(), 7);
+        assert_eq!(k.job_keys("j1").len(), 8);
     }
 }

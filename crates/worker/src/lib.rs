@@ -20,6 +20,7 @@ pub mod conn;
 pub mod keys;
 pub mod message;
 pub mod queue;
+pub mod record;
 pub mod scripts;
 pub mod worker;
 

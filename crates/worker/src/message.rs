@@ -137,6 +137,9 @@ pub struct BatchMessage {
     /// [`ParamsDto`] as JSON: parsed when the batch is processed, so an unreadable one is a
     /// failure of the batch (retried, then error results), not of the envelope.
     pub params: String,
+    /// The job is over the whole book and is recorded as a run (SPEC 8.5): each message also
+    /// keeps what the run needs of its orders and their product groups.
+    pub record: bool,
 }
 
 /// Field names of a stream message.
@@ -147,12 +150,14 @@ pub mod field {
     pub const SIZE: &str = "tamanho";
     pub const ORDERS: &str = "pedidos";
     pub const PARAMS: &str = "params";
+    /// "1" when the job is recorded as a run; absent otherwise.
+    pub const RECORD: &str = "registrar";
 }
 
 impl BatchMessage {
     /// The message's fields, for `XADD`.
     pub fn fields(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut fields = vec![
             (field::JOB, self.job_id.clone()),
             (field::FIRST, self.first_batch.to_string()),
             (field::COUNT, self.batches.to_string()),
@@ -162,7 +167,11 @@ impl BatchMessage {
                 serde_json::to_string(&self.orders).unwrap_or_else(|_| "[]".into()),
             ),
             (field::PARAMS, self.params.clone()),
-        ]
+        ];
+        if self.record {
+            fields.push((field::RECORD, "1".to_string()));
+        }
+        fields
     }
 
     /// Reads the envelope of a message (everything but the parameters, kept raw).
@@ -192,6 +201,7 @@ impl BatchMessage {
             batch_size: number(field::SIZE)?,
             orders,
             params: text(field::PARAMS).unwrap_or_default(),
+            record: text(field::RECORD).is_ok_and(|v| v == "1"),
         };
         if msg.batches == 0 || msg.batch_size == 0 || msg.orders.is_empty() {
             return Err("mensagem sem lotes ou sem pedidos".into());
@@ -309,6 +319,7 @@ mod tests {
             batch_size: 2,
             orders: vec!["a".into(), "b".into(), "c".into()],
             params: "{}".into(),
+            record: true,
         };
         let map: HashMap<String, Value> = m
             .fields()

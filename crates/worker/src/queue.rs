@@ -185,6 +185,7 @@ impl Inner {
                 batch_size: size,
                 orders: spec.orders.clone(),
                 params,
+                record: spec.whole_book,
             }],
             Mode::Independent => spec
                 .orders
@@ -198,6 +199,7 @@ impl Inner {
                     batch_size: size,
                     orders: chunk.to_vec(),
                     params: params.clone(),
+                    record: spec.whole_book,
                 })
                 .collect(),
         }
@@ -244,6 +246,7 @@ impl Inner {
                 ("lotes_concluidos", "0".to_string()),
                 ("eventos_base", events_base.to_string()),
                 ("reenvios", "0".to_string()),
+                ("registrar", u8::from(spec.whole_book).to_string()),
             ],
         )
         .ignore();

@@ -22,6 +22,7 @@ use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply};
 use redis::{AsyncCommands, Client, RedisError, RedisResult};
 use ruptura_app::wire::Resultado;
+use ruptura_app::runs::{Recording, RunData, RunLog};
 use ruptura_app::{AnalysisError, Batch, Decisoes, RunOptions};
 use ruptura_store::{Selection, Store};
 use tokio_util::sync::CancellationToken;
@@ -29,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use crate::conn::{self, sleep_or_cancel, Backoff};
 use crate::keys::{Keys, GROUP};
 use crate::message::{BatchCounts, BatchMessage, ParamsDto};
+use crate::record;
 use crate::{scripts, RedisOptions};
 
 /// A batch in hand is kept claimed for at most this long (or ten visibility timeouts).
@@ -57,6 +59,8 @@ pub struct WorkerConfig {
     pub claim_interval: Duration,
     /// How long a batch in hand may still run after shutdown starts before it is given back.
     pub shutdown_grace: Duration,
+    /// Where whole-book jobs are recorded as runs (SPEC 8.5); `None`: not recorded.
+    pub runs: Option<RunLog>,
 }
 
 impl WorkerConfig {
@@ -70,6 +74,7 @@ impl WorkerConfig {
             block: Duration::from_secs(2),
             claim_interval,
             shutdown_grace: Duration::from_secs(20),
+            runs: None,
         }
     }
 }
@@ -141,7 +146,8 @@ pub async fn run(
 }
 
 enum Outcome {
-    Done(Vec<Batch>),
+    /// The batches, and the message's part of the run when its job is recorded.
+    Done(Vec<Batch>, Option<RunData>),
     Failed {
         error: String,
         unavailable: bool,
@@ -339,8 +345,11 @@ impl Consumer {
             }
             let started = Instant::now();
             match self.analyze(&msg, &id).await {
-                Outcome::Done(batches) => {
+                Outcome::Done(batches, part) => {
                     let analysed = started.elapsed();
+                    if let Some(part) = part {
+                        self.keep_part(&msg, &part).await;
+                    }
                     self.commit_batches(&msg, &id, batches).await;
                     tracing::debug!(
                         consumer = %self.name,
@@ -469,20 +478,26 @@ impl Consumer {
             max_workers: 1,
             json: false,
         };
+        let record = msg.record;
         let work = async move {
             let mut batches: Vec<Batch> = Vec::new();
+            let mut part = None;
             let outcome = {
                 let mut collect = |b: Batch| batches.push(b);
-                ruptura_app::analyze(
-                    store.as_ref(),
-                    &Selection::Orders(orders),
-                    params,
-                    opts,
-                    &mut collect,
-                )
-                .await
+                let selection = Selection::Orders(orders);
+                if record {
+                    let mut recording = Recording::new(&mut collect);
+                    let outcome =
+                        ruptura_app::analyze(store.as_ref(), &selection, params, opts, &mut recording)
+                            .await;
+                    part = Some(recording.finish());
+                    outcome
+                } else {
+                    ruptura_app::analyze(store.as_ref(), &selection, params, opts, &mut collect)
+                        .await
+                }
             };
-            outcome.map(|_| batches)
+            outcome.map(|_| (batches, part))
         };
         tokio::pin!(work);
         let shutdown = self.shutdown.clone();
@@ -501,9 +516,9 @@ impl Consumer {
             tokio::select! {
                 done = &mut work => {
                     return match done {
-                        Ok(mut batches) => {
+                        Ok((mut batches, part)) => {
                             batches.sort_by_key(|b| b.index);
-                            Outcome::Done(batches)
+                            Outcome::Done(batches, part)
                         }
                         Err(AnalysisError::Store(e)) if e.is_unavailable() => Outcome::Failed {
                             error: e.to_string(),
@@ -597,6 +612,10 @@ impl Consumer {
                 )
             })
             .collect();
+        if msg.record {
+            let all: Vec<Resultado> = slices.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
+            self.keep_part(msg, &record::error_part(&all)).await;
+        }
         let last = slices.len().saturating_sub(1);
         let period = heartbeat_period(self.config.redis.visibility);
         let mut last_beat = Instant::now();
@@ -641,7 +660,10 @@ impl Consumer {
             match outcome {
                 Ok(code) => {
                     match code {
-                        2 => tracing::info!(job = %msg.job_id, "job concluído"),
+                        2 => {
+                            tracing::info!(job = %msg.job_id, "job concluído");
+                            self.save_run(&msg.job_id).await;
+                        }
                         0 => {
                             tracing::debug!(job = %msg.job_id, lote = index, "lote já contado: nada mudou")
                         }
@@ -661,6 +683,35 @@ impl Consumer {
                     tokio::time::sleep(backoff.next_delay()).await;
                 }
             }
+        }
+    }
+
+    /// Keeps the message's part of its job's run, retrying while Redis does not answer. If it
+    /// cannot, the run is not recorded (its parts do not cover the job), and the job is not
+    /// failed for it.
+    async fn keep_part(&mut self, msg: &BatchMessage, part: &RunData) {
+        let mut backoff = Backoff::default();
+        for _ in 0..5 {
+            let ttl = self.config.redis.ttl_secs();
+            match record::keep_part(&mut self.conn, &self.keys, ttl, msg, part).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(job = %msg.job_id, lote = msg.first_batch, error = %e, "falha ao guardar a parte da execução; nova tentativa");
+                    tokio::time::sleep(backoff.next_delay()).await;
+                }
+            }
+        }
+    }
+
+    /// Records the run of a job this consumer just completed, when it is one to record.
+    async fn save_run(&mut self, job_id: &str) {
+        let Some(runs) = self.config.runs.clone() else {
+            return;
+        };
+        match record::save_run(&mut self.conn, &self.keys, job_id, &runs).await {
+            Ok(Some(id)) => tracing::info!(job = %job_id, execucao = id, "execução registrada"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(job = %job_id, error = %e, "o job terminou, mas a execução não foi registrada"),
         }
     }
 

@@ -113,6 +113,50 @@ fn cents_f(x: f64) -> i64 {
 }
 
 impl RunData {
+    /// One run from the parts of it recorded apart (the messages of a job spread over Redis
+    /// workers, each from the snapshot its own batches were analysed on): the orders of every
+    /// part (an order met twice, in a batch done again, kept once), each product group's inputs
+    /// as the latest part that used it read them, and its window minimum the highest any part
+    /// saw (as [`Recording::finish`] does over one run).
+    pub fn merge(parts: impl IntoIterator<Item = RunData>) -> RunData {
+        let mut pedidos: Vec<OrderRec> = Vec::new();
+        let mut grupos: HashMap<String, GroupRec> = HashMap::new();
+        let mut data_base = None;
+        for part in parts {
+            data_base = data_base.max(part.data_base);
+            pedidos.extend(part.pedidos);
+            for g in part.grupos {
+                match grupos.get_mut(&g.grupo) {
+                    Some(seen) => {
+                        let menor = seen.menor_estoque.max(g.menor_estoque);
+                        *seen = g;
+                        seen.menor_estoque = menor;
+                    }
+                    None => {
+                        grupos.insert(g.grupo.clone(), g);
+                    }
+                }
+            }
+        }
+        // Stable: of an order met twice, the later part's record is the one kept.
+        pedidos.sort_by(|a, b| a.num_pedido.cmp(&b.num_pedido));
+        let mut kept: Vec<OrderRec> = Vec::with_capacity(pedidos.len());
+        for o in pedidos {
+            match kept.last_mut() {
+                Some(last) if last.num_pedido == o.num_pedido => *last = o,
+                _ => kept.push(o),
+            }
+        }
+        let mut grupos: Vec<GroupRec> = grupos.into_values().collect();
+        grupos.sort_unstable_by(|a, b| a.grupo.cmp(&b.grupo));
+        RunData {
+            v: FORMAT_VERSION,
+            data_base,
+            pedidos: kept,
+            grupos,
+        }
+    }
+
     /// The stored form: the binary encoding of format 2.
     pub fn encode(&self) -> Result<Vec<u8>, String> {
         Ok(super::binary::encode(self))
@@ -353,5 +397,63 @@ impl Observer for Recording<'_> {
             }
         }
         self.inner.batch(batch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(n: &str, grupo: &str, visto: i64) -> OrderRec {
+        OrderRec {
+            num_pedido: n.into(),
+            criticidade: "OK".into(),
+            pedido_ok: true,
+            total: Some("agora".into()),
+            valor_com_ruptura: 0,
+            prazo: None,
+            grupos: vec![OrderGroup {
+                grupo: grupo.into(),
+                cod_produto: grupo.into(),
+                qtd: 1000,
+                falta: 0,
+                data: None,
+                visto,
+            }],
+        }
+    }
+
+    fn group(k: &str, estoque: i64, menor: i64) -> GroupRec {
+        GroupRec {
+            grupo: k.into(),
+            estoque,
+            menor_estoque: menor,
+            ..GroupRec::default()
+        }
+    }
+
+    #[test]
+    fn parts_merge_into_one_run() {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2);
+        let a = RunData {
+            v: FORMAT_VERSION,
+            data_base: day,
+            pedidos: vec![order("P2", "A", 5), order("P1", "B", 7)],
+            grupos: vec![group("A", 10, 5), group("B", 20, 7)],
+        };
+        let mut redone = order("P2", "A", 6);
+        redone.criticidade = "ALTA".into();
+        let b = RunData {
+            v: FORMAT_VERSION,
+            data_base: day,
+            pedidos: vec![order("P3", "A", 9), redone],
+            grupos: vec![group("A", 11, 9)],
+        };
+        let m = RunData::merge([a, b]);
+        assert_eq!(m.data_base, day);
+        let numbers: Vec<&str> = m.pedidos.iter().map(|o| o.num_pedido.as_str()).collect();
+        assert_eq!(numbers, ["P1", "P2", "P3"]);
+        assert_eq!(m.pedidos[1].criticidade, "ALTA", "the later part's record is kept");
+        assert_eq!(m.grupos, vec![group("A", 11, 9), group("B", 20, 7)]);
     }
 }

@@ -217,25 +217,31 @@ pub async fn open_runs(record: &RecordArgs, db: &DbArgs) -> anyhow::Result<Optio
     if let Some(s) = &record.agendar {
         Schedule::parse(s)?;
     }
-    let log = match record.runs.open(db).await {
-        Ok(log) if record.runs.execucoes_db.is_some() => return Ok(Some(log)),
+    Ok(open_run_log(&record.runs, db).await)
+}
+
+/// The run log of a server or a worker, checked once: a database without the runs table (the
+/// old system's, or one not migrated since) records nothing, and says so at start-up.
+pub async fn open_run_log(runs: &RunArgs, db: &DbArgs) -> Option<RunLog> {
+    let log = match runs.open(db).await {
+        Ok(log) if runs.execucoes_db.is_some() => return Some(log),
         Ok(log) => log,
         Err(e) => {
             eprintln!(
                 "aviso: as execuções não serão registradas: {e:#}{}",
-                record.runs.hint(&e)
+                runs.hint(&e)
             );
-            return Ok(None);
+            return None;
         }
     };
     match log.list().await {
-        Ok(_) => Ok(Some(log)),
+        Ok(_) => Some(log),
         Err(e) => {
             eprintln!(
                 "aviso: as execuções não serão registradas: {e}{}",
-                record.runs.hint(&e)
+                runs.hint(&e)
             );
-            Ok(None)
+            None
         }
     }
 }

@@ -10,8 +10,9 @@ use ruptura_store::Store;
 use ruptura_worker::{RedisOptions, WorkerConfig};
 use tokio_util::sync::CancellationToken;
 
-use crate::commands::serve::check_readable;
-use crate::DbArgs;
+use crate::commands::serve::{check_readable, open_run_log};
+
+use crate::{DbArgs, RunArgs};
 
 /// Redis settings shared by `worker` and `serve --queue redis`.
 #[derive(Debug, Clone, Args)]
@@ -78,6 +79,9 @@ pub struct WorkerOpts {
         default_value_t = 20
     )]
     pub grace_secs: u64,
+    /// Onde os jobs da carteira inteira são registrados como execuções (o mesmo do `serve`).
+    #[command(flatten)]
+    pub runs: RunArgs,
 }
 
 /// Takes batches from Redis until SIGTERM or ctrl-c, then finishes (or gives back) the batch in
@@ -96,6 +100,7 @@ pub async fn run(opts: WorkerOpts) -> anyhow::Result<()> {
     let mut config = WorkerConfig::new(opts.redis.options(opts.job_ttl_secs));
     config.consumers = opts.workers as usize;
     config.shutdown_grace = Duration::from_secs(opts.grace_secs);
+    config.runs = open_run_log(&opts.runs, &opts.db).await;
     if let Some(name) = opts.name.filter(|n| !n.trim().is_empty()) {
         config.name = name.trim().to_string();
     }

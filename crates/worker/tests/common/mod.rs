@@ -153,6 +153,14 @@ pub fn start_worker(
     let mut cfg = WorkerConfig::new(opts.clone());
     cfg.consumers = consumers;
     cfg.name = name.to_string();
+    start_worker_with(store, cfg)
+}
+
+/// Starts a worker process's consumers with `cfg` in this process (`block` shortened).
+pub fn start_worker_with(
+    store: &Arc<dyn Store>,
+    mut cfg: WorkerConfig,
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
     cfg.block = Duration::from_millis(500);
     let token = CancellationToken::new();
     let handle = tokio::spawn(ruptura_worker::worker::run(

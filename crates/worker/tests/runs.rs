@@ -1,0 +1,115 @@
+//! Whole-book jobs on Redis workers are recorded as runs (SPEC 8.5), exactly as the same
+//! analysis in process records them.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use ruptura_app::runs::{analyze_recorded, Recorded, RunData, RunLog};
+use ruptura_app::{InOrder, RunOptions};
+use ruptura_engine::{Mode, Params};
+use ruptura_jobs::JobQueue;
+use ruptura_store::{OrderFilter, RunStore, Selection};
+use ruptura_worker::WorkerConfig;
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+async fn run_log(dir: &tempfile::TempDir, name: &str) -> (Arc<dyn RunStore>, RunLog) {
+    let url = format!("sqlite://{}", dir.path().join(name).display());
+    let store = ruptura_store::connect_runs(&url).await.unwrap();
+    store.migrate_runs().await.unwrap();
+    (Arc::clone(&store), RunLog::new(store, 30))
+}
+
+async fn data(store: &dyn RunStore, id: i64) -> RunData {
+    let (_, bytes) = store.run_data(id).await.unwrap().expect("run kept");
+    RunData::decode(&bytes).unwrap()
+}
+
+/// Waits for the run log to hold `n` runs (the run is saved just after the job completes).
+async fn runs_become(store: &dyn RunStore, n: usize) -> Vec<ruptura_store::RunInfo> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let runs = store.list_runs().await.unwrap();
+        if runs.len() >= n || tokio::time::Instant::now() > deadline {
+            return runs;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_book_job_on_workers_is_recorded_as_in_process() {
+    let Some(t) = Setup::new(0, "registro", 400).await else {
+        return;
+    };
+    let (store, opts, queue) = (&t.store, &t.opts, &t.queue);
+    let (worker_runs, worker_log) = run_log(&t.dir, "execucoes-worker.db").await;
+    let (local_runs, local_log) = run_log(&t.dir, "execucoes-local.db").await;
+    let mut workers = Vec::new();
+    for (name, consumers) in [("a", 2), ("b", 1)] {
+        let mut cfg = WorkerConfig::new(opts.clone());
+        cfg.consumers = consumers;
+        cfg.name = name.to_string();
+        cfg.runs = Some(worker_log.clone());
+        workers.push(start_worker_with(store, cfg));
+    }
+
+    let mut recorded = 0;
+    for mode in [Mode::Independent, Mode::Priority] {
+        let params = Params::new(today()).with_mode(mode);
+        let mut spec = spec(all_orders(store.as_ref()).await, params.clone(), 25);
+        spec.whole_book = true;
+        let created = queue.submit(spec.clone()).await.unwrap();
+        follow(queue, &created.job_id, LIMIT).await;
+        recorded += 1;
+        let runs = runs_become(worker_runs.as_ref(), recorded).await;
+        assert_eq!(runs.len(), recorded, "{mode:?}: the job's run is recorded");
+        let run = &runs[0];
+        assert_eq!(run.origem, "job");
+        assert_eq!(run.modo, mode.as_str());
+        assert_eq!(run.total_pedidos, spec.orders.len() as i64);
+
+        // The same analysis in process, over the whole book, recorded as the CLI records it.
+        let mut sink = InOrder::default();
+        let (stats, saved) = analyze_recorded(
+            store.as_ref(),
+            &Selection::Book(OrderFilter::default()),
+            params,
+            RunOptions {
+                batch_size: 25,
+                max_workers: 2,
+                json: false,
+            },
+            &mut sink,
+            Some(&local_log),
+            "analyze",
+        )
+        .await
+        .unwrap();
+        let Recorded::Saved(local_id) = saved else {
+            panic!("not recorded in process: {saved:?}");
+        };
+        assert_eq!(run.pedidos_com_ruptura, stats.pedidos_com_ruptura as i64);
+        let want = data(local_runs.as_ref(), local_id).await;
+        let got = data(worker_runs.as_ref(), run.id).await;
+        assert_eq!(got.pedidos.len(), spec.orders.len());
+        assert!(!got.grupos.is_empty());
+        assert_eq!(got, want, "{mode:?}: the run on workers equals the run in process");
+    }
+
+    // A job over named orders is not a run.
+    let spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 25);
+    let created = queue.submit(spec).await.unwrap();
+    follow(queue, &created.job_id, LIMIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(worker_runs.list_runs().await.unwrap().len(), recorded);
+
+    for (token, handle) in workers {
+        token.cancel();
+        handle.await.unwrap();
+    }
+    t.finish().await;
+}
