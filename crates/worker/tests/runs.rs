@@ -97,7 +97,10 @@ async fn a_whole_book_job_on_workers_is_recorded_as_in_process() {
         let got = data(worker_runs.as_ref(), run.id).await;
         assert_eq!(got.pedidos.len(), spec.orders.len());
         assert!(!got.grupos.is_empty());
-        assert_eq!(got, want, "{mode:?}: the run on workers equals the run in process");
+        assert_eq!(
+            got, want,
+            "{mode:?}: the run on workers equals the run in process"
+        );
     }
 
     // A job over named orders is not a run.

@@ -453,7 +453,10 @@ mod tests {
         assert_eq!(m.data_base, day);
         let numbers: Vec<&str> = m.pedidos.iter().map(|o| o.num_pedido.as_str()).collect();
         assert_eq!(numbers, ["P1", "P2", "P3"]);
-        assert_eq!(m.pedidos[1].criticidade, "ALTA", "the later part's record is kept");
+        assert_eq!(
+            m.pedidos[1].criticidade, "ALTA",
+            "the later part's record is kept"
+        );
         assert_eq!(m.grupos, vec![group("A", 11, 9), group("B", 20, 7)]);
     }
 }
