@@ -9,7 +9,7 @@ use crate::snapshot::CodeLink;
 #[derive(Debug, Clone, Default)]
 pub struct ProductGroups {
     /// Linked code -> index of its group in `members`.
-    group_of: HashMap<String, usize>,
+    group_of: foldhash::HashMap<String, usize>,
     /// Members of each linked group, sorted.
     members: Vec<Vec<String>>,
 }
@@ -47,7 +47,8 @@ impl ProductGroups {
         }
         let mut root_to_group: HashMap<usize, usize> = HashMap::new();
         let mut members: Vec<Vec<String>> = Vec::new();
-        let mut group_of = HashMap::with_capacity(names.len());
+        let mut group_of =
+            foldhash::HashMap::with_capacity_and_hasher(names.len(), Default::default());
         for (i, name) in names.iter().enumerate() {
             let root = find(&mut parent, i);
             let g = *root_to_group.entry(root).or_insert_with(|| {

@@ -127,6 +127,7 @@ impl RunStore for SqliteStore {
                 [keep_limit(keep)],
             )?;
             tx.commit()?;
+            settle_wal(c);
             Ok(id)
         })
         .await
@@ -156,6 +157,19 @@ impl RunStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Moves a run just written from the write-ahead log into the database file and empties the
+/// log, when no reader is in the way (waiting at most a moment; otherwise SQLite's own
+/// checkpoint does it later). A run is about a megabyte of log; left there by a process that
+/// ends (as `ruptura analyze` does) the log grows run after run, and the next process to open
+/// the file reads all of it back and copies it again: tens of milliseconds a run, growing.
+fn settle_wal(c: &rusqlite::Connection) {
+    let _ = c.busy_timeout(std::time::Duration::from_millis(50));
+    if let Err(e) = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::debug!(error = %e, "checkpoint após registrar a execução adiado");
+    }
+    let _ = c.busy_timeout(std::time::Duration::from_secs(30));
 }
 
 fn sqlite_info(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunInfo> {

@@ -7,9 +7,8 @@
 //! its day number from 1970-01-01, zigzag-encoded, plus one (0: none). Quantities stay integer thousandths and
 //! money integer cents, as in the document, so the round trip is exact.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
+use foldhash::{HashMap, HashMapExt};
 
 use super::record::{GroupRec, OrderGroup, OrderRec, RunData};
 

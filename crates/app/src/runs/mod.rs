@@ -155,10 +155,15 @@ impl RunLog {
         origem: &str,
     ) -> Result<i64, RunError> {
         let started = Instant::now();
-        let dados = tokio::task::spawn_blocking(move || data.encode())
-            .await
-            .map_err(|e| RunError::Corrupt(e.to_string()))?
-            .map_err(RunError::Corrupt)?;
+        let dados = tokio::task::spawn_blocking(move || {
+            let dados = data.encode();
+            // A run's records are many small allocations: free them off the caller's path.
+            std::thread::spawn(move || drop(data));
+            dados
+        })
+        .await
+        .map_err(|e| RunError::Corrupt(e.to_string()))?
+        .map_err(RunError::Corrupt)?;
         tracing::debug!(
             ms = started.elapsed().as_millis() as u64,
             bytes = dados.len(),

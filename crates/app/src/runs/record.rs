@@ -3,11 +3,12 @@
 //! every product group used (stock, outflows and inflows by calendar date). Quantities are
 //! integer thousandths, money integer cents: exact, and compact once compressed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use foldhash::{HashMap, HashMapExt};
 use ruptura_engine::{ProductGroups, Snapshot};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
