@@ -3,10 +3,18 @@
 //! These are plain data: no validation beyond their types happens here. The import crate turns
 //! CSV/XLSX into them (with row-level diagnostics), the data generator makes them, and the store
 //! writes and reads them. The analysis itself works on a [`crate::Snapshot`], which the store
-//! derives from these tables with set-based queries.
+//! derives from these tables with set-based queries. Each table's columns are described once,
+//! in [`layout`].
+
+mod layout;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+
+pub use layout::{
+    CellSource, Column, Kind, Layout, Record, Rows, Value, CARTEIRA, MOVIMENTACAO, PROGRAMACAO,
+    SEPARACAO, UNIFICACAO,
+};
 
 /// One line of the order book (`carteira_principal`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -109,19 +117,40 @@ impl Dataset {
 
     /// Number of rows over all tables present.
     pub fn row_count(&self) -> usize {
-        self.carteira_principal.as_ref().map_or(0, Vec::len)
-            + self.movimentacao_estoque.as_ref().map_or(0, Vec::len)
-            + self.separacao.as_ref().map_or(0, Vec::len)
-            + self.programacao_producao.as_ref().map_or(0, Vec::len)
-            + self.unificacao_codigos.as_ref().map_or(0, Vec::len)
+        self.tables().map(Rows::len).sum()
+    }
+
+    /// The tables present, in the order of [`TABLES`].
+    pub fn tables(&self) -> impl Iterator<Item = &dyn Rows> {
+        fn rows<R: Record>(table: &Option<Vec<R>>) -> Option<&dyn Rows> {
+            table.as_ref().map(|rows| rows as &dyn Rows)
+        }
+        [
+            rows(&self.carteira_principal),
+            rows(&self.movimentacao_estoque),
+            rows(&self.separacao),
+            rows(&self.programacao_producao),
+            rows(&self.unificacao_codigos),
+        ]
+        .into_iter()
+        .flatten()
     }
 }
 
+/// The five tables, in the order an import writes them.
+pub const LAYOUTS: [&Layout; 5] = [
+    &CARTEIRA,
+    &MOVIMENTACAO,
+    &SEPARACAO,
+    &PROGRAMACAO,
+    &UNIFICACAO,
+];
+
 /// The five table names, in the order an import writes them.
 pub const TABLES: [&str; 5] = [
-    "carteira_principal",
-    "movimentacao_estoque",
-    "separacao",
-    "programacao_producao",
-    "unificacao_codigos",
+    CARTEIRA.name,
+    MOVIMENTACAO.name,
+    SEPARACAO.name,
+    PROGRAMACAO.name,
+    UNIFICACAO.name,
 ];

@@ -1,11 +1,12 @@
-//! The five tables' columns, and the conversion of a grid's rows into their records, with one
-//! diagnostic per bad cell.
+//! The conversion of a grid's rows into the five tables' records (their columns are the
+//! tables' layouts, [`ruptura_engine::records::Layout`]), with one diagnostic per bad cell.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use ruptura_engine::records::{
-    CarteiraRow, Dataset, MovimentacaoRow, ProgramacaoRow, SeparacaoRow, UnificacaoRow, TABLES,
+    CarteiraRow, CellSource, Column, Dataset, Kind, Layout, MovimentacaoRow, ProgramacaoRow,
+    Record, SeparacaoRow, UnificacaoRow, LAYOUTS,
 };
 use rust_decimal::Decimal;
 
@@ -26,7 +27,7 @@ pub(crate) enum Table {
 }
 
 impl Table {
-    /// In the order of [`TABLES`].
+    /// In the order of [`LAYOUTS`].
     pub(crate) const ALL: [Table; 5] = [
         Table::Carteira,
         Table::Movimentacao,
@@ -36,7 +37,11 @@ impl Table {
     ];
 
     pub(crate) fn name(self) -> &'static str {
-        TABLES[self as usize]
+        self.layout().name
+    }
+
+    fn layout(self) -> &'static Layout {
+        LAYOUTS[self as usize]
     }
 
     /// The table a file stem names, in any case.
@@ -45,122 +50,7 @@ impl Table {
             .into_iter()
             .find(|table| table.name().eq_ignore_ascii_case(name.trim()))
     }
-
-    fn columns(self) -> &'static [ColumnSpec] {
-        match self {
-            Table::Carteira => CARTEIRA_COLUMNS,
-            Table::Movimentacao => MOVIMENTACAO_COLUMNS,
-            Table::Separacao => SEPARACAO_COLUMNS,
-            Table::Programacao => PROGRAMACAO_COLUMNS,
-            Table::Unificacao => UNIFICACAO_COLUMNS,
-        }
-    }
 }
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Id,
-    Text,
-    /// NUMERIC(15,3)
-    Quantity,
-    /// NUMERIC(15,2)
-    Price,
-    Date,
-    Bool,
-}
-
-#[derive(Debug)]
-struct ColumnSpec {
-    name: &'static str,
-    /// Another header name read as this column when `name` itself is absent (the names of the
-    /// seed's schema, such as `municipio` for `nome_cidade`).
-    alias: Option<&'static str>,
-    kind: Kind,
-    /// A missing column or an empty cell is an error.
-    required: bool,
-}
-
-const fn column(name: &'static str, kind: Kind) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        alias: None,
-        kind,
-        required: false,
-    }
-}
-
-const fn required(name: &'static str, kind: Kind) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        alias: None,
-        kind,
-        required: true,
-    }
-}
-
-const fn aliased(name: &'static str, alias: &'static str) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        alias: Some(alias),
-        kind: Kind::Text,
-        required: false,
-    }
-}
-
-const CARTEIRA_COLUMNS: &[ColumnSpec] = &[
-    column("id", Kind::Id),
-    required("num_pedido", Kind::Text),
-    required("cod_produto", Kind::Text),
-    column("nome_produto", Kind::Text),
-    required("qtd_saldo_produto_pedido", Kind::Quantity),
-    column("preco_produto_pedido", Kind::Price),
-    column("ativo", Kind::Bool),
-    aliased("raz_social_red", "raz_social"),
-    column("cnpj_cpf", Kind::Text),
-    aliased("nome_cidade", "municipio"),
-    aliased("cod_uf", "estado"),
-    column("vendedor", Kind::Text),
-    column("equipe_vendas", Kind::Text),
-    column("data_pedido", Kind::Date),
-    column("expedicao", Kind::Date),
-    column("agendamento", Kind::Date),
-];
-
-const MOVIMENTACAO_COLUMNS: &[ColumnSpec] = &[
-    column("id", Kind::Id),
-    required("cod_produto", Kind::Text),
-    column("nome_produto", Kind::Text),
-    column("data_movimentacao", Kind::Date),
-    column("tipo_movimentacao", Kind::Text),
-    required("qtd_movimentacao", Kind::Quantity),
-    column("ativo", Kind::Bool),
-];
-
-const SEPARACAO_COLUMNS: &[ColumnSpec] = &[
-    column("id", Kind::Id),
-    column("separacao_lote_id", Kind::Text),
-    column("num_pedido", Kind::Text),
-    required("cod_produto", Kind::Text),
-    required("qtd_saldo", Kind::Quantity),
-    column("expedicao", Kind::Date),
-    column("sincronizado_nf", Kind::Bool),
-];
-
-const PROGRAMACAO_COLUMNS: &[ColumnSpec] = &[
-    column("id", Kind::Id),
-    required("cod_produto", Kind::Text),
-    column("nome_produto", Kind::Text),
-    required("data_programacao", Kind::Date),
-    required("qtd_programada", Kind::Quantity),
-    column("linha_producao", Kind::Text),
-];
-
-const UNIFICACAO_COLUMNS: &[ColumnSpec] = &[
-    column("id", Kind::Id),
-    required("codigo_origem", Kind::Text),
-    required("codigo_destino", Kind::Text),
-    column("ativo", Kind::Bool),
-];
 
 /// Converts a grid's rows into `table`'s records and stores them in `dataset`. Bad rows are
 /// left out and reported; the caller refuses the whole import when any was reported.
@@ -179,78 +69,13 @@ pub(crate) fn convert_grid<R: Row>(
     dataset.append(converted);
 }
 
-fn carteira_row<R: Row>(row: &mut RowReader<'_, '_, R>) -> CarteiraRow {
-    CarteiraRow {
-        id: row.id(),
-        num_pedido: row.required_text("num_pedido"),
-        cod_produto: row.required_text("cod_produto"),
-        nome_produto: row.text("nome_produto").unwrap_or_default(),
-        qtd_saldo_produto_pedido: row.required_number("qtd_saldo_produto_pedido"),
-        preco_produto_pedido: row.number("preco_produto_pedido"),
-        ativo: row.flag("ativo", true),
-        raz_social_red: row.text("raz_social_red"),
-        cnpj_cpf: row.text("cnpj_cpf"),
-        nome_cidade: row.text("nome_cidade"),
-        cod_uf: row.text("cod_uf"),
-        vendedor: row.text("vendedor"),
-        equipe_vendas: row.text("equipe_vendas"),
-        data_pedido: row.date("data_pedido"),
-        expedicao: row.date("expedicao"),
-        agendamento: row.date("agendamento"),
-    }
-}
-
-fn movimentacao_row<R: Row>(row: &mut RowReader<'_, '_, R>) -> MovimentacaoRow {
-    MovimentacaoRow {
-        id: row.id(),
-        cod_produto: row.required_text("cod_produto"),
-        nome_produto: row.text("nome_produto"),
-        data_movimentacao: row.date("data_movimentacao"),
-        tipo_movimentacao: row.text("tipo_movimentacao"),
-        qtd_movimentacao: row.required_number("qtd_movimentacao"),
-        ativo: row.flag("ativo", true),
-    }
-}
-
-fn separacao_row<R: Row>(row: &mut RowReader<'_, '_, R>) -> SeparacaoRow {
-    SeparacaoRow {
-        id: row.id(),
-        separacao_lote_id: row.text("separacao_lote_id"),
-        num_pedido: row.text("num_pedido"),
-        cod_produto: row.required_text("cod_produto"),
-        qtd_saldo: row.required_number("qtd_saldo"),
-        expedicao: row.date("expedicao"),
-        sincronizado_nf: row.flag("sincronizado_nf", false),
-    }
-}
-
-fn programacao_row<R: Row>(row: &mut RowReader<'_, '_, R>) -> ProgramacaoRow {
-    ProgramacaoRow {
-        id: row.id(),
-        cod_produto: row.required_text("cod_produto"),
-        nome_produto: row.text("nome_produto"),
-        data_programacao: row.date("data_programacao").unwrap_or_default(),
-        qtd_programada: row.required_number("qtd_programada"),
-        linha_producao: row.text("linha_producao"),
-    }
-}
-
-fn unificacao_row<R: Row>(row: &mut RowReader<'_, '_, R>) -> UnificacaoRow {
-    UnificacaoRow {
-        id: row.id(),
-        codigo_origem: row.required_text("codigo_origem"),
-        codigo_destino: row.required_text("codigo_destino"),
-        ativo: row.flag("ativo", true),
-    }
-}
-
 /// What the rows of one file share: where each column is, how the file writes decimals, the
 /// ids seen so far. A file's rows can be converted in pieces ([`Self::convert`]), one after
 /// the other, then [`Self::finish`] checks what needs the whole file.
 pub(crate) struct FileContext<'d> {
     table: Table,
     file: &'d str,
-    specs: &'static [ColumnSpec],
+    specs: &'static [Column],
     /// Position in the row of each spec's column, in the order of `specs`.
     positions: Vec<Option<usize>>,
     /// The header name each spec's column was found under: its own or its alias.
@@ -272,7 +97,7 @@ impl<'d> FileContext<'d> {
         columns: &[String],
         diagnostics: &mut Diagnostics,
     ) -> Self {
-        let specs = table.columns();
+        let specs = table.layout().columns;
         let mut positions = Vec::with_capacity(specs.len());
         let mut found_as = Vec::with_capacity(specs.len());
         for spec in specs {
@@ -342,37 +167,21 @@ impl<'d> FileContext<'d> {
         rows: &[(u64, R)],
         diagnostics: &mut Diagnostics,
     ) -> Dataset {
-        let mut dataset = Dataset::default();
         match self.table {
-            Table::Carteira => {
-                dataset.carteira_principal =
-                    Some(self.convert_rows(rows, diagnostics, carteira_row));
-            }
-            Table::Movimentacao => {
-                dataset.movimentacao_estoque =
-                    Some(self.convert_rows(rows, diagnostics, movimentacao_row));
-            }
-            Table::Separacao => {
-                dataset.separacao = Some(self.convert_rows(rows, diagnostics, separacao_row));
-            }
-            Table::Programacao => {
-                dataset.programacao_producao =
-                    Some(self.convert_rows(rows, diagnostics, programacao_row));
-            }
-            Table::Unificacao => {
-                dataset.unificacao_codigos =
-                    Some(self.convert_rows(rows, diagnostics, unificacao_row));
-            }
+            Table::Carteira => self.convert_rows::<R, CarteiraRow>(rows, diagnostics),
+            Table::Movimentacao => self.convert_rows::<R, MovimentacaoRow>(rows, diagnostics),
+            Table::Separacao => self.convert_rows::<R, SeparacaoRow>(rows, diagnostics),
+            Table::Programacao => self.convert_rows::<R, ProgramacaoRow>(rows, diagnostics),
+            Table::Unificacao => self.convert_rows::<R, UnificacaoRow>(rows, diagnostics),
         }
-        dataset
     }
 
-    fn convert_rows<R: Row, T>(
+    /// A dataset with the good rows as records of `T`.
+    fn convert_rows<R: Row, T: Record>(
         &mut self,
         rows: &[(u64, R)],
         diagnostics: &mut Diagnostics,
-        build: impl Fn(&mut RowReader<'_, '_, R>) -> T,
-    ) -> Vec<T> {
+    ) -> Dataset {
         let mut records = Vec::with_capacity(rows.len());
         for (line, row) in rows {
             let mut reader = RowReader {
@@ -382,12 +191,14 @@ impl<'d> FileContext<'d> {
                 line: *line,
                 failed: false,
             };
-            let record = build(&mut reader);
+            let record = T::read(&mut reader);
             if !reader.failed {
                 records.push(record);
             }
         }
-        records
+        let mut dataset = Dataset::default();
+        *T::slot(&mut dataset) = Some(records);
+        dataset
     }
 
     /// After the last rows of the file: ids order the lines of an order and the store assigns
@@ -434,8 +245,9 @@ fn find_column(
     Some(first)
 }
 
-/// Reads the cells of one row by column name; every problem becomes a diagnostic and marks the
-/// row as failed, and reading goes on so that every bad cell of the row is reported.
+/// Reads the cells of one row by column (an index into the table's layout); every problem becomes
+/// a diagnostic and marks the row as failed, and reading goes on so that every bad cell of the
+/// row is reported.
 struct RowReader<'c, 'd, R> {
     context: &'c mut FileContext<'d>,
     diagnostics: &'c mut Diagnostics,
@@ -445,15 +257,11 @@ struct RowReader<'c, 'd, R> {
 }
 
 impl<'c, R: Row> RowReader<'c, '_, R> {
-    /// The cell of a column (`None` when the file has no such column), and the column's index
-    /// in the table's specs.
-    fn cell(&self, name: &str) -> (Option<Cell<'c>>, usize) {
-        let index = self.context.specs.iter().position(|spec| spec.name == name);
-        debug_assert!(index.is_some(), "column {name} is not in the table's specs");
-        let index = index.unwrap_or(0);
+    /// The cell of a column (`None` when the file has no such column).
+    fn cell(&self, column: usize) -> Option<Cell<'c>> {
         let row: &'c R = self.row;
-        let cell = self.context.positions[index].map(|position| row.cell(position));
-        (cell, index)
+        let position = self.context.positions.get(column).copied().flatten();
+        position.map(|position| row.cell(position))
     }
 
     fn report(&mut self, column: &str, reason: String) {
@@ -464,9 +272,9 @@ impl<'c, R: Row> RowReader<'c, '_, R> {
 
     /// The cell, or `None` when it is empty or its column absent. An empty required value is
     /// reported here; an absent required column was reported once, on the header.
-    fn filled_cell(&mut self, name: &str) -> Option<(Cell<'c>, &'static ColumnSpec)> {
-        let (cell, index) = self.cell(name);
-        let spec = &self.context.specs[index];
+    fn filled_cell(&mut self, column: usize) -> Option<(Cell<'c>, &'static Column)> {
+        let cell = self.cell(column);
+        let spec = self.context.specs.get(column)?;
         match cell {
             Some(Cell::Empty) | None => {
                 if spec.required {
@@ -480,15 +288,25 @@ impl<'c, R: Row> RowReader<'c, '_, R> {
             Some(Cell::SheetError(error)) => {
                 let reason = format!("célula com erro da planilha ({error})");
                 // Named as in the file: `municipio` rather than `nome_cidade`.
-                self.report(self.context.found_as[index], reason);
+                self.report(self.context.found_as[column], reason);
                 None
             }
             Some(cell) => Some((cell, spec)),
         }
     }
 
-    fn text(&mut self, name: &str) -> Option<String> {
-        let (cell, _) = self.filled_cell(name)?;
+    fn text_of_number(&self, cell: Cell<'_>) -> String {
+        match cell {
+            Cell::Int(value) => value.to_string(),
+            Cell::Float(value) => value.to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+impl<R: Row> CellSource for RowReader<'_, '_, R> {
+    fn text(&mut self, column: usize) -> Option<String> {
+        let (cell, _) = self.filled_cell(column)?;
         let text = match cell {
             Cell::Text(text) => text.trim().to_owned(),
             Cell::Int(value) => value.to_string(),
@@ -505,14 +323,10 @@ impl<'c, R: Row> RowReader<'c, '_, R> {
         Some(text)
     }
 
-    fn required_text(&mut self, name: &str) -> String {
-        self.text(name).unwrap_or_default()
-    }
-
     /// A quantity (3 places) or a price (2 places), by the column's kind.
-    fn number(&mut self, name: &str) -> Option<Decimal> {
+    fn decimal(&mut self, column: usize) -> Option<Decimal> {
         let decimal_comma = self.context.decimal_comma;
-        let (cell, spec) = self.filled_cell(name)?;
+        let (cell, spec) = self.filled_cell(column)?;
         let (places, max_integer_digits) = match spec.kind {
             Kind::Price => (2, 13),
             _ => (3, 12),
@@ -545,12 +359,8 @@ impl<'c, R: Row> RowReader<'c, '_, R> {
         }
     }
 
-    fn required_number(&mut self, name: &str) -> Decimal {
-        self.number(name).unwrap_or_default()
-    }
-
-    fn date(&mut self, name: &str) -> Option<NaiveDate> {
-        let (cell, spec) = self.filled_cell(name)?;
+    fn date(&mut self, column: usize) -> Option<NaiveDate> {
+        let (cell, spec) = self.filled_cell(column)?;
         let parsed = match cell {
             Cell::Text(text) => parse_date(text).map_err(|problem| match problem {
                 DateProblem::Unreadable => format!(
@@ -580,17 +390,13 @@ impl<'c, R: Row> RowReader<'c, '_, R> {
         }
     }
 
-    fn text_of_number(&self, cell: Cell<'_>) -> String {
-        match cell {
-            Cell::Int(value) => value.to_string(),
-            Cell::Float(value) => value.to_string(),
-            _ => String::new(),
-        }
-    }
-
-    /// A boolean; `default` when the column is absent or the cell empty.
-    fn flag(&mut self, name: &str, default: bool) -> bool {
-        let Some((cell, spec)) = self.filled_cell(name) else {
+    /// A flag; the layout's default when the column is absent or the cell empty.
+    fn flag(&mut self, column: usize) -> bool {
+        let default = match self.context.specs.get(column).map(|spec| spec.kind) {
+            Some(Kind::Flag { default }) => default,
+            _ => false,
+        };
+        let Some((cell, spec)) = self.filled_cell(column) else {
             return default;
         };
         let parsed = match cell {
@@ -620,10 +426,10 @@ impl<'c, R: Row> RowReader<'c, '_, R> {
     }
 
     /// The optional `id`; a bad or repeated id is reported.
-    fn id(&mut self) -> Option<i64> {
+    fn id(&mut self, column: usize) -> Option<i64> {
         let line = self.line;
-        let column_present = self.cell("id").0.is_some();
-        let Some((cell, spec)) = self.filled_cell("id") else {
+        let column_present = self.cell(column).is_some();
+        let Some((cell, spec)) = self.filled_cell(column) else {
             if column_present {
                 self.context.lines_without_id.push(line);
             }

@@ -114,6 +114,35 @@ impl ImportReport {
     }
 }
 
+/// What an import carries from one piece to the next: whether it replaces, the tables it has
+/// emptied, and the rows it wrote.
+#[derive(Debug)]
+pub(crate) struct ImportProgress {
+    mode: ImportMode,
+    cleared: Vec<&'static str>,
+    pub(crate) report: ImportReport,
+}
+
+impl ImportProgress {
+    pub(crate) fn new(mode: ImportMode) -> Self {
+        ImportProgress {
+            mode,
+            cleared: Vec::new(),
+            report: ImportReport::default(),
+        }
+    }
+
+    /// Whether `table` is to be emptied before its rows are written: when replacing, the first
+    /// time the import meets it (it then counts as emptied).
+    pub(crate) fn clears(&mut self, table: &'static str) -> bool {
+        let first = self.mode == ImportMode::Replace && !self.cleared.contains(&table);
+        if first {
+            self.cleared.push(table);
+        }
+        first
+    }
+}
+
 /// What a streamed import ([`Store::import_pieces`]) receives.
 #[derive(Debug)]
 pub enum ImportPiece {

@@ -28,9 +28,9 @@ use sqlx::{Connection, PgPool, Postgres, Transaction};
 
 use crate::shared::{codes_to_load, dedup, facets_of, sort_column, sorted_orders};
 use crate::{
-    missing_columns, Backend, Facets, ImportMode, ImportPiece, ImportReport, Loaded, OrderFilter,
-    OrderPage, OrderQuery, OrderShipment, OrderSummary, Selection, Store, StoreError,
-    IMPORT_ABANDONED,
+    missing_columns, Backend, Facets, ImportMode, ImportPiece, ImportProgress, ImportReport,
+    Loaded, OrderFilter, OrderPage, OrderQuery, OrderShipment, OrderSummary, Selection, Store,
+    StoreError, IMPORT_ABANDONED,
 };
 
 mod connect;
@@ -482,10 +482,10 @@ impl Store for PgStore {
         if !foreign_tables.is_empty() {
             return Err(foreign(&foreign_tables));
         }
-        let mut report = ImportReport::default();
-        write_rows(&mut tx, data, mode, &mut Vec::new(), &mut report).await?;
+        let mut progress = ImportProgress::new(mode);
+        write_rows(&mut tx, data, &mut progress).await?;
         tx.commit().await?;
-        Ok(report)
+        Ok(progress.report)
     }
 
     async fn import_pieces(
@@ -498,16 +498,15 @@ impl Store for PgStore {
         if !foreign_tables.is_empty() {
             return Err(foreign(&foreign_tables));
         }
-        let mut report = ImportReport::default();
-        let mut cleared = Vec::new();
+        let mut progress = ImportProgress::new(mode);
         loop {
             match pieces.recv().await {
                 Some(ImportPiece::Rows(data)) => {
-                    write_rows(&mut tx, &data, mode, &mut cleared, &mut report).await?;
+                    write_rows(&mut tx, &data, &mut progress).await?;
                 }
                 Some(ImportPiece::Commit) => {
                     tx.commit().await?;
-                    return Ok(report);
+                    return Ok(progress.report);
                 }
                 None => return Err(StoreError::Rejected(IMPORT_ABANDONED.to_string())),
             }

@@ -11,12 +11,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::Decimal;
 use sqlx::{Connection, Executor, PgConnection};
 
 use crate::StoreError;
 use ruptura_engine::records::Dataset;
+
+mod original;
 
 /// The PostgreSQL server of the tests, without a database name.
 pub fn base_url() -> String {
@@ -219,132 +219,23 @@ impl TestDb {
     pub async fn insert_original(&self, data: &Dataset) -> Result<(), StoreError> {
         let mut conn = self.connect().await;
         let mut tx = conn.begin().await?;
-        let null_on_even = |i: usize, v: bool, default: bool| -> Option<bool> {
-            (i % 2 == 1 || v != default).then_some(v)
-        };
+        for rows in data.tables() {
+            original::move_sequence(&mut tx, rows).await?;
+        }
         if let Some(rows) = &data.carteira_principal {
-            move_sequence(&mut tx, "carteira_principal", rows.iter().map(|r| r.id)).await?;
-            for (i, r) in rows.iter().enumerate() {
-                let (cidade, uf, municipio, estado) = if i % 2 == 0 {
-                    (None, None, r.nome_cidade.clone(), r.cod_uf.clone())
-                } else {
-                    (r.nome_cidade.clone(), r.cod_uf.clone(), None, None)
-                };
-                sqlx::query(
-                    "INSERT INTO carteira_principal (id, num_pedido, cod_produto, data_pedido, \
-                     cnpj_cpf, raz_social_red, municipio, estado, nome_cidade, cod_uf, vendedor, \
-                     equipe_vendas, nome_produto, qtd_produto_pedido, qtd_saldo_produto_pedido, \
-                     preco_produto_pedido, expedicao, agendamento, ativo) \
-                     VALUES (COALESCE($1, nextval('carteira_principal_id_seq'))::int, $2, $3, $4, \
-                     $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, $18)",
-                )
-                .bind(r.id.map(|id| id as i32))
-                .bind(&r.num_pedido)
-                .bind(&r.cod_produto)
-                .bind(r.data_pedido)
-                .bind(r.cnpj_cpf.clone().unwrap_or_default())
-                .bind(&r.raz_social_red)
-                .bind(municipio)
-                .bind(estado)
-                .bind(cidade)
-                .bind(uf)
-                .bind(&r.vendedor)
-                .bind(&r.equipe_vendas)
-                .bind(&r.nome_produto)
-                .bind(r.qtd_saldo_produto_pedido)
-                .bind(r.preco_produto_pedido)
-                .bind(r.expedicao)
-                .bind(r.agendamento)
-                .bind(null_on_even(i, r.ativo, true))
-                .execute(&mut *tx)
-                .await?;
-            }
+            original::carteira(&mut tx, rows).await?;
         }
         if let Some(rows) = &data.movimentacao_estoque {
-            move_sequence(&mut tx, "movimentacao_estoque", rows.iter().map(|r| r.id)).await?;
-            for (i, r) in rows.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO movimentacao_estoque (id, cod_produto, nome_produto, \
-                     data_movimentacao, tipo_movimentacao, local_movimentacao, qtd_movimentacao, ativo) \
-                     VALUES (COALESCE($1, nextval('movimentacao_estoque_id_seq'))::int, $2, $3, $4, $5, \
-                     'CD', $6, $7)",
-                )
-                .bind(r.id.map(|id| id as i32))
-                .bind(&r.cod_produto)
-                .bind(r.nome_produto.clone().unwrap_or_else(|| r.cod_produto.clone()))
-                .bind(
-                    r.data_movimentacao
-                        .unwrap_or(chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("date")),
-                )
-                .bind(
-                    r.tipo_movimentacao
-                        .clone()
-                        .unwrap_or_else(|| "AJUSTE".into()),
-                )
-                .bind(r.qtd_movimentacao)
-                .bind(null_on_even(i, r.ativo, true))
-                .execute(&mut *tx)
-                .await?;
-            }
+            original::movimentacao(&mut tx, rows).await?;
         }
         if let Some(rows) = &data.separacao {
-            move_sequence(&mut tx, "separacao", rows.iter().map(|r| r.id)).await?;
-            for (i, r) in rows.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO separacao (id, separacao_lote_id, num_pedido, cod_uf, cod_produto, \
-                     qtd_saldo, expedicao, sincronizado_nf) \
-                     VALUES (COALESCE($1, nextval('separacao_id_seq'))::int, $2, $3, 'SP', $4, $5, $6, $7)",
-                )
-                .bind(r.id.map(|id| id as i32))
-                .bind(&r.separacao_lote_id)
-                .bind(&r.num_pedido)
-                .bind(&r.cod_produto)
-                .bind(double(r.qtd_saldo))
-                .bind(r.expedicao)
-                .bind(null_on_even(i, r.sincronizado_nf, false))
-                .execute(&mut *tx)
-                .await?;
-            }
+            original::separacao(&mut tx, rows).await?;
         }
         if let Some(rows) = &data.programacao_producao {
-            move_sequence(&mut tx, "programacao_producao", rows.iter().map(|r| r.id)).await?;
-            for r in rows {
-                sqlx::query(
-                    "INSERT INTO programacao_producao (id, data_programacao, cod_produto, \
-                     nome_produto, qtd_programada, linha_producao) \
-                     VALUES (COALESCE($1, nextval('programacao_producao_id_seq'))::int, $2, $3, $4, $5, $6)",
-                )
-                .bind(r.id.map(|id| id as i32))
-                .bind(r.data_programacao)
-                .bind(&r.cod_produto)
-                .bind(r.nome_produto.clone().unwrap_or_else(|| r.cod_produto.clone()))
-                .bind(double(r.qtd_programada))
-                .bind(&r.linha_producao)
-                .execute(&mut *tx)
-                .await?;
-            }
+            original::programacao(&mut tx, rows).await?;
         }
         if let Some(rows) = &data.unificacao_codigos {
-            move_sequence(&mut tx, "unificacao_codigos", rows.iter().map(|r| r.id)).await?;
-            for (i, r) in rows.iter().enumerate() {
-                let int = |code: &str| {
-                    code.trim().parse::<i32>().map_err(|_| {
-                        StoreError::Rejected(format!(
-                            "unificacao_codigos guarda inteiros no layout antigo: {code:?}"
-                        ))
-                    })
-                };
-                sqlx::query(
-                    "INSERT INTO unificacao_codigos (id, codigo_origem, codigo_destino, ativo) \
-                     VALUES (COALESCE($1, nextval('unificacao_codigos_id_seq'))::int, $2, $3, $4)",
-                )
-                .bind(r.id.map(|id| id as i32))
-                .bind(int(&r.codigo_origem)?)
-                .bind(int(&r.codigo_destino)?)
-                .bind(null_on_even(i, r.ativo, true))
-                .execute(&mut *tx)
-                .await?;
-            }
+            original::unificacao(&mut tx, rows).await?;
         }
         tx.commit().await?;
         let _ = conn.close().await;
@@ -395,25 +286,4 @@ fn unique_name() -> String {
         std::process::id(),
         (nanos & 0xffff_ffff_ffff) as u64
     )
-}
-
-fn double(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(f64::NAN)
-}
-
-/// Moves the SERIAL sequence of `table` above the explicit ids about to be written.
-async fn move_sequence(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    table: &str,
-    ids: impl Iterator<Item = Option<i64>>,
-) -> Result<(), StoreError> {
-    let top = ids.flatten().max().unwrap_or(0);
-    if top >= 1 {
-        sqlx::query("SELECT setval(pg_get_serial_sequence($1, 'id'), $2)")
-            .bind(table)
-            .bind(top)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
 }

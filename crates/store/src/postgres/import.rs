@@ -1,272 +1,113 @@
 //! The import: each table's rows written in chunks of `INSERT ... SELECT FROM UNNEST(...)` inside
 //! the import's transaction, with the id sequences moved past every id.
 
-use ruptura_engine::records::{
-    CarteiraRow, Dataset, MovimentacaoRow, ProgramacaoRow, SeparacaoRow, UnificacaoRow,
-};
+use ruptura_engine::records::{Dataset, Kind, Layout, Rows};
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
 use sqlx::{Postgres, Transaction};
 
-use crate::{ImportMode, ImportReport, StoreError};
+use crate::{ImportProgress, StoreError};
 
 /// Rows per `INSERT ... SELECT FROM UNNEST(...)` of an import.
 const IMPORT_CHUNK: usize = 20_000;
 
-/// Writes the tables present in `data` inside `tx`; when replacing, a table not yet in
-/// `cleared` is emptied first (and added to it).
+/// Writes the tables present in `data` inside `tx`, each emptied first when `progress` says so.
 pub(super) async fn write_rows(
     tx: &mut Transaction<'_, Postgres>,
     data: &Dataset,
-    mode: ImportMode,
-    cleared: &mut Vec<&'static str>,
-    report: &mut ImportReport,
+    progress: &mut ImportProgress,
 ) -> Result<(), StoreError> {
-    if let Some(rows) = &data.carteira_principal {
-        write_carteira_principal(tx, rows, mode, cleared, report).await?;
-    }
-    if let Some(rows) = &data.movimentacao_estoque {
-        write_movimentacao_estoque(tx, rows, mode, cleared, report).await?;
-    }
-    if let Some(rows) = &data.separacao {
-        write_separacao(tx, rows, mode, cleared, report).await?;
-    }
-    if let Some(rows) = &data.programacao_producao {
-        write_programacao_producao(tx, rows, mode, cleared, report).await?;
-    }
-    if let Some(rows) = &data.unificacao_codigos {
-        write_unificacao_codigos(tx, rows, mode, cleared, report).await?;
+    for rows in data.tables() {
+        let table = rows.layout().name;
+        write_table(tx, rows, progress.clears(table)).await?;
+        progress.report.add(table, rows.len());
     }
     Ok(())
 }
 
-/// Writes `rows` into `carteira_principal`.
-async fn write_carteira_principal(
+/// Writes `rows` into their table (emptied first when `clear`), [`IMPORT_CHUNK`] rows per
+/// insert.
+async fn write_table(
     tx: &mut Transaction<'_, Postgres>,
-    rows: &[CarteiraRow],
-    mode: ImportMode,
-    cleared: &mut Vec<&'static str>,
-    report: &mut ImportReport,
+    rows: &dyn Rows,
+    clear: bool,
 ) -> Result<(), StoreError> {
-    let target = Target::prepare(
-        tx,
-        "carteira_principal",
-        mode,
-        cleared,
-        rows.iter().map(|r| r.id),
+    let layout = rows.layout();
+    let ids = layout
+        .id_column()
+        .map(|id| (0..rows.len()).map(move |row| rows.cell(row, id).id()));
+    let target = Target::prepare(tx, layout.name, clear, ids.into_iter().flatten()).await?;
+    let sql = insert_sql(layout);
+    for start in (0..rows.len()).step_by(IMPORT_CHUNK) {
+        let chunk = start..rows.len().min(start + IMPORT_CHUNK);
+        let query = bind_columns(sqlx::query(&sql), rows, chunk).bind(&target.sequence);
+        target.insert(tx, query).await?;
+    }
+    Ok(())
+}
+
+/// `INSERT INTO t (a, b, ...) SELECT COALESCE(id, nextval($n+1::regclass)), b, ... FROM
+/// UNNEST($1::int8[], $2::text[], ...) AS u(a, b, ...)`: one array per column, the id sequence
+/// last.
+fn insert_sql(layout: &Layout) -> String {
+    let names: Vec<&str> = layout.columns.iter().map(|c| c.name).collect();
+    let names = names.join(", ");
+    let sequence = layout.columns.len() + 1;
+    let selected: Vec<String> = layout
+        .columns
+        .iter()
+        .map(|c| match c.kind {
+            Kind::Id => format!("COALESCE({}, nextval(${sequence}::regclass))", c.name),
+            _ => c.name.to_owned(),
+        })
+        .collect();
+    let arrays: Vec<String> = layout
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::{}[]", i + 1, array_type(c.kind)))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({names}) SELECT {selected} FROM UNNEST({arrays}) AS u({names})",
+        table = layout.name,
+        selected = selected.join(", "),
+        arrays = arrays.join(", "),
     )
-    .await?;
-    for chunk in rows.chunks(IMPORT_CHUNK) {
-        let text = |f: fn(&CarteiraRow) -> &Option<String>| {
-            chunk.iter().map(|r| f(r).clone()).collect::<Vec<_>>()
+}
+
+/// The PostgreSQL type of a column's values.
+fn array_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Id => "int8",
+        Kind::Text => "text",
+        Kind::Quantity | Kind::Price => "numeric",
+        Kind::Date => "date",
+        Kind::Flag { .. } => "bool",
+    }
+}
+
+/// Binds one array per column of `rows`, over the rows of `chunk`.
+fn bind_columns<'q>(
+    mut query: Query<'q, Postgres, PgArguments>,
+    rows: &'q dyn Rows,
+    chunk: std::ops::Range<usize>,
+) -> Query<'q, Postgres, PgArguments> {
+    for (i, column) in rows.layout().columns.iter().enumerate() {
+        let values = chunk.clone().map(|row| rows.cell(row, i));
+        query = match column.kind {
+            Kind::Id => query.bind(values.map(|v| v.id()).collect::<Vec<_>>()),
+            Kind::Text => query.bind(values.map(|v| v.text()).collect::<Vec<_>>()),
+            Kind::Quantity | Kind::Price => {
+                query.bind(values.map(|v| v.decimal()).collect::<Vec<_>>())
+            }
+            Kind::Date => query.bind(values.map(|v| v.date()).collect::<Vec<_>>()),
+            Kind::Flag { .. } => query.bind(values.map(|v| v.flag()).collect::<Vec<_>>()),
         };
-        let q = sqlx::query(
-                "INSERT INTO carteira_principal (id, num_pedido, cod_produto, nome_produto, \
-                 qtd_saldo_produto_pedido, preco_produto_pedido, ativo, raz_social_red, cnpj_cpf, \
-                 nome_cidade, cod_uf, vendedor, equipe_vendas, data_pedido, expedicao, agendamento) \
-                 SELECT COALESCE(id, nextval($17::regclass)), num_pedido, cod_produto, nome_produto, \
-                 qtd, preco, ativo, raz_social_red, cnpj_cpf, nome_cidade, cod_uf, vendedor, \
-                 equipe_vendas, data_pedido, expedicao, agendamento \
-                 FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::text[], $5::numeric[], \
-                 $6::numeric[], $7::bool[], $8::text[], $9::text[], $10::text[], $11::text[], \
-                 $12::text[], $13::text[], $14::date[], $15::date[], $16::date[]) \
-                 AS u(id, num_pedido, cod_produto, nome_produto, qtd, preco, ativo, raz_social_red, \
-                 cnpj_cpf, nome_cidade, cod_uf, vendedor, equipe_vendas, data_pedido, expedicao, \
-                 agendamento)",
-            )
-            .bind(chunk.iter().map(|r| r.id).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.num_pedido.clone()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.cod_produto.clone()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.nome_produto.clone()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.qtd_saldo_produto_pedido).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.preco_produto_pedido).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.ativo).collect::<Vec<_>>())
-            .bind(text(|r| &r.raz_social_red))
-            .bind(text(|r| &r.cnpj_cpf))
-            .bind(text(|r| &r.nome_cidade))
-            .bind(text(|r| &r.cod_uf))
-            .bind(text(|r| &r.vendedor))
-            .bind(text(|r| &r.equipe_vendas))
-            .bind(chunk.iter().map(|r| r.data_pedido).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.expedicao).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.agendamento).collect::<Vec<_>>())
-            .bind(&target.sequence);
-        target.insert(tx, q).await?;
     }
-    report.add("carteira_principal", rows.len());
-    Ok(())
+    query
 }
 
-/// Writes `rows` into `movimentacao_estoque`.
-async fn write_movimentacao_estoque(
-    tx: &mut Transaction<'_, Postgres>,
-    rows: &[MovimentacaoRow],
-    mode: ImportMode,
-    cleared: &mut Vec<&'static str>,
-    report: &mut ImportReport,
-) -> Result<(), StoreError> {
-    let target = Target::prepare(
-        tx,
-        "movimentacao_estoque",
-        mode,
-        cleared,
-        rows.iter().map(|r| r.id),
-    )
-    .await?;
-    for chunk in rows.chunks(IMPORT_CHUNK) {
-        let q = sqlx::query(
-                "INSERT INTO movimentacao_estoque (id, cod_produto, nome_produto, data_movimentacao, \
-                 tipo_movimentacao, qtd_movimentacao, ativo) \
-                 SELECT COALESCE(id, nextval($8::regclass)), cod_produto, nome_produto, \
-                 data_movimentacao, tipo_movimentacao, qtd, ativo \
-                 FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::date[], $5::text[], \
-                 $6::numeric[], $7::bool[]) \
-                 AS u(id, cod_produto, nome_produto, data_movimentacao, tipo_movimentacao, qtd, ativo)",
-            )
-            .bind(chunk.iter().map(|r| r.id).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.cod_produto.clone()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.nome_produto.clone()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.data_movimentacao).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.tipo_movimentacao.clone()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.qtd_movimentacao).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.ativo).collect::<Vec<_>>())
-            .bind(&target.sequence);
-        target.insert(tx, q).await?;
-    }
-    report.add("movimentacao_estoque", rows.len());
-    Ok(())
-}
-
-/// Writes `rows` into `separacao`.
-async fn write_separacao(
-    tx: &mut Transaction<'_, Postgres>,
-    rows: &[SeparacaoRow],
-    mode: ImportMode,
-    cleared: &mut Vec<&'static str>,
-    report: &mut ImportReport,
-) -> Result<(), StoreError> {
-    let target = Target::prepare(tx, "separacao", mode, cleared, rows.iter().map(|r| r.id)).await?;
-    for chunk in rows.chunks(IMPORT_CHUNK) {
-        let q = sqlx::query(
-                "INSERT INTO separacao (id, separacao_lote_id, num_pedido, cod_produto, qtd_saldo, \
-                 expedicao, sincronizado_nf) \
-                 SELECT COALESCE(id, nextval($8::regclass)), separacao_lote_id, num_pedido, \
-                 cod_produto, qtd, expedicao, sincronizado_nf \
-                 FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::text[], $5::numeric[], \
-                 $6::date[], $7::bool[]) \
-                 AS u(id, separacao_lote_id, num_pedido, cod_produto, qtd, expedicao, sincronizado_nf)",
-            )
-            .bind(chunk.iter().map(|r| r.id).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.separacao_lote_id.clone()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.num_pedido.clone()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.cod_produto.clone()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.qtd_saldo).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.expedicao).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.sincronizado_nf).collect::<Vec<_>>())
-            .bind(&target.sequence);
-        target.insert(tx, q).await?;
-    }
-    report.add("separacao", rows.len());
-    Ok(())
-}
-
-/// Writes `rows` into `programacao_producao`.
-async fn write_programacao_producao(
-    tx: &mut Transaction<'_, Postgres>,
-    rows: &[ProgramacaoRow],
-    mode: ImportMode,
-    cleared: &mut Vec<&'static str>,
-    report: &mut ImportReport,
-) -> Result<(), StoreError> {
-    let target = Target::prepare(
-        tx,
-        "programacao_producao",
-        mode,
-        cleared,
-        rows.iter().map(|r| r.id),
-    )
-    .await?;
-    for chunk in rows.chunks(IMPORT_CHUNK) {
-        let q = sqlx::query(
-            "INSERT INTO programacao_producao (id, cod_produto, nome_produto, data_programacao, \
-                 qtd_programada, linha_producao) \
-                 SELECT COALESCE(id, nextval($7::regclass)), cod_produto, nome_produto, \
-                 data_programacao, qtd, linha_producao \
-                 FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::date[], $5::numeric[], \
-                 $6::text[]) \
-                 AS u(id, cod_produto, nome_produto, data_programacao, qtd, linha_producao)",
-        )
-        .bind(chunk.iter().map(|r| r.id).collect::<Vec<_>>())
-        .bind(
-            chunk
-                .iter()
-                .map(|r| r.cod_produto.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            chunk
-                .iter()
-                .map(|r| r.nome_produto.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(chunk.iter().map(|r| r.data_programacao).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|r| r.qtd_programada).collect::<Vec<_>>())
-        .bind(
-            chunk
-                .iter()
-                .map(|r| r.linha_producao.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(&target.sequence);
-        target.insert(tx, q).await?;
-    }
-    report.add("programacao_producao", rows.len());
-    Ok(())
-}
-
-/// Writes `rows` into `unificacao_codigos`.
-async fn write_unificacao_codigos(
-    tx: &mut Transaction<'_, Postgres>,
-    rows: &[UnificacaoRow],
-    mode: ImportMode,
-    cleared: &mut Vec<&'static str>,
-    report: &mut ImportReport,
-) -> Result<(), StoreError> {
-    let target = Target::prepare(
-        tx,
-        "unificacao_codigos",
-        mode,
-        cleared,
-        rows.iter().map(|r| r.id),
-    )
-    .await?;
-    for chunk in rows.chunks(IMPORT_CHUNK) {
-        let q = sqlx::query(
-            "INSERT INTO unificacao_codigos (id, codigo_origem, codigo_destino, ativo) \
-                 SELECT COALESCE(id, nextval($5::regclass)), codigo_origem, codigo_destino, ativo \
-                 FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::bool[]) \
-                 AS u(id, codigo_origem, codigo_destino, ativo)",
-        )
-        .bind(chunk.iter().map(|r| r.id).collect::<Vec<_>>())
-        .bind(
-            chunk
-                .iter()
-                .map(|r| r.codigo_origem.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            chunk
-                .iter()
-                .map(|r| r.codigo_destino.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(chunk.iter().map(|r| r.ativo).collect::<Vec<_>>())
-        .bind(&target.sequence);
-        target.insert(tx, q).await?;
-    }
-    report.add("unificacao_codigos", rows.len());
-    Ok(())
-}
-
-/// A table an import writes to, cleared when replacing, with its id sequence moved past every
+/// A table an import writes to, emptied first when asked, with its id sequence moved past every
 /// id already there or about to be written.
 pub(super) struct Target {
     table: &'static str,
@@ -278,12 +119,10 @@ impl Target {
     pub(super) async fn prepare(
         tx: &mut Transaction<'_, Postgres>,
         table: &'static str,
-        mode: ImportMode,
-        cleared: &mut Vec<&'static str>,
+        clear: bool,
         ids: impl Iterator<Item = Option<i64>>,
     ) -> Result<Self, StoreError> {
-        if mode == ImportMode::Replace && !cleared.contains(&table) {
-            cleared.push(table);
+        if clear {
             // DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe, and a load whose snapshot was
             // taken before this import commits must still see the old rows.
             sqlx::query(&format!("DELETE FROM {table}"))
