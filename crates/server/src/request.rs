@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use axum::body::Bytes;
 use chrono::NaiveDate;
 use ruptura_app::wire::Modo;
-use ruptura_app::Settings;
+use ruptura_app::{RunOptions, Settings};
 use ruptura_engine::{Mode, Params};
 use ruptura_store::OrderFilter;
 use rust_decimal::Decimal;
@@ -210,6 +210,15 @@ impl AnalysisRequest {
             self.partial_min_value.unwrap_or(value),
             self.partial_min_pct.unwrap_or(pct),
         )
+    }
+
+    /// The batching the request asks for (`json`: see [`RunOptions::json`]).
+    pub fn run_options(&self, json: bool) -> RunOptions {
+        RunOptions {
+            batch_size: self.batch_size,
+            max_workers: self.max_workers,
+            json,
+        }
     }
 }
 
