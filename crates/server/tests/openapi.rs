@@ -214,6 +214,54 @@ async fn stated_limits_are_the_enforced_ones() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
+/// The options every analysis request takes (`OpcoesAnalise`, flattened into each body) stand in
+/// each request's schema as plain properties beside `pedidos` and `filtros`, alike in all three:
+/// the description lists the fields the server reads, not an `allOf` of Rust structs.
+#[tokio::test]
+async fn analysis_options_are_plain_properties_of_every_request() {
+    let spec = app().await.get("/api/openapi.json").await.json();
+    let schemas = &spec["components"]["schemas"];
+    const OPTIONS: [&str; 6] = [
+        "tamanho_lote",
+        "max_workers",
+        "data_base",
+        "modo",
+        "parcial_minimo_valor",
+        "parcial_minimo_pct",
+    ];
+    let without_description = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("description");
+        }
+        v
+    };
+    for (name, own) in [
+        ("LoteRequest", &["pedidos"][..]),
+        ("JobRequest", &["pedidos", "filtros"][..]),
+        ("TodosRequest", &["filtros"][..]),
+    ] {
+        let schema = &schemas[name];
+        assert!(schema.get("allOf").is_none(), "{name}: {schema}");
+        assert_eq!(schema["type"], "object", "{name}");
+        let props: BTreeSet<&str> = schema["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let expected: BTreeSet<&str> = own.iter().chain(&OPTIONS).copied().collect();
+        assert_eq!(props, expected, "{name}");
+        for option in OPTIONS {
+            assert_eq!(
+                without_description(&schema["properties"][option]),
+                without_description(&schemas["JobRequest"]["properties"][option]),
+                "{name}.{option}"
+            );
+        }
+    }
+}
+
 /// Every route the page (`web/app.js`) and the old page scripts call is in the description, and
 /// the description is written for people: summaries, Portuguese, no Rust links.
 #[tokio::test]
