@@ -300,6 +300,7 @@ pub(crate) const CAMPOS_DE: &[(&str, &str)] = &[
         "JobCreated.total_lotes",
         "Lotes em que os pedidos foram divididos.",
     ),
+    ("EventoLote.processados", "Pedidos analisados até agora."),
     ("JobStatus.estado", "Estado do job."),
     (
         "LoteRequest.modo",

@@ -262,6 +262,37 @@ async fn analysis_options_are_plain_properties_of_every_request() {
     }
 }
 
+/// The five counts of a run (`Contagens`, flattened into each) are plain, required properties of
+/// `Estatisticas`, of a job's status and of a `lote` event, as they are on the wire.
+#[tokio::test]
+async fn counts_are_plain_properties_of_statistics_status_and_events() {
+    let spec = app().await.get("/api/openapi.json").await.json();
+    let schemas = &spec["components"]["schemas"];
+    for name in ["Estatisticas", "JobStatus", "EventoLote"] {
+        let schema = &schemas[name];
+        assert!(schema.get("allOf").is_none(), "{name}: {schema}");
+        let required: BTreeSet<&str> = schema["required"]
+            .as_array()
+            .expect("required")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for count in [
+            "total_pedidos",
+            "processados",
+            "erros",
+            "pedidos_ok",
+            "pedidos_com_ruptura",
+        ] {
+            assert_eq!(
+                schema["properties"][count]["type"], "integer",
+                "{name}.{count}"
+            );
+            assert!(required.contains(count), "{name}.{count} not required");
+        }
+    }
+}
+
 /// Every route the page (`web/app.js`) and the old page scripts call is in the description, and
 /// the description is written for people: summaries, Portuguese, no Rust links.
 #[tokio::test]

@@ -107,7 +107,7 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
         let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         eprintln!(
             "{} pedido(s) gravado(s) em {} (formato {}, {} KB)",
-            stats.total_pedidos,
+            stats.contagens.total_pedidos,
             path.display(),
             format_name(format),
             br_number(bytes as f64 / 1024.0, 1)
@@ -334,14 +334,15 @@ fn write_table(
 /// The lines above the table: orders by outcome, by criticality and by ship-date status, and
 /// the three value sums.
 fn write_summary(out: &mut dyn Write, stats: &Estatisticas) -> anyhow::Result<()> {
+    let c = &stats.contagens;
     writeln!(
         out,
         "{} pedidos analisados em {} s: {} OK, {} com ruptura, {} erro(s)",
-        stats.processados,
+        c.processados,
         br_number(stats.tempo_total_segundos, 2),
-        stats.pedidos_ok,
-        stats.pedidos_com_ruptura,
-        stats.erros
+        c.pedidos_ok,
+        c.pedidos_com_ruptura,
+        c.erros
     )?;
     let levels = ["CRITICA", "ALTA", "MEDIA", "BAIXA", "OK", "ERRO"];
     let levels = levels.iter().map(|l| (label(l), *l));

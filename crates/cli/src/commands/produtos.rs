@@ -117,8 +117,8 @@ fn write_table(out: &mut dyn Write, r: &RelatorioProdutos, limit: usize) -> anyh
     writeln!(
         out,
         "{} pedidos: {} com ruptura, bloqueados por {} produto(s)",
-        s.processados,
-        s.pedidos_com_ruptura,
+        s.contagens.processados,
+        s.contagens.pedidos_com_ruptura,
         r.produtos.len()
     )?;
     write_values(out, s)?;

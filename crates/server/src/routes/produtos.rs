@@ -74,7 +74,7 @@ pub async fn produtos_do_job(
         })),
         JobState::EmAndamento => Err(ApiError::Conflict(format!(
             "o job {id:?} ainda não terminou ({} de {} pedidos): aguarde o evento \"concluido\"",
-            status.processados, status.total_pedidos
+            status.contagens.processados, status.contagens.total_pedidos
         ))),
         JobState::Falhou => Err(ApiError::Conflict(format!(
             "o job {id:?} falhou: {}",
