@@ -278,6 +278,24 @@ pub struct RelatorioProdutos {
     pub estatisticas: Estatisticas,
 }
 
+impl RelatorioProdutos {
+    /// Analyses `selection` and reports the products that block its orders, with the run's
+    /// statistics: what `POST /api/ruptura/produtos` and `ruptura produtos` answer.
+    pub async fn analyze(
+        store: &dyn ruptura_store::Store,
+        selection: &ruptura_store::Selection,
+        params: ruptura_engine::Params,
+        opts: crate::RunOptions,
+    ) -> Result<Self, crate::AnalysisError> {
+        let mut merged = Decisoes::default();
+        let estatisticas = crate::analyze(store, selection, params, opts, &mut merged).await?;
+        Ok(Self {
+            produtos: merged.produtos.rows(),
+            estatisticas,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

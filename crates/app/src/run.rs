@@ -310,7 +310,7 @@ pub async fn analyze(
     stats.finish(started.elapsed());
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
-        orders = stats.processados,
+        orders = stats.contagens.processados,
         "análise concluída"
     );
     Ok(stats)

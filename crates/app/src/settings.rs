@@ -82,6 +82,15 @@ impl Settings {
             .with_criticality(self.criticality)
             .with_partial_minimum(self.partial_min_value, self.partial_min_pct)
     }
+
+    /// The batching of a run with these settings (`json`: see [`RunOptions::json`]).
+    pub fn run_options(&self, json: bool) -> crate::RunOptions {
+        crate::RunOptions {
+            batch_size: self.batch_size,
+            max_workers: self.max_workers,
+            json,
+        }
+    }
 }
 
 /// Years a reference date may fall in: a business date, not year 0, nor a negative year, nor

@@ -521,14 +521,39 @@ fn item_disponivel(l: &LineResult) -> ItemDisponivel {
     }
 }
 
-/// `estatisticas` of SPEC 3.1, plus the count per criticality and the totals of SPEC 8.3.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Estatisticas {
+/// How many orders a run has and how many of them are done, by outcome: the counts that
+/// `estatisticas`, a job's status and each `lote` event carry, flattened into each (the wire
+/// has the five fields side by side). `total_pedidos`: the run's orders (repeated ones count
+/// once); `processados`: those finished, found or not; `erros`: those not analysed (not found,
+/// or an error); `pedidos_ok` and `pedidos_com_ruptura`: the analysed ones without and with a
+/// short line. The API's texts for them are in the server's `openapi_pt`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Contagens {
     pub total_pedidos: usize,
     pub processados: usize,
     pub erros: usize,
     pub pedidos_ok: usize,
     pub pedidos_com_ruptura: usize,
+}
+
+impl Contagens {
+    /// Counts one finished order.
+    pub fn count(&mut self, r: &Resultado) {
+        self.processados += 1;
+        match r {
+            Resultado::Analisado(p) if p.pedido_ok => self.pedidos_ok += 1,
+            Resultado::Analisado(_) => self.pedidos_com_ruptura += 1,
+            Resultado::Erro(_) => self.erros += 1,
+        }
+    }
+}
+
+/// `estatisticas` of SPEC 3.1, plus the count per criticality and the totals of SPEC 8.3.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Estatisticas {
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub contagens: Contagens,
     pub tempo_total_segundos: f64,
     pub tempo_medio_ms: f64,
     /// Orders per criticality label (`OK`, `CRITICA`, ..., `ERRO`).
@@ -563,7 +588,10 @@ impl Estatisticas {
             .map(|p| (p.as_str().to_string(), 0))
             .collect();
         Self {
-            total_pedidos,
+            contagens: Contagens {
+                total_pedidos,
+                ..Contagens::default()
+            },
             por_criticidade,
             por_prazo,
             ..Self::default()
@@ -581,12 +609,7 @@ impl Estatisticas {
 
     /// Counts one finished order.
     pub fn count(&mut self, r: &Resultado) {
-        self.processados += 1;
-        match r {
-            Resultado::Analisado(p) if p.pedido_ok => self.pedidos_ok += 1,
-            Resultado::Analisado(_) => self.pedidos_com_ruptura += 1,
-            Resultado::Erro(_) => self.erros += 1,
-        }
+        self.contagens.count(r);
         *self
             .por_criticidade
             .entry(r.criticidade().to_string())
@@ -602,10 +625,11 @@ impl Estatisticas {
     /// Records the elapsed time.
     pub fn finish(&mut self, elapsed: std::time::Duration) {
         self.tempo_total_segundos = (elapsed.as_secs_f64() * 1000.0).round() / 1000.0;
-        self.tempo_medio_ms = if self.processados == 0 {
+        let processados = self.contagens.processados;
+        self.tempo_medio_ms = if processados == 0 {
             0.0
         } else {
-            (elapsed.as_secs_f64() * 1000.0 / self.processados as f64 * 1000.0).round() / 1000.0
+            (elapsed.as_secs_f64() * 1000.0 / processados as f64 * 1000.0).round() / 1000.0
         };
     }
 }
@@ -685,6 +709,24 @@ mod tests {
         for s in ["0.3", "1234.56", "99999999999.999", "0.001", "-7.5"] {
             assert_eq!(qty(d(s)), s.parse::<f64>().unwrap(), "{s}");
         }
+    }
+
+    /// The counts are flattened into `estatisticas`: the wire has them first, side by side, in
+    /// the order SPEC 3.1 lists them, and reads them back.
+    #[test]
+    fn statistics_carry_the_counts_side_by_side() {
+        let mut s = Estatisticas::new(3);
+        s.contagens.processados = 2;
+        s.contagens.erros = 1;
+        s.contagens.pedidos_com_ruptura = 1;
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(
+            json.starts_with(
+                r#"{"total_pedidos":3,"processados":2,"erros":1,"pedidos_ok":0,"pedidos_com_ruptura":1,"tempo_total_segundos":0.0,"#
+            ),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Estatisticas>(&json).unwrap(), s);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod lang;
+pub mod output;
 pub mod settings;
 
 use std::process::ExitCode;

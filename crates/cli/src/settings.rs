@@ -1,13 +1,15 @@
-//! Options shared by several subcommands, each overridable by the environment (SPEC 3.5).
+//! Options shared by several subcommands: the database, the analysis settings (each
+//! overridable by the environment, SPEC 3.5), the orders to analyse and where runs are recorded.
 
 use std::sync::Arc;
 
 use anyhow::Context;
+use chrono::NaiveDate;
 use clap::Args;
 use ruptura_app::runs::RunLog;
 use ruptura_app::Settings;
-use ruptura_engine::{CriticalityRule, Thresholds};
-use ruptura_store::{DbUrl, Store};
+use ruptura_engine::{CriticalityRule, Mode, Params, Thresholds};
+use ruptura_store::{DbUrl, OrderFilter, Selection, Store};
 use rust_decimal::Decimal;
 
 /// Where the data lives.
@@ -60,6 +62,16 @@ fn parse_rule(s: &str) -> Result<String, String> {
     s.parse::<CriticalityRule>()
         .map(|_| s.trim().to_string())
         .map_err(|e| e.to_string())
+}
+
+/// A day `AAAA-MM-DD` in the range the engine accepts (`--hoje`).
+pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
+    ruptura_app::settings::parse_date(s).map_err(|e| e.to_string())
+}
+
+/// `independente`, `sequencial` or `prioridade` (`--modo`, `--agendar-modo`).
+pub fn parse_mode(s: &str) -> Result<Mode, String> {
+    s.parse::<Mode>().map_err(|e| e.to_string())
 }
 
 /// Fails with a hint when `url` names a SQLite file that does not exist.
@@ -182,6 +194,95 @@ impl AnalysisArgs {
             partial_min_value: self.partial_min_value,
             partial_min_pct: self.partial_min_pct,
         })
+    }
+}
+
+/// What `analyze` and `produtos` analyse, and how: the database, the analysis settings and the
+/// orders.
+#[derive(Debug, Args)]
+pub struct BookArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub selecao: SelectionArgs,
+}
+
+impl BookArgs {
+    /// The settings and the selection, checked before anything is opened.
+    pub fn settings_and_selection(&self) -> anyhow::Result<(Settings, Selection)> {
+        Ok((self.analysis.settings()?, self.selecao.selection()?))
+    }
+
+    /// The database (it must exist; opened for reading), checked to have the tables an analysis
+    /// reads.
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let store = self.db.open_existing().await?;
+        store.check_schema().await?;
+        Ok(store)
+    }
+
+    /// The engine parameters: `settings` on the day and in the mode asked for.
+    pub fn params(&self, settings: &Settings) -> Params {
+        settings.params(self.selecao.today, self.selecao.modo)
+    }
+}
+
+/// Which orders a command analyses, on which day and in which mode (`analyze`, `produtos`).
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
+    /// Data de referência D0 (AAAA-MM-DD); padrão: hoje no fuso do negócio.
+    #[arg(long = "hoje", visible_alias = "today", value_name = "AAAA-MM-DD", value_parser = parse_day)]
+    pub today: Option<NaiveDate>,
+    /// Só estes pedidos (separados por vírgula); padrão: a carteira inteira.
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub pedidos: Option<Vec<String>>,
+    /// independente (cada pedido sozinho), sequencial (alocação em ordem de prioridade entre os
+    /// pedidos analisados) ou prioridade (alocação sobre a carteira inteira; os pedidos pedidos).
+    #[arg(long, default_value = "independente", value_parser = parse_mode)]
+    pub modo: Mode,
+    /// Só pedidos deste vendedor.
+    #[arg(long)]
+    pub vendedor: Option<String>,
+    /// Só pedidos desta equipe de vendas.
+    #[arg(long)]
+    pub equipe: Option<String>,
+    /// Só pedidos para esta UF.
+    #[arg(long)]
+    pub estado: Option<String>,
+    /// Só pedidos que contenham este texto (pedido, cliente, cidade, produto).
+    #[arg(long)]
+    pub busca: Option<String>,
+}
+
+impl SelectionArgs {
+    /// The named orders, or the book filtered by the flags given (none: the whole book); both
+    /// at once is a usage error.
+    pub fn selection(&self) -> anyhow::Result<Selection> {
+        let filter = OrderFilter {
+            vendedor: self.vendedor.clone(),
+            equipe_vendas: self.equipe.clone(),
+            estado: self.estado.clone(),
+            busca: self.busca.clone(),
+        };
+        match &self.pedidos {
+            Some(_) if !filter.is_empty() => crate::usage_bail!(
+                "use --pedidos ou os filtros (--vendedor, --equipe, --estado, --busca), não os dois"
+            ),
+            Some(list) => {
+                let list: Vec<String> = list
+                    .iter()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if list.is_empty() {
+                    crate::usage_bail!("--pedidos sem nenhum número de pedido");
+                }
+                Ok(Selection::Orders(list))
+            }
+            None => Ok(Selection::Book(filter)),
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use futures::stream::BoxStream;
-use ruptura_app::wire::{Estatisticas, Resultado, Rotulo};
+use ruptura_app::wire::{Contagens, Estatisticas, Resultado, Rotulo};
 use ruptura_app::Decisoes;
 use ruptura_engine::Params;
 use serde::Serialize;
@@ -84,13 +84,11 @@ pub enum JobState {
 pub struct JobStatus {
     pub job_id: String,
     pub estado: JobState,
-    pub total_pedidos: usize,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub contagens: Contagens,
     pub total_lotes: usize,
     pub lotes_concluidos: usize,
-    pub processados: usize,
-    pub erros: usize,
-    pub pedidos_ok: usize,
-    pub pedidos_com_ruptura: usize,
     /// Orders per criticality so far.
     pub por_criticidade: std::collections::BTreeMap<String, usize>,
     /// Found orders per ship-date status so far (SPEC 8.2; every status as a key).
@@ -108,15 +106,9 @@ pub struct JobStatus {
     pub mensagem: Option<String>,
 }
 
-/// Running counts carried by each `lote` event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Counts {
-    pub processados: usize,
-    pub total_pedidos: usize,
-    pub erros: usize,
-    pub pedidos_ok: usize,
-    pub pedidos_com_ruptura: usize,
-}
+/// The running counts each `lote` event carries: the counts of `estatisticas` and of a job's
+/// status, under the name the queues use for them.
+pub use ruptura_app::wire::Contagens as Counts;
 
 /// One event of a job's stream. Ids start at 1 and grow by one per event.
 #[derive(Debug, Clone, PartialEq)]

@@ -168,13 +168,9 @@ impl LocalJob {
         JobStatus {
             job_id: self.id.clone(),
             estado: st.estado,
-            total_pedidos: self.orders.len(),
+            contagens: st.stats.contagens,
             total_lotes: self.total_batches,
             lotes_concluidos: st.batches_done,
-            processados: st.stats.processados,
-            erros: st.stats.erros,
-            pedidos_ok: st.stats.pedidos_ok,
-            pedidos_com_ruptura: st.stats.pedidos_com_ruptura,
             por_criticidade: st.stats.por_criticidade.clone(),
             por_prazo: st.stats.por_prazo.clone(),
             valor_total: st.stats.valor_total,
@@ -253,17 +249,10 @@ impl Observer for JobRecorder {
                 produtos: batch.produtos,
             });
             st.batches_done += 1;
-            let s = &st.stats;
             Recorded::Lote {
                 lote_index: batch.index,
                 results: start..st.results.len(),
-                counts: Counts {
-                    processados: s.processados,
-                    total_pedidos: job.orders.len(),
-                    erros: s.erros,
-                    pedidos_ok: s.pedidos_ok,
-                    pedidos_com_ruptura: s.pedidos_com_ruptura,
-                },
+                counts: st.stats.contagens,
             }
         };
         job.push(event);

@@ -1,6 +1,7 @@
 //! The API description at `/api/openapi.json` and a docs page at `/api/docs`.
 
 use axum::Router;
+use serde_json::{Map, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
@@ -107,7 +108,7 @@ const ALIASES: [(&str, &str); 4] = [
 
 /// The API description served at `/api/openapi.json`, with the limits of this server's
 /// configuration.
-pub fn description(config: &ServerConfig) -> serde_json::Value {
+pub fn description(config: &ServerConfig) -> Value {
     let mut api = ApiDoc::openapi();
     for (documented, alias) in ALIASES {
         let Some(mut item) = api.paths.paths.get(documented).cloned() else {
@@ -127,10 +128,51 @@ pub fn description(config: &ServerConfig) -> serde_json::Value {
     }
     let mut value = serde_json::to_value(&api).unwrap_or_default();
     let schemas = &mut value["components"]["schemas"];
+    merge_flattened(schemas);
     crate::openapi_pt::apply(schemas);
     schemas["LoteRequest"]["properties"]["pedidos"]["maxItems"] = config.max_orders.into();
     schemas["JobRequest"]["properties"]["pedidos"]["maxItems"] = config.max_job_orders.into();
     value
+}
+
+/// Writes each schema of a struct with `#[serde(flatten)]` fields (utoipa makes it an `allOf` of
+/// inline objects) as the one object it is on the wire: every property side by side, so a
+/// client, the Portuguese texts and the limits above find them where they find any other.
+fn merge_flattened(schemas: &mut Value) {
+    let Some(schemas) = schemas.as_object_mut() else {
+        return;
+    };
+    for schema in schemas.values_mut() {
+        let Some(object) = schema.as_object_mut() else {
+            continue;
+        };
+        let inline_objects = match object.get("allOf") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .all(|item| item["type"] == "object" && item.get("$ref").is_none()),
+            _ => false,
+        };
+        if !inline_objects {
+            continue;
+        }
+        let Some(Value::Array(items)) = object.remove("allOf") else {
+            continue;
+        };
+        let (mut properties, mut required) = (Map::new(), Vec::new());
+        for mut item in items {
+            if let Some(Value::Object(p)) = item.get_mut("properties").map(Value::take) {
+                properties.extend(p);
+            }
+            if let Some(Value::Array(r)) = item.get_mut("required").map(Value::take) {
+                required.extend(r);
+            }
+        }
+        object.insert("type".into(), "object".into());
+        object.insert("properties".into(), Value::Object(properties));
+        if !required.is_empty() {
+            object.insert("required".into(), Value::Array(required));
+        }
+    }
 }
 
 fn alias_suffix(path: &str) -> &'static str {

@@ -300,7 +300,14 @@ pub(crate) const CAMPOS_DE: &[(&str, &str)] = &[
         "JobCreated.total_lotes",
         "Lotes em que os pedidos foram divididos.",
     ),
+    ("EventoLote.processados", "Pedidos analisados até agora."),
     ("JobStatus.estado", "Estado do job."),
+    (
+        "LoteRequest.modo",
+        "`independente` (padrão: cada pedido sozinho), `sequencial` (alocação em ordem de \
+         prioridade entre os pedidos pedidos) ou `prioridade` (a carteira inteira em ordem de \
+         prioridade; a resposta traz os pedidos pedidos).",
+    ),
     ("JobStatus.lotes_concluidos", "Lotes analisados até agora."),
     (
         "JobStatus.por_criticidade",

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use axum::body::Bytes;
 use chrono::NaiveDate;
 use ruptura_app::wire::Modo;
-use ruptura_app::Settings;
+use ruptura_app::{RunOptions, Settings};
 use ruptura_engine::{Mode, Params};
 use ruptura_store::OrderFilter;
 use rust_decimal::Decimal;
@@ -28,6 +28,16 @@ pub struct LoteRequest {
     /// `MAX_PEDIDOS_POR_REQUISICAO` (20000 por padrão).
     #[schema(min_items = 1, max_items = 20000)]
     pub pedidos: Vec<NumPedido>,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub opcoes: OpcoesAnalise,
+}
+
+/// The options every analysis request takes besides its orders (`LoteRequest`, `JobRequest`,
+/// `TodosRequest`): flattened into each, so the wire has them side by side with `pedidos` and
+/// `filtros`. Their descriptions are the API's (Portuguese); `parse` reads and checks them.
+#[derive(Debug, ToSchema)]
+pub struct OpcoesAnalise {
     /// Pedidos por lote (padrão `BATCH_SIZE`, 20).
     #[schema(minimum = 1, maximum = 1000, example = 20)]
     pub tamanho_lote: Option<u32>,
@@ -37,9 +47,6 @@ pub struct LoteRequest {
     /// Data de referência D0, AAAA-MM-DD (padrão: hoje no fuso `RUPTURA_TZ`).
     #[schema(value_type = Option<String>, format = Date, example = "2026-03-02")]
     pub data_base: Option<String>,
-    /// `independente` (padrão: cada pedido sozinho), `sequencial` (alocação em ordem de
-    /// prioridade entre os pedidos pedidos) ou `prioridade` (a carteira inteira em ordem de
-    /// prioridade; a resposta traz os pedidos pedidos).
     pub modo: Option<Modo>,
     /// Menor valor (R$) que pode sair agora para `sugestao = parcial` (padrão
     /// `PARCIAL_MINIMO_VALOR`).
@@ -134,24 +141,9 @@ pub struct JobRequest {
     #[schema(min_items = 1, max_items = 200000)]
     pub pedidos: Option<Vec<NumPedido>>,
     pub filtros: Option<Filtros>,
-    /// Pedidos por lote (padrão `BATCH_SIZE`, 20).
-    #[schema(minimum = 1, maximum = 1000, example = 20)]
-    pub tamanho_lote: Option<u32>,
-    /// Lotes analisados ao mesmo tempo (padrão `MAX_WORKERS`, 5).
-    #[schema(minimum = 1, maximum = 64, example = 5)]
-    pub max_workers: Option<u32>,
-    /// Data de referência D0, AAAA-MM-DD (padrão: hoje no fuso `RUPTURA_TZ`).
-    #[schema(value_type = Option<String>, format = Date, example = "2026-03-02")]
-    pub data_base: Option<String>,
-    pub modo: Option<Modo>,
-    /// Menor valor (R$) que pode sair agora para `sugestao = parcial` (padrão
-    /// `PARCIAL_MINIMO_VALOR`).
-    #[schema(minimum = 0, example = 0)]
-    pub parcial_minimo_valor: Option<f64>,
-    /// Menor percentual do valor do pedido que pode sair agora para `sugestao = parcial`
-    /// (padrão `PARCIAL_MINIMO_PCT`).
-    #[schema(minimum = 0, example = 0)]
-    pub parcial_minimo_pct: Option<f64>,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub opcoes: OpcoesAnalise,
 }
 
 /// "Analisar tudo" do sistema antigo: só `filtros` (nenhum: a carteira inteira).
@@ -159,24 +151,9 @@ pub struct JobRequest {
 #[schema(example = json!({"filtros": {"vendedor": "Vendedor 1"}}))]
 pub struct TodosRequest {
     pub filtros: Option<Filtros>,
-    /// Pedidos por lote (padrão `BATCH_SIZE`, 20).
-    #[schema(minimum = 1, maximum = 1000, example = 20)]
-    pub tamanho_lote: Option<u32>,
-    /// Lotes analisados ao mesmo tempo (padrão `MAX_WORKERS`, 5).
-    #[schema(minimum = 1, maximum = 64, example = 5)]
-    pub max_workers: Option<u32>,
-    /// Data de referência D0, AAAA-MM-DD (padrão: hoje no fuso `RUPTURA_TZ`).
-    #[schema(value_type = Option<String>, format = Date, example = "2026-03-02")]
-    pub data_base: Option<String>,
-    pub modo: Option<Modo>,
-    /// Menor valor (R$) que pode sair agora para `sugestao = parcial` (padrão
-    /// `PARCIAL_MINIMO_VALOR`).
-    #[schema(minimum = 0, example = 0)]
-    pub parcial_minimo_valor: Option<f64>,
-    /// Menor percentual do valor do pedido que pode sair agora para `sugestao = parcial`
-    /// (padrão `PARCIAL_MINIMO_PCT`).
-    #[schema(minimum = 0, example = 0)]
-    pub parcial_minimo_pct: Option<f64>,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub opcoes: OpcoesAnalise,
 }
 
 /// What an analysis request asks for, checked.
@@ -210,6 +187,15 @@ impl AnalysisRequest {
             self.partial_min_value.unwrap_or(value),
             self.partial_min_pct.unwrap_or(pct),
         )
+    }
+
+    /// The batching the request asks for (`json`: see [`RunOptions::json`]).
+    pub fn run_options(&self, json: bool) -> RunOptions {
+        RunOptions {
+            batch_size: self.batch_size,
+            max_workers: self.max_workers,
+            json,
+        }
     }
 }
 

@@ -214,6 +214,85 @@ async fn stated_limits_are_the_enforced_ones() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
+/// The options every analysis request takes (`OpcoesAnalise`, flattened into each body) stand in
+/// each request's schema as plain properties beside `pedidos` and `filtros`, alike in all three:
+/// the description lists the fields the server reads, not an `allOf` of Rust structs.
+#[tokio::test]
+async fn analysis_options_are_plain_properties_of_every_request() {
+    let spec = app().await.get("/api/openapi.json").await.json();
+    let schemas = &spec["components"]["schemas"];
+    const OPTIONS: [&str; 6] = [
+        "tamanho_lote",
+        "max_workers",
+        "data_base",
+        "modo",
+        "parcial_minimo_valor",
+        "parcial_minimo_pct",
+    ];
+    let without_description = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("description");
+        }
+        v
+    };
+    for (name, own) in [
+        ("LoteRequest", &["pedidos"][..]),
+        ("JobRequest", &["pedidos", "filtros"][..]),
+        ("TodosRequest", &["filtros"][..]),
+    ] {
+        let schema = &schemas[name];
+        assert!(schema.get("allOf").is_none(), "{name}: {schema}");
+        assert_eq!(schema["type"], "object", "{name}");
+        let props: BTreeSet<&str> = schema["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let expected: BTreeSet<&str> = own.iter().chain(&OPTIONS).copied().collect();
+        assert_eq!(props, expected, "{name}");
+        for option in OPTIONS {
+            assert_eq!(
+                without_description(&schema["properties"][option]),
+                without_description(&schemas["JobRequest"]["properties"][option]),
+                "{name}.{option}"
+            );
+        }
+    }
+}
+
+/// The five counts of a run (`Contagens`, flattened into each) are plain, required properties of
+/// `Estatisticas`, of a job's status and of a `lote` event, as they are on the wire.
+#[tokio::test]
+async fn counts_are_plain_properties_of_statistics_status_and_events() {
+    let spec = app().await.get("/api/openapi.json").await.json();
+    let schemas = &spec["components"]["schemas"];
+    for name in ["Estatisticas", "JobStatus", "EventoLote"] {
+        let schema = &schemas[name];
+        assert!(schema.get("allOf").is_none(), "{name}: {schema}");
+        let required: BTreeSet<&str> = schema["required"]
+            .as_array()
+            .expect("required")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for count in [
+            "total_pedidos",
+            "processados",
+            "erros",
+            "pedidos_ok",
+            "pedidos_com_ruptura",
+        ] {
+            assert_eq!(
+                schema["properties"][count]["type"], "integer",
+                "{name}.{count}"
+            );
+            assert!(required.contains(count), "{name}.{count} not required");
+        }
+    }
+}
+
 /// Every route the page (`web/app.js`) and the old page scripts call is in the description, and
 /// the description is written for people: summaries, Portuguese, no Rust links.
 #[tokio::test]

@@ -239,10 +239,10 @@ impl BatchCounts {
             s.count(r);
         }
         Self {
-            processados: s.processados,
-            erros: s.erros,
-            pedidos_ok: s.pedidos_ok,
-            pedidos_com_ruptura: s.pedidos_com_ruptura,
+            processados: s.contagens.processados,
+            erros: s.contagens.erros,
+            pedidos_ok: s.contagens.pedidos_ok,
+            pedidos_com_ruptura: s.contagens.pedidos_com_ruptura,
             por_campo: s
                 .por_criticidade
                 .into_iter()

@@ -290,13 +290,15 @@ impl Inner {
         JobStatus {
             job_id: id.to_string(),
             estado,
-            total_pedidos: parse(h, "total_pedidos"),
+            contagens: Counts {
+                total_pedidos: parse(h, "total_pedidos"),
+                processados: parse(h, "processados"),
+                erros: parse(h, "erros"),
+                pedidos_ok: parse(h, "pedidos_ok"),
+                pedidos_com_ruptura: parse(h, "pedidos_com_ruptura"),
+            },
             total_lotes: parse(h, "total_lotes"),
             lotes_concluidos: parse(h, "lotes_concluidos"),
-            processados: parse(h, "processados"),
-            erros: parse(h, "erros"),
-            pedidos_ok: parse(h, "pedidos_ok"),
-            pedidos_com_ruptura: parse(h, "pedidos_com_ruptura"),
             por_criticidade,
             por_prazo,
             valor_total: sums.valor_total,
@@ -331,11 +333,8 @@ impl Inner {
         let s = Self::status_of("", h);
         let created: u64 = parse(h, "criado_ms");
         let finished: u64 = parse(h, "concluido_ms");
-        let mut stats = Estatisticas::new(s.total_pedidos);
-        stats.processados = s.processados;
-        stats.erros = s.erros;
-        stats.pedidos_ok = s.pedidos_ok;
-        stats.pedidos_com_ruptura = s.pedidos_com_ruptura;
+        let mut stats = Estatisticas::new(s.contagens.total_pedidos);
+        stats.contagens = s.contagens;
         stats.por_criticidade = s.por_criticidade;
         stats.por_prazo = s.por_prazo;
         stats.add_valores(&Self::valores_of(h));

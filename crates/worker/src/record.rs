@@ -98,7 +98,7 @@ pub async fn save_run(
         ));
     }
     let mut stats = Estatisticas::new(total);
-    stats.pedidos_com_ruptura = number("pedidos_com_ruptura") as usize;
+    stats.contagens.pedidos_com_ruptura = number("pedidos_com_ruptura") as usize;
     let elapsed = Duration::from_millis(number("concluido_ms").saturating_sub(number("criado_ms")));
     let id = runs
         .save(run, &params, &stats, elapsed, "job")

@@ -33,8 +33,8 @@ fn check_events(events: &[JobEvent], batches: usize, orders: usize) {
     assert_eq!(lotes, (0..batches).collect::<Vec<_>>(), "cada lote uma vez");
     match events.last() {
         Some(JobEvent::Concluido { estatisticas, .. }) => {
-            assert_eq!(estatisticas.total_pedidos, orders);
-            assert_eq!(estatisticas.processados, orders);
+            assert_eq!(estatisticas.contagens.total_pedidos, orders);
+            assert_eq!(estatisticas.contagens.processados, orders);
         }
         other => panic!("último evento: {other:?}"),
     }
@@ -79,7 +79,7 @@ async fn job_through_workers_equals_in_process() {
         assert_same_results(&want, &got);
         let status = queue.status(&created.job_id).await.unwrap().unwrap();
         assert_eq!(status.estado, JobState::Concluido);
-        assert_eq!(status.processados, spec.orders.len());
+        assert_eq!(status.contagens.processados, spec.orders.len());
         assert_eq!(status.lotes_concluidos, spec.total_batches());
         assert_eq!(status.modo, mode.as_str());
         assert_eq!(
@@ -173,7 +173,7 @@ async fn batch_delivered_twice_changes_nothing() {
     .expect("as cópias foram consumidas");
     assert_eq!(visible(url, prefix, &id).await, before);
     let status = queue.status(&id).await.unwrap().unwrap();
-    assert_eq!(status.processados, spec.orders.len());
+    assert_eq!(status.contagens.processados, spec.orders.len());
     assert_eq!(status.lotes_concluidos, spec.total_batches());
 
     w.cancel();
@@ -240,7 +240,7 @@ async fn poison_batch_ends_as_error_results() {
         .iter()
         .filter(|r| matches!(r, Resultado::Erro(_)))
         .count();
-    assert_eq!(status.erros, errors_before + 20);
+    assert_eq!(status.contagens.erros, errors_before + 20);
     let attempts: Option<u32> = c
         .hget(format!("{prefix}job:{id}:tentativas"), "3")
         .await

@@ -92,7 +92,10 @@ async fn a_whole_book_job_on_workers_is_recorded_as_in_process() {
         let Recorded::Saved(local_id) = saved else {
             panic!("not recorded in process: {saved:?}");
         };
-        assert_eq!(run.pedidos_com_ruptura, stats.pedidos_com_ruptura as i64);
+        assert_eq!(
+            run.pedidos_com_ruptura,
+            stats.contagens.pedidos_com_ruptura as i64
+        );
         let want = data(local_runs.as_ref(), local_id).await;
         let got = data(worker_runs.as_ref(), run.id).await;
         assert_eq!(got.pedidos.len(), spec.orders.len());

@@ -175,8 +175,8 @@ impl RunLog {
             modo: params.mode.as_str().to_string(),
             parametros: parametros(params),
             origem: origem.to_string(),
-            total_pedidos: stats.total_pedidos as i64,
-            pedidos_com_ruptura: stats.pedidos_com_ruptura as i64,
+            total_pedidos: stats.contagens.total_pedidos as i64,
+            pedidos_com_ruptura: stats.contagens.pedidos_com_ruptura as i64,
             duracao_ms: i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
             dados,
         };

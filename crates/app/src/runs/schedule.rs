@@ -118,7 +118,7 @@ pub async fn run_scheduled(
         {
             Ok((stats, Recorded::Saved(id))) => tracing::info!(
                 execucao = id,
-                pedidos = stats.processados,
+                pedidos = stats.contagens.processados,
                 "análise agendada registrada"
             ),
             Ok((_, _)) => {}

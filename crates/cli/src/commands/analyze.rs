@@ -1,22 +1,21 @@
 //! `ruptura analyze`: analyses the selected orders of a database and writes the results as
-//! JSON, CSV or a table; also the selection flags (`SelectionArgs`) that `produtos` shares.
+//! JSON, CSV or a table.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 
-use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ruptura_app::runs::{analyze_recorded, is_whole_book, Recorded};
 use ruptura_app::wire::{Estatisticas, Resultado, Resultados};
-use ruptura_app::{Batch, InOrderSink, JsonStream, RunOptions, Streamed};
-use ruptura_engine::Mode;
-use ruptura_store::{OrderFilter, Selection};
+use ruptura_app::{Batch, InOrderSink, JsonStream, Streamed};
 
-use crate::{AnalysisArgs, DbArgs, RunArgs};
+use crate::output::{br_integer, br_number, brl, shown, OutputArgs};
+use crate::settings::BookArgs;
+use crate::RunArgs;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// `{"resultados": {...}, "estatisticas": {...}}`, como a API de lote responde.
     Json,
@@ -26,6 +25,7 @@ pub enum Format {
     /// Uma planilha com as abas Pedidos, Itens em falta e Produtos (exige --saida).
     Xlsx,
     /// Um resumo legível no terminal: todos os pedidos, os em risco primeiro, e os totais.
+    #[default]
     #[value(alias = "tabela")]
     Table,
 }
@@ -33,22 +33,9 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct AnalyzeOpts {
     #[command(flatten)]
-    pub db: DbArgs,
+    pub carteira: BookArgs,
     #[command(flatten)]
-    pub analysis: AnalysisArgs,
-    #[command(flatten)]
-    pub selecao: SelectionArgs,
-    /// Formato da saída.
-    #[arg(long = "formato", visible_alias = "format", value_name = "FORMATO", value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Escreve neste arquivo em vez da saída padrão.
-    #[arg(
-        long = "saida",
-        visible_alias = "output",
-        short = 'o',
-        value_name = "ARQUIVO"
-    )]
-    pub output: Option<PathBuf>,
+    pub saida: OutputArgs<Format>,
     /// Formato table: pedidos mostrados no máximo (0: todos); os totais contam todos.
     #[arg(
         long = "limite",
@@ -64,102 +51,25 @@ pub struct AnalyzeOpts {
     pub runs: RunArgs,
 }
 
-/// Which orders a command analyses, on which day and in which mode (`analyze`, `produtos`).
-#[derive(Debug, Args)]
-pub struct SelectionArgs {
-    /// Data de referência D0 (AAAA-MM-DD); padrão: hoje no fuso do negócio.
-    #[arg(long = "hoje", visible_alias = "today", value_name = "AAAA-MM-DD", value_parser = parse_day)]
-    pub today: Option<NaiveDate>,
-    /// Só estes pedidos (separados por vírgula); padrão: a carteira inteira.
-    #[arg(long, value_delimiter = ',', num_args = 1..)]
-    pub pedidos: Option<Vec<String>>,
-    /// independente (cada pedido sozinho), sequencial (alocação em ordem de prioridade entre os
-    /// pedidos analisados) ou prioridade (alocação sobre a carteira inteira; os pedidos pedidos).
-    #[arg(long, default_value = "independente", value_parser = parse_mode)]
-    pub modo: Mode,
-    /// Só pedidos deste vendedor.
-    #[arg(long)]
-    pub vendedor: Option<String>,
-    /// Só pedidos desta equipe de vendas.
-    #[arg(long)]
-    pub equipe: Option<String>,
-    /// Só pedidos para esta UF.
-    #[arg(long)]
-    pub estado: Option<String>,
-    /// Só pedidos que contenham este texto (pedido, cliente, cidade, produto).
-    #[arg(long)]
-    pub busca: Option<String>,
-}
-
-impl SelectionArgs {
-    /// The named orders, or the book filtered by the flags given (none: the whole book); both
-    /// at once is a usage error.
-    pub fn selection(&self) -> anyhow::Result<Selection> {
-        let filter = OrderFilter {
-            vendedor: self.vendedor.clone(),
-            equipe_vendas: self.equipe.clone(),
-            estado: self.estado.clone(),
-            busca: self.busca.clone(),
-        };
-        match &self.pedidos {
-            Some(_) if !filter.is_empty() => crate::usage_bail!(
-                "use --pedidos ou os filtros (--vendedor, --equipe, --estado, --busca), não os dois"
-            ),
-            Some(list) => {
-                let list: Vec<String> = list
-                    .iter()
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                if list.is_empty() {
-                    crate::usage_bail!("--pedidos sem nenhum número de pedido");
-                }
-                Ok(Selection::Orders(list))
-            }
-            None => Ok(Selection::Book(filter)),
-        }
-    }
-}
-
-pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
-    ruptura_app::settings::parse_date(s).map_err(|e| e.to_string())
-}
-
-pub fn parse_mode(s: &str) -> Result<Mode, String> {
-    s.parse::<Mode>().map_err(|e| e.to_string())
-}
-
 pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
-    let settings = opts.analysis.settings()?;
-    let selection = opts.selecao.selection()?;
-    if opts.format == Format::Xlsx && opts.output.is_none() && std::io::stdout().is_terminal() {
+    let (settings, selection) = opts.carteira.settings_and_selection()?;
+    let format = opts.saida.format;
+    if format == Format::Xlsx && opts.saida.output.is_none() && std::io::stdout().is_terminal() {
         crate::usage_bail!(
             "--formato xlsx escreve uma planilha (binária): use --saida ARQUIVO.xlsx"
         );
     }
-    let store = opts.db.open_existing().await?;
-    store.check_schema().await?;
-    // Open the output before the work, so a bad path fails fast.
-    let out: Box<dyn Write + Send> = match &opts.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("não foi possível criar {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
-    };
-    let params = settings.params(opts.selecao.today, opts.selecao.modo);
-    let run_opts = RunOptions {
-        batch_size: settings.batch_size,
-        max_workers: settings.max_workers,
-        json: opts.format == Format::Json,
-    };
+    let store = opts.carteira.open().await?;
+    let out = opts.saida.open()?;
+    let params = opts.carteira.params(&settings);
+    let run_opts = settings.run_options(format == Format::Json);
 
     // Each batch is written (json, csv) or reduced to what the table shows as soon as it and
     // the batches before it are done: memory does not grow with the book.
-    let mut streamed = Streamed::new(Output::new(opts.format, out));
+    let mut streamed = Streamed::new(Output::new(format, out));
     // A whole-book run is recorded (SPEC 8.5); a failure to record is said, not fatal.
     let runs = if is_whole_book(&selection) && !opts.sem_registro {
-        match opts.runs.open(&opts.db).await {
+        match opts.runs.open(&opts.carteira.db).await {
             Ok(log) => Some(log),
             Err(e) => {
                 eprintln!(
@@ -193,13 +103,13 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
         );
     }
     output.finish(store.as_ref(), &stats, opts.limit).await?;
-    if let Some(path) = &opts.output {
+    if let Some(path) = &opts.saida.output {
         let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         eprintln!(
             "{} pedido(s) gravado(s) em {} (formato {}, {} KB)",
-            stats.total_pedidos,
+            stats.contagens.total_pedidos,
             path.display(),
-            format_name(opts.format),
+            format_name(format),
             br_number(bytes as f64 / 1024.0, 1)
         );
     }
@@ -349,33 +259,6 @@ fn summary_only(r: Resultado) -> Resultado {
     }
 }
 
-/// Brazilian money formatting: 1234.5 -> "1.234,50".
-pub fn brl(v: f64) -> String {
-    grouped(&format!("{v:.2}"))
-}
-
-/// "-1234567.89" -> "-1.234.567,89".
-fn grouped(s: &str) -> String {
-    let (negative, s) = match s.strip_prefix('-') {
-        Some(rest) => (rest.bytes().any(|b| (b'1'..=b'9').contains(&b)), rest),
-        None => (false, s),
-    };
-    let (int, frac) = s.split_once('.').unwrap_or((s, "00"));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push('.');
-        }
-        grouped.push(c);
-    }
-    format!("{}{grouped},{frac}", if negative { "-" } else { "" })
-}
-
-/// `dd/mm/aaaa`, or `-` for none.
-pub fn br_day(d: Option<NaiveDate>) -> String {
-    d.map_or_else(|| "-".into(), |d| d.format("%d/%m/%Y").to_string())
-}
-
 /// The ship-date status as the table shows it.
 fn prazo_label(p: ruptura_app::wire::Prazo, dias: Option<i64>) -> String {
     use ruptura_app::wire::Prazo;
@@ -415,76 +298,20 @@ pub fn label(c: &str) -> &str {
     }
 }
 
-/// A number with a decimal comma and `places` places: 0.05 -> "0,05".
-pub fn br_number(v: f64, places: usize) -> String {
-    format!("{v:.places$}").replace('.', ",")
-}
-
-/// A whole number with thousands separated by dots: 270000 -> "270.000".
-pub fn br_integer(n: u64) -> String {
-    grouped(&format!("{n}.00"))
-        .trim_end_matches(",00")
-        .to_string()
-}
-
+/// The table of `analyze`: the run's counts and sums, then every order (the most critical
+/// first) up to `limit`, then the totals over all of them.
 fn write_table(
     out: &mut dyn Write,
     results: &Resultados,
     stats: &Estatisticas,
     limit: usize,
 ) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "{} pedidos analisados em {} s: {} OK, {} com ruptura, {} erro(s)",
-        stats.processados,
-        br_number(stats.tempo_total_segundos, 2),
-        stats.pedidos_ok,
-        stats.pedidos_com_ruptura,
-        stats.erros
-    )?;
-    let levels = ["CRITICA", "ALTA", "MEDIA", "BAIXA", "OK", "ERRO"];
-    let counts: Vec<String> = levels
-        .iter()
-        .map(|l| {
-            format!(
-                "{} {}",
-                label(l),
-                stats.por_criticidade.get(*l).copied().unwrap_or(0)
-            )
-        })
-        .collect();
-    writeln!(out, "{}", counts.join("  |  "))?;
-    writeln!(
-        out,
-        "valor total R$ {}  |  em risco R$ {}  |  pode sair agora R$ {}",
-        brl(stats.valor_total),
-        brl(stats.valor_com_ruptura),
-        brl(stats.valor_agora)
-    )?;
-    let prazos: Vec<String> = ruptura_engine::Prazo::ALL
-        .iter()
-        .map(|p| {
-            format!(
-                "{} {}",
-                p.as_str(),
-                stats.por_prazo.get(p.as_str()).copied().unwrap_or(0)
-            )
-        })
-        .collect();
-    writeln!(out, "prazo: {}", prazos.join("  |  "))?;
+    write_summary(out, stats)?;
     if results.0.is_empty() {
         writeln!(out, "\nNenhum pedido na carteira.")?;
         return Ok(());
     }
-    // Every order: the most critical first, then the most value at risk.
-    let mut rows: Vec<&Resultado> = results.0.iter().collect();
-    rows.sort_by(|a, b| {
-        let risk = |r: &Resultado| r.analisado().map_or(0.0, |p| p.resumo.valor_com_ruptura);
-        severity(a.criticidade())
-            .cmp(&severity(b.criticidade()))
-            .then(risk(b).total_cmp(&risk(a)))
-            .then(a.num_pedido().cmp(b.num_pedido()))
-    });
+    let rows = by_risk(&results.0);
     writeln!(out)?;
     let header = format!(
         "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16} {:>14} {:<18} {:<9}",
@@ -499,33 +326,99 @@ fn write_table(
         "sugestão"
     );
     writeln!(out, "{header}")?;
-    let shown = if limit == 0 {
-        rows.len()
-    } else {
-        limit.min(rows.len())
-    };
-    for r in &rows[..shown] {
-        match r {
-            Resultado::Analisado(p) => {
-                let s = &p.resumo;
-                writeln!(
-                    out,
-                    "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16} {:>14} {:<18} {:<9}",
-                    p.num_pedido,
-                    label(&s.criticidade),
-                    format!("{}/{}", s.qtd_itens_ruptura, s.total_itens),
-                    brl(s.valor_total_pedido),
-                    brl(s.valor_com_ruptura),
-                    brl(s.valor_agora),
-                    br_date(s.data_disponibilidade_total.as_deref()),
-                    prazo_label(s.prazo, s.dias_atraso),
-                    s.sugestao.as_str()
-                )?;
-            }
-            Resultado::Erro(e) => {
-                writeln!(out, "{:<14} {:<9} {}", e.num_pedido, "ERRO", e.message)?
-            }
+    write_rows(out, &rows, limit)?;
+    writeln!(out, "{}", "-".repeat(header.chars().count()))?;
+    write_totals(out, rows.len(), stats)
+}
+
+/// The lines above the table: orders by outcome, by criticality and by ship-date status, and
+/// the three value sums.
+fn write_summary(out: &mut dyn Write, stats: &Estatisticas) -> anyhow::Result<()> {
+    let c = &stats.contagens;
+    writeln!(
+        out,
+        "{} pedidos analisados em {} s: {} OK, {} com ruptura, {} erro(s)",
+        c.processados,
+        br_number(stats.tempo_total_segundos, 2),
+        c.pedidos_ok,
+        c.pedidos_com_ruptura,
+        c.erros
+    )?;
+    let levels = ["CRITICA", "ALTA", "MEDIA", "BAIXA", "OK", "ERRO"];
+    let levels = levels.iter().map(|l| (label(l), *l));
+    writeln!(out, "{}", counts_line(levels, &stats.por_criticidade))?;
+    write_values(out, stats)?;
+    let prazos = ruptura_engine::Prazo::ALL
+        .iter()
+        .map(|p| (p.as_str(), p.as_str()));
+    writeln!(out, "prazo: {}", counts_line(prazos, &stats.por_prazo))?;
+    Ok(())
+}
+
+/// `name n  |  name n ...`: each (name, key) with the count of its key (0 when absent).
+fn counts_line<'a>(
+    keys: impl Iterator<Item = (&'a str, &'a str)>,
+    counts: &BTreeMap<String, usize>,
+) -> String {
+    keys.map(|(name, key)| format!("{name} {}", counts.get(key).copied().unwrap_or(0)))
+        .collect::<Vec<_>>()
+        .join("  |  ")
+}
+
+/// The value sums of a run, as `analyze` and `produtos` show them above their tables.
+pub fn write_values(out: &mut dyn Write, stats: &Estatisticas) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "valor total R$ {}  |  em risco R$ {}  |  pode sair agora R$ {}",
+        brl(stats.valor_total),
+        brl(stats.valor_com_ruptura),
+        brl(stats.valor_agora)
+    )?;
+    Ok(())
+}
+
+/// Every order: the most critical first, then the most value at risk, then by number.
+fn by_risk(results: &[Resultado]) -> Vec<&Resultado> {
+    let mut rows: Vec<&Resultado> = results.iter().collect();
+    rows.sort_by(|a, b| {
+        let risk = |r: &Resultado| r.analisado().map_or(0.0, |p| p.resumo.valor_com_ruptura);
+        severity(a.criticidade())
+            .cmp(&severity(b.criticidade()))
+            .then(risk(b).total_cmp(&risk(a)))
+            .then(a.num_pedido().cmp(b.num_pedido()))
+    });
+    rows
+}
+
+/// One order's line of the table.
+fn write_row(out: &mut dyn Write, r: &Resultado) -> anyhow::Result<()> {
+    match r {
+        Resultado::Analisado(p) => {
+            let s = &p.resumo;
+            writeln!(
+                out,
+                "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16} {:>14} {:<18} {:<9}",
+                p.num_pedido,
+                label(&s.criticidade),
+                format!("{}/{}", s.qtd_itens_ruptura, s.total_itens),
+                brl(s.valor_total_pedido),
+                brl(s.valor_com_ruptura),
+                brl(s.valor_agora),
+                br_date(s.data_disponibilidade_total.as_deref()),
+                prazo_label(s.prazo, s.dias_atraso),
+                s.sugestao.as_str()
+            )?;
         }
+        Resultado::Erro(e) => writeln!(out, "{:<14} {:<9} {}", e.num_pedido, "ERRO", e.message)?,
+    }
+    Ok(())
+}
+
+/// The first `limit` orders (0: all), and how many were left out.
+fn write_rows(out: &mut dyn Write, rows: &[&Resultado], limit: usize) -> anyhow::Result<()> {
+    let shown = shown(limit, rows.len());
+    for r in &rows[..shown] {
+        write_row(out, r)?;
     }
     if shown < rows.len() {
         writeln!(
@@ -534,14 +427,18 @@ fn write_table(
             rows.len() - shown
         )?;
     }
-    // Totals over every order (also those past --limite): the exact sums of the statistics.
-    writeln!(out, "{}", "-".repeat(header.chars().count()))?;
+    Ok(())
+}
+
+/// The totals line: over every order (also those past --limite), the exact sums of the
+/// statistics.
+fn write_totals(out: &mut dyn Write, orders: usize, stats: &Estatisticas) -> anyhow::Result<()> {
     writeln!(
         out,
         "{:<14} {:<9} {:>7} {:>16} {:>16} {:>16}",
         "total",
         "",
-        br_integer(rows.len() as u64),
+        br_integer(orders as u64),
         brl(stats.valor_total),
         brl(stats.valor_com_ruptura),
         brl(stats.valor_agora),
@@ -554,15 +451,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn brazilian_money() {
-        assert_eq!(brl(1234.5), "1.234,50");
-        assert_eq!(brl(0.0), "0,00");
-        assert_eq!(brl(-1234567.891), "-1.234.567,89");
-        assert_eq!(brl(999.999), "1.000,00");
-        assert_eq!(brl(-0.001), "0,00");
-        assert_eq!(br_number(0.051, 2), "0,05");
-        assert_eq!(br_integer(270_000), "270.000");
-        assert_eq!(br_integer(12), "12");
+    fn criticality_as_people_write_it() {
         assert_eq!(label("CRITICA"), "CRÍTICA");
+        assert_eq!(label("MEDIA"), "MÉDIA");
+        assert_eq!(label("OK"), "OK");
     }
 }

@@ -9,7 +9,7 @@ use clap::Args;
 use ruptura_import::ImportError;
 use ruptura_store::{ImportMode, ImportPiece};
 
-use crate::commands::analyze::{br_integer, br_number};
+use crate::output::{br_integer, br_number};
 use crate::DbArgs;
 
 #[derive(Debug, Args)]

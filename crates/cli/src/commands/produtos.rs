@@ -2,22 +2,22 @@
 //! would unlock: what the planner takes to the production meeting.
 
 use std::io::Write;
-use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
-use ruptura_app::{Decisoes, Produto, RelatorioProdutos, RunOptions};
+use ruptura_app::{Produto, RelatorioProdutos};
 
-use super::analyze::{br_day, brl, SelectionArgs};
-use crate::{AnalysisArgs, DbArgs};
+use super::analyze::write_values;
+use crate::output::{br_day, brl, shown, write_json, OutputArgs};
+use crate::settings::BookArgs;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// `{"produtos": [...], "estatisticas": {...}}`.
     Json,
     /// Uma linha por produto.
     Csv,
     /// Os primeiros produtos, legíveis no terminal.
+    #[default]
     #[value(alias = "tabela")]
     Table,
 }
@@ -25,22 +25,9 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct ProdutosOpts {
     #[command(flatten)]
-    pub db: DbArgs,
+    pub carteira: BookArgs,
     #[command(flatten)]
-    pub analysis: AnalysisArgs,
-    #[command(flatten)]
-    pub selecao: SelectionArgs,
-    /// Formato da saída.
-    #[arg(long = "formato", visible_alias = "format", value_name = "FORMATO", value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Escreve neste arquivo em vez da saída padrão.
-    #[arg(
-        long = "saida",
-        visible_alias = "output",
-        short = 'o',
-        value_name = "ARQUIVO"
-    )]
-    pub output: Option<PathBuf>,
+    pub saida: OutputArgs<Format>,
     /// Formato table: produtos mostrados no máximo (0: todos).
     #[arg(
         long = "limite",
@@ -52,40 +39,24 @@ pub struct ProdutosOpts {
 }
 
 pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
-    let settings = opts.analysis.settings()?;
-    let selection = opts.selecao.selection()?;
-    let store = opts.db.open_existing().await?;
-    store.check_schema().await?;
-    let mut out: Box<dyn Write> = match &opts.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("não foi possível criar {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let params = settings.params(opts.selecao.today, opts.selecao.modo);
-    let run_opts = RunOptions {
-        batch_size: settings.batch_size,
-        max_workers: settings.max_workers,
-        json: false,
-    };
-    let mut merged = Decisoes::default();
-    let estatisticas =
-        ruptura_app::analyze(store.as_ref(), &selection, params, run_opts, &mut merged).await?;
-    let report = RelatorioProdutos {
-        produtos: merged.produtos.rows(),
-        estatisticas,
-    };
-    match opts.format {
-        Format::Json => {
-            serde_json::to_writer(&mut out, &report)?;
-            out.write_all(b"\n")?;
-        }
+    let (settings, selection) = opts.carteira.settings_and_selection()?;
+    let store = opts.carteira.open().await?;
+    let mut out = opts.saida.open()?;
+    let params = opts.carteira.params(&settings);
+    let report = RelatorioProdutos::analyze(
+        store.as_ref(),
+        &selection,
+        params,
+        settings.run_options(false),
+    )
+    .await?;
+    match opts.saida.format {
+        Format::Json => write_json(&mut out, &report)?,
         Format::Csv => write_csv(&mut out, &report.produtos)?,
         Format::Table => write_table(&mut out, &report, opts.limit)?,
     }
     out.flush()?;
-    if let Some(path) = &opts.output {
+    if let Some(path) = &opts.saida.output {
         eprintln!(
             "{} produto(s) gravado(s) em {}",
             report.produtos.len(),
@@ -146,17 +117,11 @@ fn write_table(out: &mut dyn Write, r: &RelatorioProdutos, limit: usize) -> anyh
     writeln!(
         out,
         "{} pedidos: {} com ruptura, bloqueados por {} produto(s)",
-        s.processados,
-        s.pedidos_com_ruptura,
+        s.contagens.processados,
+        s.contagens.pedidos_com_ruptura,
         r.produtos.len()
     )?;
-    writeln!(
-        out,
-        "valor total R$ {}  |  em risco R$ {}  |  pode sair agora R$ {}",
-        brl(s.valor_total),
-        brl(s.valor_com_ruptura),
-        brl(s.valor_agora)
-    )?;
+    write_values(out, s)?;
     if r.produtos.is_empty() {
         writeln!(out, "\nNenhum produto em falta.")?;
         return Ok(());
@@ -175,11 +140,7 @@ fn write_table(out: &mut dyn Write, r: &RelatorioProdutos, limit: usize) -> anyh
         "menor D0-DH",
         "próxima produção"
     )?;
-    let shown = if limit == 0 {
-        r.produtos.len()
-    } else {
-        limit.min(r.produtos.len())
-    };
+    let shown = shown(limit, r.produtos.len());
     for p in &r.produtos[..shown] {
         let code = if p.codigos.len() > 1 {
             format!("{}+{}", p.cod_produto, p.codigos.len() - 1)

@@ -2,20 +2,19 @@
 //! them (SPEC 8.5, 8.6). The JSON is exactly the API's.
 
 use std::io::Write;
-use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use ruptura_app::runs::{ListaExecucoes, Mudancas, Situacao, TIPOS};
 
-use crate::commands::analyze::brl;
+use crate::output::{brl, shown, write_json, OutputArgs};
 use crate::{DbArgs, RunArgs};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Exatamente o que a API responde.
     Json,
     /// Um resumo legível para o terminal.
+    #[default]
     Table,
 }
 
@@ -25,17 +24,8 @@ pub struct ExecucoesOpts {
     pub db: DbArgs,
     #[command(flatten)]
     pub runs: RunArgs,
-    /// Formato da saída.
-    #[arg(long = "formato", visible_alias = "format", value_name = "FORMATO", value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Escreve neste arquivo em vez da saída padrão.
-    #[arg(
-        long = "saida",
-        visible_alias = "output",
-        short = 'o',
-        value_name = "ARQUIVO"
-    )]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub saida: OutputArgs<Format>,
 }
 
 #[derive(Debug, Args)]
@@ -50,17 +40,8 @@ pub struct MudancasOpts {
     /// A execução posterior (padrão: a mais recente).
     #[arg(long)]
     pub para: Option<i64>,
-    /// Formato da saída.
-    #[arg(long = "formato", visible_alias = "format", value_name = "FORMATO", value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Escreve neste arquivo em vez da saída padrão.
-    #[arg(
-        long = "saida",
-        visible_alias = "output",
-        short = 'o',
-        value_name = "ARQUIVO"
-    )]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub saida: OutputArgs<Format>,
     /// Formato table: pedidos mostrados no máximo (0: todos).
     #[arg(
         long = "limite",
@@ -71,28 +52,15 @@ pub struct MudancasOpts {
     pub limit: usize,
 }
 
-fn output(path: &Option<PathBuf>) -> anyhow::Result<Box<dyn Write>> {
-    Ok(match path {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("não foi possível criar {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    })
-}
-
 pub async fn execucoes(opts: ExecucoesOpts) -> anyhow::Result<()> {
-    let mut out = output(&opts.output)?;
+    let mut out = opts.saida.open()?;
     let log = opts.runs.open_read_only(&opts.db).await?;
     let list = log
         .list()
         .await
         .map_err(|e| anyhow::anyhow!("{e}{}", opts.runs.hint(&e)))?;
-    match opts.format {
-        Format::Json => {
-            serde_json::to_writer(&mut out, &list)?;
-            writeln!(out)?;
-        }
+    match opts.saida.format {
+        Format::Json => write_json(&mut out, &list)?,
         Format::Table => write_runs(&mut out, &list)?,
     }
     out.flush()?;
@@ -100,7 +68,7 @@ pub async fn execucoes(opts: ExecucoesOpts) -> anyhow::Result<()> {
 }
 
 pub async fn mudancas(opts: MudancasOpts) -> anyhow::Result<()> {
-    let mut out = output(&opts.output)?;
+    let mut out = opts.saida.open()?;
     let log = opts.runs.open_read_only(&opts.db).await?;
     let changes = log.compare(opts.de, opts.para).await.map_err(|e| match e {
         ruptura_app::runs::RunError::Store(_) | ruptura_app::runs::RunError::NoTable => {
@@ -108,11 +76,8 @@ pub async fn mudancas(opts: MudancasOpts) -> anyhow::Result<()> {
         }
         other => anyhow::anyhow!("{other}"),
     })?;
-    match opts.format {
-        Format::Json => {
-            serde_json::to_writer(&mut out, &changes)?;
-            writeln!(out)?;
-        }
+    match opts.saida.format {
+        Format::Json => write_json(&mut out, &changes)?,
         Format::Table => write_changes(&mut out, &changes, opts.limit)?,
     }
     out.flush()?;
@@ -193,11 +158,7 @@ fn write_changes(out: &mut dyn Write, m: &Mudancas, limit: usize) -> anyhow::Res
         .map(|t| format!("{} {}", t, m.resumo.get(*t).copied().unwrap_or(0)))
         .collect();
     writeln!(out, "{}", counts.join("  |  "))?;
-    let shown = if limit == 0 {
-        m.mudancas.len()
-    } else {
-        limit.min(m.mudancas.len())
-    };
+    let shown = shown(limit, m.mudancas.len());
     for c in &m.mudancas[..shown] {
         writeln!(out)?;
         writeln!(

@@ -14,6 +14,7 @@ use ruptura_store::{Store, StoreError};
 use ruptura_worker::{RedisQueue, RedisQueueConfig};
 
 use crate::commands::worker::RedisArgs;
+use crate::settings::parse_mode;
 use crate::{AnalysisArgs, DbArgs, RunArgs};
 
 /// Where jobs run.
@@ -176,10 +177,6 @@ pub struct RecordArgs {
     /// Modo das análises agendadas.
     #[arg(long = "agendar-modo", env = "ANALISE_AGENDADA_MODO", default_value = "independente", value_parser = parse_mode)]
     pub agendar_modo: Mode,
-}
-
-fn parse_mode(s: &str) -> Result<Mode, String> {
-    s.parse::<Mode>().map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]

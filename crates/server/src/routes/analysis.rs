@@ -50,14 +50,10 @@ pub async fn analisar_lote(
         state.config.max_orders,
     )?;
     let params = req.params(&state.settings);
-    let orders = req.orders.unwrap_or_default();
     // Each batch is serialized on the thread that analysed it; the reply is their concatenation
     // (the shape of `RespostaLote`).
-    let opts = RunOptions {
-        batch_size: req.batch_size,
-        max_workers: req.max_workers,
-        json: true,
-    };
+    let opts = req.run_options(true);
+    let orders = req.orders.unwrap_or_default();
     let mut collected = JsonInOrder::default();
     let estatisticas = ruptura_app::analyze(
         state.store.as_ref(),

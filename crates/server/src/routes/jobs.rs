@@ -152,12 +152,10 @@ pub struct EventoLote {
     pub lote_index: usize,
     /// Os resultados do lote, por número de pedido.
     pub resultados: std::collections::HashMap<String, ruptura_app::wire::Resultado>,
-    /// Pedidos analisados até agora.
-    pub processados: usize,
-    pub total_pedidos: usize,
-    pub erros: usize,
-    pub pedidos_ok: usize,
-    pub pedidos_com_ruptura: usize,
+    // The job's counts up to this batch.
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub contagens: ruptura_app::wire::Contagens,
 }
 
 /// `data` de um evento `falhou`.
@@ -217,23 +215,19 @@ fn to_sse(job_id: &str, event: JobEvent, completo: bool) -> Event {
             resultados,
             counts,
             ..
-        } => (
-            "lote",
-            json!({
-                "job_id": job_id,
-                "lote_index": lote_index,
-                "resultados": if completo {
-                    json!(Resultados(resultados))
-                } else {
-                    json!(Resumidos(resultados))
-                },
-                "processados": counts.processados,
-                "total_pedidos": counts.total_pedidos,
-                "erros": counts.erros,
-                "pedidos_ok": counts.pedidos_ok,
-                "pedidos_com_ruptura": counts.pedidos_com_ruptura,
-            }),
-        ),
+        } => {
+            // An `EventoLote`: the counts' fields beside the batch's (a JSON object's keys are
+            // written sorted).
+            let mut data = json!(counts);
+            data["job_id"] = json!(job_id);
+            data["lote_index"] = json!(lote_index);
+            data["resultados"] = if completo {
+                json!(Resultados(resultados))
+            } else {
+                json!(Resumidos(resultados))
+            };
+            ("lote", data)
+        }
         JobEvent::Concluido { estatisticas, .. } => ("concluido", json!(estatisticas)),
         JobEvent::Falhou { message, .. } => {
             ("falhou", json!({"job_id": job_id, "message": message}))

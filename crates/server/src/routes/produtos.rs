@@ -4,7 +4,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::Json;
-use ruptura_app::{Decisoes, RelatorioProdutos, RunOptions};
+use ruptura_app::RelatorioProdutos;
 use ruptura_store::Selection;
 
 use crate::error::{ApiError, ErrorBody};
@@ -41,18 +41,14 @@ pub async fn produtos(
         Some(orders) => Selection::Orders(orders.clone()),
         None => Selection::Book(req.filter.clone()),
     };
-    let opts = RunOptions {
-        batch_size: req.batch_size,
-        max_workers: req.max_workers,
-        json: false,
-    };
-    let mut merged = Decisoes::default();
-    let estatisticas =
-        ruptura_app::analyze(state.store.as_ref(), &selection, params, opts, &mut merged).await?;
-    Ok(Json(RelatorioProdutos {
-        produtos: merged.produtos.rows(),
-        estatisticas,
-    }))
+    let report = RelatorioProdutos::analyze(
+        state.store.as_ref(),
+        &selection,
+        params,
+        req.run_options(false),
+    )
+    .await?;
+    Ok(Json(report))
 }
 
 /// The products that block the orders of a finished job (409 while it runs).
@@ -78,7 +74,7 @@ pub async fn produtos_do_job(
         })),
         JobState::EmAndamento => Err(ApiError::Conflict(format!(
             "o job {id:?} ainda não terminou ({} de {} pedidos): aguarde o evento \"concluido\"",
-            status.processados, status.total_pedidos
+            status.contagens.processados, status.contagens.total_pedidos
         ))),
         JobState::Falhou => Err(ApiError::Conflict(format!(
             "o job {id:?} falhou: {}",
