@@ -44,7 +44,7 @@ pub struct AnalyzeOpts {
         default_value_t = 0
     )]
     pub limit: usize,
-    /// Do not record this run (a whole-book analysis is recorded, see `ruptura execucoes`).
+    /// Não registra esta análise (uma análise da carteira inteira é registrada; veja `ruptura execucoes`).
     #[arg(long = "sem-registro")]
     pub sem_registro: bool,
     #[command(flatten)]
