@@ -204,6 +204,11 @@ impl RunStore for PgStore {
 
     async fn save_run(&self, run: &NewRun, keep: usize) -> Result<i64, StoreError> {
         let mut tx = self.pool().begin().await?;
+        // Still all or nothing; only a crash in the next moment could lose the run just written
+        // (never half of it), and the commit does not wait for the log to reach the disk.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO execucoes (criada_em, data_base, modo, parametros, origem, \
              total_pedidos, pedidos_com_ruptura, duracao_ms, dados) \
