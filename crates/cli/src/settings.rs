@@ -303,6 +303,22 @@ impl RunArgs {
     /// The run log: in `EXECUCOES_URL` (migrated when needed), else in the analysed database
     /// (never migrated here: `ruptura migrate` creates the table).
     pub async fn open(&self, db: &DbArgs) -> anyhow::Result<RunLog> {
+        self.open_beside(db, None).await
+    }
+
+    /// [`RunArgs::open`], sharing the connections of `analysed` (the store opened on `db`) when
+    /// the runs go to the analysed database and the store can write them (PostgreSQL).
+    pub async fn open_beside(
+        &self,
+        db: &DbArgs,
+        analysed: Option<&dyn Store>,
+    ) -> anyhow::Result<RunLog> {
+        let shared = analysed
+            .filter(|_| self.execucoes_db.is_none())
+            .and_then(|s| s.as_run_store());
+        if let Some(store) = shared {
+            return Ok(RunLog::new(store, self.keep as usize));
+        }
         let store = match &self.execucoes_db {
             Some(url) => {
                 let store = ruptura_store::connect_runs(url).await.with_context(|| {

@@ -291,6 +291,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         Ok(None)
     }
 
+    /// This store as the run log of its own database, sharing its connections, when it can
+    /// write runs there (PostgreSQL); `None`: open the run log apart ([`connect_runs`]; a SQLite
+    /// store opened to analyse reads only).
+    fn as_run_store(&self) -> Option<Arc<dyn RunStore>> {
+        None
+    }
+
     /// Where callers keep values computed from this store's data, under keys that hold its
     /// [`Store::fingerprint`]. `None`: nothing is kept.
     fn memo(&self) -> Option<&Memo> {

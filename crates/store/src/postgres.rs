@@ -291,6 +291,10 @@ impl Store for PgStore {
         Some(&self.memo)
     }
 
+    fn as_run_store(&self) -> Option<Arc<dyn crate::RunStore>> {
+        Some(Arc::new(self.clone()))
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
         let foreign_tables = self.foreign_tables(&mut conn).await?;

@@ -69,7 +69,11 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
     let mut streamed = Streamed::new(Output::new(format, out));
     // A whole-book run is recorded (SPEC 8.5); a failure to record is said, not fatal.
     let runs = if is_whole_book(&selection) && !opts.sem_registro {
-        match opts.runs.open(&opts.carteira.db).await {
+        match opts
+            .runs
+            .open_beside(&opts.carteira.db, Some(store.as_ref()))
+            .await
+        {
             Ok(log) => Some(log),
             Err(e) => {
                 eprintln!(
