@@ -138,7 +138,7 @@ impl Side<'_> {
     }
 
     fn priority(&self) -> bool {
-        self.info.modo != "independente"
+        self.info.facts.modo != "independente"
     }
 
     /// What orders ranked ahead took of a group before this order (0 on its own).
