@@ -453,7 +453,7 @@ async fn concurrent_analyses_are_bounded() {
     let data = book(20);
     let base = TestApp::new(&data).await;
     // Each load is held a moment, so that concurrent requests overlap.
-    let counting = std::sync::Arc::new(ruptura_store::testing::HeldStore::new(
+    let counting = std::sync::Arc::new(ruptura_store::testing::HeldStore::delayed(
         std::sync::Arc::clone(&base.store),
         Duration::from_millis(60),
     ));

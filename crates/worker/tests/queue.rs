@@ -556,7 +556,7 @@ async fn live_worker_keeps_a_batch_that_runs_longer_than_the_visibility_timeout(
     let spec = spec(orders, Params::new(today()), 20);
     let want = in_process(store.as_ref(), &spec).await;
     // Its one batch runs three visibility timeouts on the slow worker.
-    let slow: std::sync::Arc<dyn ruptura_store::Store> = std::sync::Arc::new(HeldStore::new(
+    let slow: std::sync::Arc<dyn ruptura_store::Store> = std::sync::Arc::new(HeldStore::delayed(
         std::sync::Arc::clone(store),
         opts.visibility * 3,
     ));
