@@ -41,7 +41,7 @@ mod sql;
 use connect::{connect_error, foreign};
 use import::write_rows;
 use layout::Columns;
-use sql::{with_codes, LineRow, LoadSql, SummaryRow, ORDER_GROUPING};
+use sql::{with_codes, LineRow, LoadSql, SummaryRow};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -348,20 +348,17 @@ impl Store for PgStore {
         let order_by = sort_column(query.sort);
         let dir = if query.descending { "DESC" } else { "ASC" };
         let mut page = QueryBuilder::new("SELECT * FROM (");
-        page.push(&sql.summaries);
-        sql.filter.push(&mut page, &query.filter);
-        page.push(ORDER_GROUPING)
-            .push(format!(
-                ") AS o ORDER BY {order_by} IS NULL, {order_by} {dir}, num_pedido {dir} LIMIT "
-            ))
-            .push_bind(i64::try_from(query.limit).unwrap_or(i64::MAX))
-            .push(" OFFSET ")
-            .push_bind(i64::try_from(query.offset).unwrap_or(i64::MAX));
+        sql.push_summaries(&mut page, &query.filter);
+        page.push(format!(
+            ") AS o ORDER BY {order_by} IS NULL, {order_by} {dir}, num_pedido {dir} LIMIT "
+        ))
+        .push_bind(i64::try_from(query.limit).unwrap_or(i64::MAX))
+        .push(" OFFSET ")
+        .push_bind(i64::try_from(query.offset).unwrap_or(i64::MAX));
         let rows: Vec<SummaryRow> = page.build_query_as().fetch_all(&mut *tx).await?;
         let mut count = QueryBuilder::new("SELECT COUNT(*) FROM (");
-        count.push(&sql.summaries);
-        sql.filter.push(&mut count, &query.filter);
-        count.push(ORDER_GROUPING).push(") AS o");
+        sql.push_summaries(&mut count, &query.filter);
+        count.push(") AS o");
         let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
         tx.commit().await?;
         Ok(OrderPage {

@@ -104,15 +104,12 @@ pub(super) struct LoadSql {
     pub(super) open: String,
     /// The order filter's condition.
     pub(super) filter: FilterSql,
-    /// The open lines' columns of the order list ([`SummaryRow`]), up to the `WHERE` condition
-    /// of the open lines: add the filter and [`ORDER_GROUPING`].
-    pub(super) summaries: String,
+    /// The order list ([`SummaryRow`]) up to the `WHERE` condition of the open lines: see
+    /// [`LoadSql::push_summaries`].
+    summaries: String,
     /// The UF of a line, from whichever column holds it.
     pub(super) uf: String,
 }
-
-/// What follows the `WHERE` condition of [`LoadSql::summaries`].
-pub(super) const ORDER_GROUPING: &str = " GROUP BY num_pedido";
 
 impl LoadSql {
     pub(super) fn new(c: &Columns) -> Self {
@@ -151,6 +148,18 @@ impl LoadSql {
             summaries,
             uf,
         }
+    }
+
+    /// Appends the order list of the orders `filter` selects, one row per open order
+    /// ([`SummaryRow`]), binding the filter's values.
+    pub(super) fn push_summaries(
+        &self,
+        query: &mut QueryBuilder<'_, Postgres>,
+        filter: &OrderFilter,
+    ) {
+        query.push(&self.summaries);
+        self.filter.push(query, filter);
+        query.push(" GROUP BY num_pedido");
     }
 
     /// The five reads of a whole-book analysis, with `today` (an SQL date expression) in place
