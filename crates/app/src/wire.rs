@@ -79,91 +79,53 @@ impl<'de> Deserialize<'de> for Dia {
     }
 }
 
-/// Ship-date status of an order (`prazo`, SPEC 8.2) on the wire.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Prazo {
-    /// No line has a ship date.
-    SemExpedicao,
-    /// The ship date is before today.
-    Vencida,
-    /// No date on which the order is complete.
-    SemPrevisao,
-    /// Complete on or before the ship date.
-    NoPrazo,
-    /// Complete only after the ship date.
-    Atrasa,
-}
-
-impl From<ruptura_engine::Prazo> for Prazo {
-    fn from(p: ruptura_engine::Prazo) -> Self {
-        use ruptura_engine::Prazo as P;
-        match p {
-            P::SemExpedicao => Prazo::SemExpedicao,
-            P::Vencida => Prazo::Vencida,
-            P::SemPrevisao => Prazo::SemPrevisao,
-            P::NoPrazo => Prazo::NoPrazo,
-            P::Atrasa => Prazo::Atrasa,
+/// A wire enum for the engine enum of the same name: the same variants, spelled in snake_case on
+/// the wire (serde, OpenAPI) as the engine's `as_str` spells them, with conversions both ways.
+/// The engine's type documents the variants.
+macro_rules! mirror_engine_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+        )]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($variant),+
         }
-    }
-}
 
-impl From<Prazo> for ruptura_engine::Prazo {
-    fn from(p: Prazo) -> Self {
-        use ruptura_engine::Prazo as P;
-        match p {
-            Prazo::SemExpedicao => P::SemExpedicao,
-            Prazo::Vencida => P::Vencida,
-            Prazo::SemPrevisao => P::SemPrevisao,
-            Prazo::NoPrazo => P::NoPrazo,
-            Prazo::Atrasa => P::Atrasa,
+        impl From<ruptura_engine::$name> for $name {
+            fn from(v: ruptura_engine::$name) -> Self {
+                match v {
+                    $(ruptura_engine::$name::$variant => $name::$variant),+
+                }
+            }
         }
-    }
-}
 
-impl Prazo {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        ruptura_engine::Prazo::from(self).as_str()
-    }
-}
-
-/// What to do with an order now (`sugestao`, SPEC 8.3) on the wire.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Sugestao {
-    /// No line is short.
-    Enviar,
-    /// Ship what is available now.
-    Parcial,
-    /// Wait until it is complete.
-    Aguardar,
-}
-
-impl From<ruptura_engine::Sugestao> for Sugestao {
-    fn from(s: ruptura_engine::Sugestao) -> Self {
-        use ruptura_engine::Sugestao as S;
-        match s {
-            S::Enviar => Sugestao::Enviar,
-            S::Parcial => Sugestao::Parcial,
-            S::Aguardar => Sugestao::Aguardar,
+        impl From<$name> for ruptura_engine::$name {
+            fn from(v: $name) -> Self {
+                match v {
+                    $($name::$variant => ruptura_engine::$name::$variant),+
+                }
+            }
         }
-    }
+
+        impl $name {
+            /// The wire name.
+            pub fn as_str(self) -> &'static str {
+                ruptura_engine::$name::from(self).as_str()
+            }
+        }
+    };
 }
 
-impl Sugestao {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sugestao::Enviar => "enviar",
-            Sugestao::Parcial => "parcial",
-            Sugestao::Aguardar => "aguardar",
-        }
-    }
+mirror_engine_enum! {
+    /// Ship-date status of an order (`prazo`, SPEC 8.2) on the wire.
+    Prazo { SemExpedicao, Vencida, SemPrevisao, NoPrazo, Atrasa }
+}
+
+mirror_engine_enum! {
+    /// What to do with an order now (`sugestao`, SPEC 8.3) on the wire.
+    Sugestao { Enviar, Parcial, Aguardar }
 }
 
 /// A criticality label as it stands on the wire, in counts and in recorded runs: the five levels

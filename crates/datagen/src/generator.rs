@@ -235,80 +235,97 @@ fn build_products(cfg: &GenConfig, codes: &mut CodeAllocator) -> Vec<Product> {
         }
     }
     combos.shuffle(&mut rng);
-
     let mut products: Vec<Product> = (0..cfg.products)
         .map(|i| {
             let (c, v, p) = combos[i % combos.len()];
-            let round = i / combos.len();
-            let category: &Category = &CATEGORIES[c];
-            let pack: &Pack = &category.packs[p];
-            let suffix = PRODUCT_LINE_SUFFIXES[round % PRODUCT_LINE_SUFFIXES.len()];
-            let mut name = format!(
-                "{} {} {}{}",
-                category.name, category.variants[v], pack.label, suffix
-            );
-            if round >= PRODUCT_LINE_SUFFIXES.len() {
-                // Only catalogues of thousands of products get here; keep names distinct.
-                name.push_str(&format!(" {}", round / PRODUCT_LINE_SUFFIXES.len() + 1));
-            }
-            let line_factor = match suffix {
-                " Premium" => 125,
-                " Econômica" => 85,
-                _ => 100,
-            };
-            let jitter = 0.85 + 0.3 * rng.random::<f64>();
-            let raw = (pack.price_cents * category.price_percent * line_factor) as f64 / 10_000.0
-                * jitter;
-            // Catalogue prices in steps of 10 cents.
-            let price_cents =
-                (((raw / 10.0).round() as i64) * 10).clamp(MIN_PRICE_CENTS, MAX_PRICE_CENTS);
-            let u = rng.random::<f64>();
-            let niche = rng.random_range(0..100u32) < NICHE_PERCENT;
-            // Customers buy a niche product by the few units, a regular one by the pack's range.
-            let volume = if niche {
-                0.05 + 0.2 * rng.random::<f64>()
-            } else {
-                0.6 + rng.random::<f64>()
-            };
-            let step = if pack.by_weight { 1 } else { MILLI };
-            let scaled = |units: i64| {
-                ((((units * MILLI) as f64 * volume) / step as f64).round() as i64 * step).max(step)
-            };
-            Product {
-                codes: vec![codes.next(&mut rng)],
-                name,
-                price_cents,
-                by_weight: pack.by_weight,
-                qty_lo_milli: scaled(pack.qty_lo),
-                qty_hi_milli: scaled(pack.qty_hi),
-                // A few best sellers and a long tail.
-                popularity: 1 + (u * u * u * 60.0) as u64,
-                production_line: if rng.random_bool(0.8) {
-                    c % PRODUCTION_LINES.len()
-                } else {
-                    rng.random_range(0..PRODUCTION_LINES.len())
-                },
-                niche,
-                supply: Supply::Plenty,
-            }
+            catalogue_product(&mut rng, codes, (c, v, p), i / combos.len())
         })
         .collect();
-
     if products.len() >= MIN_PRODUCTS_FOR_SPECIAL_NAMES {
-        for (product, name) in products.iter_mut().zip(HTML_SPECIAL_PRODUCT_NAMES) {
-            product.name = (*name).to_string();
-            // Their names are jars and bottles, sold by the unit, not by the kilogram.
-            if product.by_weight {
-                product.by_weight = false;
-                product.qty_lo_milli = product.round(product.qty_lo_milli as f64).max(MILLI);
-                product.qty_hi_milli = product.round(product.qty_hi_milli as f64).max(MILLI);
-            }
-            // Short, so that they also show in the page's list of short lines.
-            product.supply = Supply::Short;
-        }
+        give_special_names(&mut products);
     }
     assign_supply(&mut rng, &mut products);
     products
+}
+
+/// The product of category `c`, variant `v` and pack `p`, in the `round`-th product line (the
+/// plain one first, then the premium and economy lines, then numbered repeats).
+fn catalogue_product(
+    rng: &mut ChaCha8Rng,
+    codes: &mut CodeAllocator,
+    (c, v, p): (usize, usize, usize),
+    round: usize,
+) -> Product {
+    let category: &Category = &CATEGORIES[c];
+    let pack: &Pack = &category.packs[p];
+    let suffix = PRODUCT_LINE_SUFFIXES[round % PRODUCT_LINE_SUFFIXES.len()];
+    let mut name = format!(
+        "{} {} {}{}",
+        category.name, category.variants[v], pack.label, suffix
+    );
+    if round >= PRODUCT_LINE_SUFFIXES.len() {
+        // Only catalogues of thousands of products get here; keep names distinct.
+        name.push_str(&format!(" {}", round / PRODUCT_LINE_SUFFIXES.len() + 1));
+    }
+    let price_cents = catalogue_price(rng, category, pack, suffix);
+    let u = rng.random::<f64>();
+    let niche = rng.random_range(0..100u32) < NICHE_PERCENT;
+    // Customers buy a niche product by the few units, a regular one by the pack's range.
+    let volume = if niche {
+        0.05 + 0.2 * rng.random::<f64>()
+    } else {
+        0.6 + rng.random::<f64>()
+    };
+    let step = if pack.by_weight { 1 } else { MILLI };
+    let scaled = |units: i64| {
+        ((((units * MILLI) as f64 * volume) / step as f64).round() as i64 * step).max(step)
+    };
+    Product {
+        codes: vec![codes.next(rng)],
+        name,
+        price_cents,
+        by_weight: pack.by_weight,
+        qty_lo_milli: scaled(pack.qty_lo),
+        qty_hi_milli: scaled(pack.qty_hi),
+        // A few best sellers and a long tail.
+        popularity: 1 + (u * u * u * 60.0) as u64,
+        production_line: if rng.random_bool(0.8) {
+            c % PRODUCTION_LINES.len()
+        } else {
+            rng.random_range(0..PRODUCTION_LINES.len())
+        },
+        niche,
+        supply: Supply::Plenty,
+    }
+}
+
+/// The pack's base price for the category and product line, give or take 15 %, in steps of 10
+/// cents within the catalogue's bounds.
+fn catalogue_price(rng: &mut ChaCha8Rng, category: &Category, pack: &Pack, suffix: &str) -> i64 {
+    let line_factor = match suffix {
+        " Premium" => 125,
+        " Econômica" => 85,
+        _ => 100,
+    };
+    let jitter = 0.85 + 0.3 * rng.random::<f64>();
+    let raw = (pack.price_cents * category.price_percent * line_factor) as f64 / 10_000.0 * jitter;
+    (((raw / 10.0).round() as i64) * 10).clamp(MIN_PRICE_CENTS, MAX_PRICE_CENTS)
+}
+
+/// The first products take the names with HTML special characters (the page must escape
+/// them), sold by the unit and short.
+fn give_special_names(products: &mut [Product]) {
+    for (product, name) in products.iter_mut().zip(HTML_SPECIAL_PRODUCT_NAMES) {
+        product.name = (*name).to_string();
+        // Their names are jars and bottles, sold by the unit, not by the kilogram.
+        if product.by_weight {
+            product.by_weight = false;
+            product.qty_lo_milli = product.round(product.qty_lo_milli as f64).max(MILLI);
+            product.qty_hi_milli = product.round(product.qty_hi_milli as f64).max(MILLI);
+        }
+        // Short, so that they also show in the page's list of short lines.
+        product.supply = Supply::Short;
+    }
 }
 
 /// Gives each product its supply class. Classes are dealt by popularity rather than drawn one

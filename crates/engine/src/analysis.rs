@@ -10,9 +10,10 @@ use rust_decimal::Decimal;
 use crate::criticality::Criticality;
 use crate::decision::{Prazo, Sugestao};
 use crate::groups::ProductGroups;
-use crate::params::{round_half_away, Mode, Params};
+use crate::params::{Mode, Params};
 use crate::projection::{DayFlow, Projection};
-use crate::snapshot::{min_open_qty, OrderLine, Snapshot};
+use crate::snapshot::{min_open_qty, DatedQty, OrderLine, Snapshot};
+use crate::summary::summarize;
 
 /// The last day of a short line's daily projection (`LineResult::projecao`), counted from today.
 pub const CHART_MAX_DAYS: u32 = 90;
@@ -183,83 +184,27 @@ impl Analyzer {
         lines.retain(|l| l.qtd >= floor);
         // Stable sort: two lines with the same id keep their snapshot order.
         lines.sort_by(|a, b| a.num_pedido.cmp(&b.num_pedido).then(a.id.cmp(&b.id)));
-
-        let mut group_index: HashMap<String, u32> = HashMap::new();
-        let mut group_keys: Vec<String> = Vec::new();
-        let line_group: Vec<u32> = lines
-            .iter()
-            .map(|l| {
-                let key = groups.key_of(&l.cod_produto);
-                match group_index.get(key) {
-                    Some(g) => *g,
-                    None => {
-                        let g = group_keys.len() as u32;
-                        group_index.insert(key.to_string(), g);
-                        group_keys.push(key.to_string());
-                        g
-                    }
-                }
-            })
-            .collect();
-
-        let mut orders: HashMap<String, Range<usize>> = HashMap::new();
-        let mut start = 0;
-        for i in 1..=lines.len() {
-            if i == lines.len() || lines[i].num_pedido != lines[start].num_pedido {
-                orders.insert(lines[start].num_pedido.clone(), start..i);
-                start = i;
-            }
-        }
-
-        let n = group_keys.len();
-        let mut stock_of = vec![Decimal::ZERO; n];
-        let mut flows: Vec<Vec<(u32, DayFlow)>> = vec![Vec::new(); n];
-        let gid = |code: &str| group_index.get(groups.key_of(code)).map(|g| *g as usize);
+        let index = GroupIndex::of_lines(&lines, &groups);
+        let orders = order_ranges(&lines);
+        let gid = |code: &str| index.by_key.get(groups.key_of(code)).map(|g| *g as usize);
+        let mut stock_of = vec![Decimal::ZERO; index.keys.len()];
         for (code, qty) in &stock {
             if let Some(g) = gid(code) {
                 stock_of[g] += *qty;
             }
         }
-        let today = params.today;
-        for o in &outflows {
-            if let Some(g) = gid(&o.cod_produto) {
-                // Overdue and undated commitments still leave the stock: they count on D0.
-                let day = o.date.map_or(0, |d| day_offset(today, d).unwrap_or(0));
-                flows[g].push((
-                    day,
-                    DayFlow {
-                        out: o.qty,
-                        inflow: Decimal::ZERO,
-                    },
-                ));
-            }
-        }
-        for i in &inflows {
-            let (Some(g), Some(date)) = (gid(&i.cod_produto), i.date) else {
-                continue;
-            };
-            if let Some(day) = day_offset(today, date) {
-                flows[g].push((
-                    day,
-                    DayFlow {
-                        out: Decimal::ZERO,
-                        inflow: i.qty,
-                    },
-                ));
-            }
-        }
+        let flows = group_flows(index.keys.len(), params.today, &outflows, &inflows, gid);
         let projections = stock_of
             .into_iter()
             .zip(flows)
             .map(|(s, f)| Projection::new(s, params.horizon_days, f))
             .collect();
-
         Self {
             params,
             lines,
-            line_group,
+            line_group: index.of_line,
             orders,
-            group_keys,
+            group_keys: index.keys,
             projections,
         }
     }
@@ -383,92 +328,99 @@ impl Analyzer {
         range: Range<usize>,
         projections: &[Projection],
     ) -> Result<(OrderResult, Vec<Hold>), String> {
-        let p = &self.params;
         let lines = &self.lines[range.clone()];
         let groups = &self.line_group[range];
+        // The quantity of the order's earlier lines in each group.
         let mut before: Vec<(u32, Decimal)> = Vec::with_capacity(lines.len());
         let mut results = Vec::with_capacity(lines.len());
         let mut holds = Vec::with_capacity(lines.len());
         for (line, &g) in lines.iter().zip(groups) {
-            let proj = &projections[g as usize];
-            let prior = match before.iter_mut().find(|(bg, _)| *bg == g) {
-                Some((_, q)) => {
-                    let prior = *q;
-                    *q = q
-                        .checked_add(line.qtd)
-                        .ok_or_else(|| overflow(line, "soma das quantidades"))?;
-                    prior
-                }
-                None => {
-                    before.push((g, line.qtd));
-                    Decimal::ZERO
-                }
-            };
-            let q = line.qtd;
-            let menor = proj.window_min();
-            let disponivel = menor
-                .checked_sub(prior)
-                .ok_or_else(|| overflow(line, "estoque disponível"))?
-                .clamp(Decimal::ZERO, q);
-            let ruptura_qtd = q
-                .checked_sub(disponivel)
-                .ok_or_else(|| overflow(line, "quantidade em ruptura"))?;
-            let short = ruptura_qtd > Decimal::ZERO;
-            let dia_cobertura = if short {
-                let need = prior
-                    .checked_add(q)
-                    .ok_or_else(|| overflow(line, "quantidade acumulada"))?;
-                proj.earliest_covering_day(need)
-            } else {
-                None
-            };
-            let data_disponivel = dia_cobertura.and_then(|d| {
-                p.today
-                    .checked_add_days(Days::new(u64::from(d) + u64::from(p.lead_time_days)))
-            });
-            let (data_producao, qtd_producao) = match proj.first_inflow() {
-                Some((d, qty)) => (p.today.checked_add_days(Days::new(u64::from(d))), qty),
-                None => (None, Decimal::ZERO),
-            };
-            // The chart of a short line runs to the day it is covered, or to the last known
-            // stock event when no day covers it; never shorter than the window, and at most
-            // CHART_MAX_DAYS (a far-away production date does not make every line heavy).
-            let projecao = if short {
-                let end = dia_cobertura.unwrap_or_else(|| proj.last_day());
-                proj.daily(end.clamp(p.horizon_days, p.horizon_days.max(CHART_MAX_DAYS)))
+            let prior = earlier_in_group(&mut before, g, line)?;
+            let (result, hold) = self.check_line(line, g, &projections[g as usize], prior)?;
+            results.push(result);
+            holds.push(hold);
+        }
+        Ok((self.order_result(lines, results)?, holds))
+    }
+
+    /// Checks one line of group `g` against `proj`, after `prior` of the order's earlier lines
+    /// in the same group (SPEC 2.3-2.5).
+    fn check_line(
+        &self,
+        line: &OrderLine,
+        g: u32,
+        proj: &Projection,
+        prior: Decimal,
+    ) -> Result<(LineResult, Hold), String> {
+        let p = &self.params;
+        let q = line.qtd;
+        let menor = proj.window_min();
+        let disponivel = menor
+            .checked_sub(prior)
+            .ok_or_else(|| overflow(line, "estoque disponível"))?
+            .clamp(Decimal::ZERO, q);
+        let ruptura_qtd = q
+            .checked_sub(disponivel)
+            .ok_or_else(|| overflow(line, "quantidade em ruptura"))?;
+        let short = ruptura_qtd > Decimal::ZERO;
+        let dia_cobertura = if short {
+            let need = prior
+                .checked_add(q)
+                .ok_or_else(|| overflow(line, "quantidade acumulada"))?;
+            proj.earliest_covering_day(need)
+        } else {
+            None
+        };
+        let data_disponivel = dia_cobertura.and_then(|d| {
+            p.today
+                .checked_add_days(Days::new(u64::from(d) + u64::from(p.lead_time_days)))
+        });
+        let (data_producao, qtd_producao) = match proj.first_inflow() {
+            Some((d, qty)) => (p.today.checked_add_days(Days::new(u64::from(d))), qty),
+            None => (None, Decimal::ZERO),
+        };
+        let hold = Hold {
+            group: g,
+            disponivel,
+            ruptura_qtd,
+            dia_cobertura,
+        };
+        let result = LineResult {
+            id: line.id,
+            cod_produto: line.cod_produto.clone(),
+            nome_produto: line.nome_produto.clone(),
+            qtd: q,
+            preco: line.preco,
+            valor: q
+                .checked_mul(line.preco.unwrap_or(Decimal::ZERO))
+                .ok_or_else(|| overflow(line, "quantidade × preço"))?,
+            grupo: self.group_keys[g as usize].clone(),
+            estoque_atual: proj.stock(),
+            menor_estoque: menor,
+            menor_estoque_inicial: self.projections[g as usize].window_min(),
+            disponivel,
+            ruptura_qtd,
+            dia_cobertura,
+            data_disponivel,
+            data_producao,
+            qtd_producao,
+            projecao: if short {
+                chart(proj, dia_cobertura, p)
             } else {
                 Vec::new()
-            };
-            holds.push(Hold {
-                group: g,
-                disponivel,
-                ruptura_qtd,
-                dia_cobertura,
-            });
-            results.push(LineResult {
-                id: line.id,
-                cod_produto: line.cod_produto.clone(),
-                nome_produto: line.nome_produto.clone(),
-                qtd: q,
-                preco: line.preco,
-                valor: q
-                    .checked_mul(line.preco.unwrap_or(Decimal::ZERO))
-                    .ok_or_else(|| overflow(line, "quantidade × preço"))?,
-                grupo: self.group_keys[g as usize].clone(),
-                estoque_atual: proj.stock(),
-                menor_estoque: menor,
-                menor_estoque_inicial: self.projections[g as usize].window_min(),
-                disponivel,
-                ruptura_qtd,
-                dia_cobertura,
-                data_disponivel,
-                data_producao,
-                qtd_producao,
-                projecao,
-            });
-        }
+            },
+        };
+        Ok((result, hold))
+    }
+
+    /// The order of `lines` with its checked lines and their summary.
+    fn order_result(
+        &self,
+        lines: &[OrderLine],
+        results: Vec<LineResult>,
+    ) -> Result<OrderResult, String> {
         let expedicao = lines.iter().filter_map(|l| l.expedicao).min();
-        let summary = summarize(&results, expedicao, p).ok_or_else(|| {
+        let summary = summarize(&results, expedicao, &self.params).ok_or_else(|| {
             format!(
                 "valores do pedido grandes demais para somar com exatidão (pedido {})",
                 lines.first().map_or("", |l| l.num_pedido.as_str())
@@ -478,15 +430,131 @@ impl Analyzer {
             .first()
             .map(|l| l.num_pedido.clone())
             .unwrap_or_default();
-        Ok((
-            OrderResult {
-                num_pedido,
-                lines: results,
-                summary,
-            },
-            holds,
-        ))
+        Ok(OrderResult {
+            num_pedido,
+            lines: results,
+            summary,
+        })
     }
+}
+
+/// Lines sorted by order number, their product groups numbered in order of first appearance.
+struct GroupIndex {
+    /// Group key -> group number.
+    by_key: HashMap<String, u32>,
+    /// Group number -> group key.
+    keys: Vec<String>,
+    /// Group number of each line.
+    of_line: Vec<u32>,
+}
+
+impl GroupIndex {
+    fn of_lines(lines: &[OrderLine], groups: &ProductGroups) -> Self {
+        let mut by_key: HashMap<String, u32> = HashMap::new();
+        let mut keys: Vec<String> = Vec::new();
+        let of_line = lines
+            .iter()
+            .map(|l| {
+                let key = groups.key_of(&l.cod_produto);
+                match by_key.get(key) {
+                    Some(g) => *g,
+                    None => {
+                        let g = keys.len() as u32;
+                        by_key.insert(key.to_string(), g);
+                        keys.push(key.to_string());
+                        g
+                    }
+                }
+            })
+            .collect();
+        Self {
+            by_key,
+            keys,
+            of_line,
+        }
+    }
+}
+
+/// The range of `lines` (sorted by order number) that each order occupies.
+fn order_ranges(lines: &[OrderLine]) -> HashMap<String, Range<usize>> {
+    let mut orders: HashMap<String, Range<usize>> = HashMap::new();
+    let mut start = 0;
+    for i in 1..=lines.len() {
+        if i == lines.len() || lines[i].num_pedido != lines[start].num_pedido {
+            orders.insert(lines[start].num_pedido.clone(), start..i);
+            start = i;
+        }
+    }
+    orders
+}
+
+/// The dated flows of each of `groups` groups (`gid`: the group of a code, when any line draws
+/// on it), as day offsets from `today`.
+fn group_flows(
+    groups: usize,
+    today: NaiveDate,
+    outflows: &[DatedQty],
+    inflows: &[DatedQty],
+    gid: impl Fn(&str) -> Option<usize>,
+) -> Vec<Vec<(u32, DayFlow)>> {
+    let mut flows: Vec<Vec<(u32, DayFlow)>> = vec![Vec::new(); groups];
+    for o in outflows {
+        if let Some(g) = gid(&o.cod_produto) {
+            // Overdue and undated commitments still leave the stock: they count on D0.
+            let day = o.date.map_or(0, |d| day_offset(today, d).unwrap_or(0));
+            flows[g].push((
+                day,
+                DayFlow {
+                    out: o.qty,
+                    inflow: Decimal::ZERO,
+                },
+            ));
+        }
+    }
+    for i in inflows {
+        let (Some(g), Some(date)) = (gid(&i.cod_produto), i.date) else {
+            continue;
+        };
+        if let Some(day) = day_offset(today, date) {
+            flows[g].push((
+                day,
+                DayFlow {
+                    out: Decimal::ZERO,
+                    inflow: i.qty,
+                },
+            ));
+        }
+    }
+    flows
+}
+
+/// The quantity of the order's lines before `line` in group `g`; adds `line` to it.
+fn earlier_in_group(
+    before: &mut Vec<(u32, Decimal)>,
+    g: u32,
+    line: &OrderLine,
+) -> Result<Decimal, String> {
+    match before.iter_mut().find(|(bg, _)| *bg == g) {
+        Some((_, q)) => {
+            let prior = *q;
+            *q = q
+                .checked_add(line.qtd)
+                .ok_or_else(|| overflow(line, "soma das quantidades"))?;
+            Ok(prior)
+        }
+        None => {
+            before.push((g, line.qtd));
+            Ok(Decimal::ZERO)
+        }
+    }
+}
+
+/// The chart of a short line: it runs to the day it is covered, or to the last known stock
+/// event when no day covers it; never shorter than the window, and at most CHART_MAX_DAYS (a
+/// far-away production date does not make every line heavy).
+fn chart(proj: &Projection, dia_cobertura: Option<u32>, p: &Params) -> Vec<Decimal> {
+    let end = dia_cobertura.unwrap_or_else(|| proj.last_day());
+    proj.daily(end.clamp(p.horizon_days, p.horizon_days.max(CHART_MAX_DAYS)))
 }
 
 /// The message of an order whose arithmetic overflows.
@@ -503,124 +571,6 @@ struct Hold {
     disponivel: Decimal,
     ruptura_qtd: Decimal,
     dia_cobertura: Option<u32>,
-}
-
-/// The order's summary; `None` when a sum overflows.
-fn summarize(
-    lines: &[LineResult],
-    expedicao: Option<NaiveDate>,
-    params: &Params,
-) -> Option<Summary> {
-    let total_itens = lines.len();
-    let qtd_itens_ruptura = lines.iter().filter(|l| l.is_short()).count();
-    let qtd_itens_disponiveis = total_itens - qtd_itens_ruptura;
-    let valor_total_pedido = lines
-        .iter()
-        .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(l.valor))?;
-    let valor_com_ruptura = lines
-        .iter()
-        .filter(|l| l.is_short())
-        .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(l.valor))?;
-    let valor_disponivel = valor_total_pedido.checked_sub(valor_com_ruptura)?;
-    let hundred = Decimal::ONE_HUNDRED;
-    let percentual_ruptura = if valor_total_pedido.is_zero() {
-        Decimal::ZERO
-    } else {
-        valor_com_ruptura
-            .checked_mul(hundred)?
-            .checked_div(valor_total_pedido)
-            .unwrap_or(Decimal::ZERO)
-    };
-    let percentual_disponibilidade = round_half_away(hundred.checked_sub(percentual_ruptura)?, 0);
-    let percentual_itens_disponiveis = if total_itens == 0 {
-        Decimal::ZERO
-    } else {
-        round_half_away(
-            Decimal::from(qtd_itens_disponiveis * 100) / Decimal::from(total_itens),
-            0,
-        )
-    };
-    let criticidade = params
-        .criticality
-        .classify(qtd_itens_ruptura, percentual_ruptura);
-    let disponibilidade_total = if qtd_itens_ruptura == 0 {
-        TotalAvailability::Now
-    } else {
-        let dates: Option<Vec<NaiveDate>> = lines
-            .iter()
-            .filter(|l| l.is_short())
-            .map(|l| l.data_disponivel)
-            .collect();
-        match dates.and_then(|d| d.into_iter().max()) {
-            Some(d) => TotalAvailability::On(d),
-            None => TotalAvailability::NoForecast,
-        }
-    };
-    let data_pronto = match disponibilidade_total {
-        TotalAvailability::Now => params
-            .today
-            .checked_add_days(Days::new(u64::from(params.lead_time_days))),
-        TotalAvailability::On(d) => Some(d),
-        TotalAvailability::NoForecast => None,
-    };
-    let prazo = match (expedicao, data_pronto) {
-        (None, _) => Prazo::SemExpedicao,
-        (Some(e), _) if e < params.today => Prazo::Vencida,
-        (Some(_), None) => Prazo::SemPrevisao,
-        (Some(e), Some(p)) if p <= e => Prazo::NoPrazo,
-        (Some(_), Some(_)) => Prazo::Atrasa,
-    };
-    let dias_atraso = match (expedicao, data_pronto) {
-        (Some(e), Some(p)) => Some((p - e).num_days().max(0)),
-        _ => None,
-    };
-    let valor_agora = lines.iter().try_fold(Decimal::ZERO, |acc, l| {
-        acc.checked_add(l.disponivel.checked_mul(l.preco.unwrap_or(Decimal::ZERO))?)
-    })?;
-    let percentual_valor_agora = if valor_total_pedido.is_zero() {
-        Decimal::ZERO
-    } else {
-        valor_agora
-            .checked_mul(hundred)?
-            .checked_div(valor_total_pedido)
-            .unwrap_or(Decimal::ZERO)
-    };
-    let itens_agora = lines
-        .iter()
-        .filter(|l| l.disponivel > Decimal::ZERO)
-        .count();
-    let sugestao = if qtd_itens_ruptura == 0 {
-        Sugestao::Enviar
-    } else if valor_agora > Decimal::ZERO
-        // The minimums compare with the figures as shown (2 places).
-        && round_half_away(valor_agora, 2) >= params.partial_min_value
-        && round_half_away(percentual_valor_agora, 2) >= params.partial_min_pct
-    {
-        Sugestao::Parcial
-    } else {
-        Sugestao::Aguardar
-    };
-    Some(Summary {
-        total_itens,
-        qtd_itens_ruptura,
-        qtd_itens_disponiveis,
-        valor_total_pedido,
-        valor_com_ruptura,
-        valor_disponivel,
-        percentual_ruptura,
-        percentual_disponibilidade,
-        percentual_itens_disponiveis,
-        criticidade,
-        disponibilidade_total,
-        expedicao,
-        data_pronto,
-        prazo,
-        dias_atraso,
-        valor_agora,
-        percentual_valor_agora,
-        itens_agora,
-        sugestao,
-    })
 }
 
 /// Days from `today` to `date`, or `None` when `date` is before today.

@@ -18,6 +18,7 @@ pub mod params;
 pub mod projection;
 pub mod records;
 pub mod snapshot;
+mod summary;
 
 pub use analysis::{
     analyze, Analyzer, LineResult, OrderOutcome, OrderResult, Summary, TotalAvailability,

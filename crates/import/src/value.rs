@@ -16,32 +16,72 @@ use rust_decimal::{Decimal, RoundingStrategy};
 /// separates thousands (`1.234` is 1234 in such a file). Several dots separate thousands.
 /// Returns `None` for anything else (NaN, inf, exponents, `1,2,3`, misplaced separators).
 pub(crate) fn parse_decimal(raw: &str, file_uses_decimal_comma: bool) -> Option<Decimal> {
+    let (negative, body) = signed_body(raw)?;
+    let parts = split_number(body, file_uses_decimal_comma)?;
+    let integer = integer_digits(parts.integer, parts.thousands)?;
+    let mut normalized = String::with_capacity(integer.len() + 8);
+    if negative {
+        normalized.push('-');
+    }
+    match parts.fraction {
+        Some(fraction) => {
+            // "5," and "," are not numbers; ",5" is 0.5.
+            if fraction.is_empty() || !fraction.bytes().all(|byte| byte.is_ascii_digit()) {
+                return None;
+            }
+            normalized.push_str(if integer.is_empty() { "0" } else { &integer });
+            normalized.push('.');
+            normalized.push_str(fraction);
+        }
+        None => {
+            if integer.is_empty() {
+                return None;
+            }
+            normalized.push_str(&integer);
+        }
+    }
+    Decimal::from_str(&normalized).ok()
+}
+
+/// The sign and the rest of a trimmed number, when the rest is digits and separators only.
+fn signed_body(raw: &str) -> Option<(bool, &str)> {
     let text = raw.trim();
     let (negative, body) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
         _ => (false, text),
     };
-    if body.is_empty()
-        || !body
-            .bytes()
-            .all(|byte| byte.is_ascii_digit() || byte == b'.' || byte == b',')
-    {
-        return None;
-    }
+    let digits_and_separators = body
+        .bytes()
+        .all(|byte| byte.is_ascii_digit() || byte == b'.' || byte == b',');
+    (!body.is_empty() && digits_and_separators).then_some((negative, body))
+}
 
-    let last_dot = body.rfind('.');
-    let last_comma = body.rfind(',');
-    // (integer part, fraction part, thousands separator used in the integer part)
-    let (integer, fraction, thousands) = match (last_dot, last_comma) {
-        (None, None) => (body, None, None),
+/// A number's text split at its decimal separator.
+struct NumberParts<'t> {
+    integer: &'t str,
+    fraction: Option<&'t str>,
+    /// The thousands separator the integer part may hold.
+    thousands: Option<char>,
+}
+
+/// Finds the decimal separator of `body` (digits, dots and commas) by the rules of
+/// [`parse_decimal`]; `None` for several commas and no dot.
+fn split_number(body: &str, file_uses_decimal_comma: bool) -> Option<NumberParts<'_>> {
+    let parts = |integer, fraction, thousands| NumberParts {
+        integer,
+        fraction,
+        thousands,
+    };
+    Some(match (body.rfind('.'), body.rfind(',')) {
+        (None, None) => parts(body, None, None),
         (Some(dot), Some(comma)) => {
             let (decimal_at, thousands) = if dot > comma {
                 (dot, ',')
             } else {
                 (comma, '.')
             };
-            (
+            parts(
                 &body[..decimal_at],
                 Some(&body[decimal_at + 1..]),
                 Some(thousands),
@@ -51,19 +91,23 @@ pub(crate) fn parse_decimal(raw: &str, file_uses_decimal_comma: bool) -> Option<
             if body[..comma].contains(',') {
                 return None;
             }
-            (&body[..comma], Some(&body[comma + 1..]), None)
+            parts(&body[..comma], Some(&body[comma + 1..]), None)
         }
         (Some(dot), None) => {
             let several_dots = body[..dot].contains('.');
             if several_dots || (file_uses_decimal_comma && is_grouped_by_thousands(body, '.')) {
-                (body, None, Some('.'))
+                parts(body, None, Some('.'))
             } else {
-                (&body[..dot], Some(&body[dot + 1..]), None)
+                parts(&body[..dot], Some(&body[dot + 1..]), None)
             }
         }
-    };
+    })
+}
 
-    let integer_digits: String = match thousands {
+/// The digits of the integer part without its thousands separators, when it is grouped by
+/// thousands correctly and holds nothing else.
+fn integer_digits(integer: &str, thousands: Option<char>) -> Option<String> {
+    let digits: String = match thousands {
         Some(separator) if integer.contains(separator) => {
             if !is_grouped_by_thousands(integer, separator) {
                 return None;
@@ -72,35 +116,10 @@ pub(crate) fn parse_decimal(raw: &str, file_uses_decimal_comma: bool) -> Option<
         }
         _ => integer.to_owned(),
     };
-    if !integer_digits.bytes().all(|byte| byte.is_ascii_digit()) {
-        return None;
-    }
-    let mut normalized = String::with_capacity(integer_digits.len() + 8);
-    if negative {
-        normalized.push('-');
-    }
-    match fraction {
-        Some(fraction) => {
-            // "5," and "," are not numbers; ",5" is 0.5.
-            if fraction.is_empty() || !fraction.bytes().all(|byte| byte.is_ascii_digit()) {
-                return None;
-            }
-            normalized.push_str(if integer_digits.is_empty() {
-                "0"
-            } else {
-                &integer_digits
-            });
-            normalized.push('.');
-            normalized.push_str(fraction);
-        }
-        None => {
-            if integer_digits.is_empty() {
-                return None;
-            }
-            normalized.push_str(&integer_digits);
-        }
-    }
-    Decimal::from_str(&normalized).ok()
+    digits
+        .bytes()
+        .all(|byte| byte.is_ascii_digit())
+        .then_some(digits)
 }
 
 /// `1.234`, `12.345.678`: a first group of 1 to 3 digits not starting with 0, then groups of

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use common::{book, read_events, today, GatedStore, TestApp};
+use common::{book, read_events, today, HeldStore, TestApp};
 use ruptura_app::Settings;
 use ruptura_engine::CriticalityRule;
 use ruptura_server::ServerConfig;
@@ -377,10 +377,10 @@ async fn event_stream_resumes_with_last_event_id_and_delivers_every_order_once()
     // Hold the analysis until the first connection is open, so the stream is read live.
     let plain = TestApp::new(&data).await;
     let gate = Arc::new(Semaphore::new(0));
-    let gated = Arc::new(GatedStore {
-        inner: Arc::clone(&plain.store),
-        gate: Arc::clone(&gate),
-    });
+    let gated = Arc::new(HeldStore::gated(
+        Arc::clone(&plain.store),
+        Arc::clone(&gate),
+    ));
     let app = TestApp::over(
         plain.dir,
         gated,
@@ -453,10 +453,7 @@ async fn shutdown_ends_open_event_streams() {
     let data = book(40);
     let plain = TestApp::new(&data).await;
     let gate = Arc::new(Semaphore::new(0));
-    let gated = Arc::new(GatedStore {
-        inner: Arc::clone(&plain.store),
-        gate,
-    });
+    let gated = Arc::new(HeldStore::gated(Arc::clone(&plain.store), gate));
     let app = TestApp::over(
         plain.dir,
         gated,
@@ -497,10 +494,10 @@ async fn shutdown_ends_open_event_streams() {
 async fn slow_requests_time_out_with_json() {
     let data = book(10);
     let plain = TestApp::new(&data).await;
-    let gated = Arc::new(GatedStore {
-        inner: Arc::clone(&plain.store),
-        gate: Arc::new(Semaphore::new(0)),
-    });
+    let gated = Arc::new(HeldStore::gated(
+        Arc::clone(&plain.store),
+        Arc::new(Semaphore::new(0)),
+    ));
     let config = ServerConfig {
         request_timeout: Duration::from_millis(200),
         ..ServerConfig::default()

@@ -446,83 +446,17 @@ async fn finished_jobs_are_bounded_by_bytes() {
     assert_eq!(r.json()["resultados"].as_object().unwrap().len(), 30);
 }
 
-/// The real store, counting the loads in flight (each held a moment so concurrent requests
-/// overlap).
-#[derive(Debug)]
-struct CountingStore {
-    inner: std::sync::Arc<dyn ruptura_store::Store>,
-    now: std::sync::atomic::AtomicUsize,
-    max: std::sync::atomic::AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl ruptura_store::Store for CountingStore {
-    fn backend(&self) -> ruptura_store::Backend {
-        self.inner.backend()
-    }
-    async fn migrate(&self) -> Result<(), ruptura_store::StoreError> {
-        self.inner.migrate().await
-    }
-    async fn check_schema(&self) -> Result<(), ruptura_store::StoreError> {
-        self.inner.check_schema().await
-    }
-    async fn ping(&self) -> Result<(), ruptura_store::StoreError> {
-        self.inner.ping().await
-    }
-    async fn load(
-        &self,
-        selection: &ruptura_store::Selection,
-        today: chrono::NaiveDate,
-    ) -> Result<ruptura_store::Loaded, ruptura_store::StoreError> {
-        use std::sync::atomic::Ordering::SeqCst;
-        let n = self.now.fetch_add(1, SeqCst) + 1;
-        self.max.fetch_max(n, SeqCst);
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        let r = self.inner.load(selection, today).await;
-        self.now.fetch_sub(1, SeqCst);
-        r
-    }
-    async fn order_numbers(
-        &self,
-        filter: &ruptura_store::OrderFilter,
-    ) -> Result<Vec<String>, ruptura_store::StoreError> {
-        self.inner.order_numbers(filter).await
-    }
-    async fn list_orders(
-        &self,
-        query: &ruptura_store::OrderQuery,
-    ) -> Result<ruptura_store::OrderPage, ruptura_store::StoreError> {
-        self.inner.list_orders(query).await
-    }
-    async fn facets(&self) -> Result<ruptura_store::Facets, ruptura_store::StoreError> {
-        self.inner.facets().await
-    }
-    async fn order_shipment(
-        &self,
-        num_pedido: &str,
-    ) -> Result<Option<ruptura_store::OrderShipment>, ruptura_store::StoreError> {
-        self.inner.order_shipment(num_pedido).await
-    }
-    async fn import(
-        &self,
-        data: &ruptura_engine::records::Dataset,
-        mode: ruptura_store::ImportMode,
-    ) -> Result<ruptura_store::ImportReport, ruptura_store::StoreError> {
-        self.inner.import(data, mode).await
-    }
-}
-
 /// Batch requests beyond `max_concurrent_analyses` wait for a permit: however many arrive at
 /// once, at most that many analyses run, and every request is answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_analyses_are_bounded() {
     let data = book(20);
     let base = TestApp::new(&data).await;
-    let counting = std::sync::Arc::new(CountingStore {
-        inner: std::sync::Arc::clone(&base.store),
-        now: Default::default(),
-        max: Default::default(),
-    });
+    // Each load is held a moment, so that concurrent requests overlap.
+    let counting = std::sync::Arc::new(ruptura_store::testing::HeldStore::delayed(
+        std::sync::Arc::clone(&base.store),
+        Duration::from_millis(60),
+    ));
     let store: std::sync::Arc<dyn ruptura_store::Store> = counting.clone();
     let config = ServerConfig {
         max_concurrent_analyses: 2,
@@ -555,7 +489,7 @@ async fn concurrent_analyses_are_bounded() {
     for t in tasks {
         assert_eq!(t.await.unwrap(), StatusCode::OK);
     }
-    let max = counting.max.load(std::sync::atomic::Ordering::SeqCst);
+    let max = counting.most_loads_at_once();
     assert!(max <= 2, "{max} análises ao mesmo tempo");
     assert!(max >= 1);
 }

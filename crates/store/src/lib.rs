@@ -26,7 +26,7 @@ use ruptura_engine::Snapshot;
 
 pub use error::StoreError;
 pub use fingerprint::{Memo, MemoStats, MemoValue, MEMO_ENTRIES};
-pub use runs::{connect_runs, connect_runs_read_only, NewRun, RunInfo, RunStore};
+pub use runs::{connect_runs, connect_runs_read_only, NewRun, RunFacts, RunInfo, RunStore};
 pub use url::{redact, DbUrl};
 
 /// Which orders an analysis reads.

@@ -24,7 +24,7 @@ use ruptura_engine::records::Dataset;
 use ruptura_engine::{CodeLink, DatedQty, OrderLine, Snapshot};
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
-use sqlx::{Connection, PgPool, Postgres, Transaction};
+use sqlx::{Connection, PgPool, Postgres, QueryBuilder, Transaction};
 
 use crate::shared::{codes_to_load, dedup, facets_of, sort_column, sorted_orders};
 use crate::{
@@ -41,7 +41,7 @@ mod sql;
 use connect::{connect_error, foreign};
 use import::write_rows;
 use layout::Columns;
-use sql::{bind_filter, with_codes, LineRow, LoadSql};
+use sql::{with_codes, LineRow, LoadSql, SummaryRow};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -199,18 +199,13 @@ impl PgStore {
                     .fetch_all(&mut **tx)
                     .await?
             }
-            Selection::Book(filter) if filter.is_empty() => {
-                sqlx::query_as(&sql.lines_of_book)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
             Selection::Book(filter) => {
-                bind_filter(sqlx::query_as(&sql.lines_filtered), &filter.normalized())
-                    .fetch_all(&mut **tx)
-                    .await?
+                let mut query = QueryBuilder::new(&sql.lines_of_book);
+                sql.filter.push(&mut query, filter);
+                query.build_query_as().fetch_all(&mut **tx).await?
             }
         };
-        let lines: Vec<OrderLine> = rows.into_iter().map(|LineRow(line)| line).collect();
+        let lines: Vec<OrderLine> = rows.into_iter().map(OrderLine::from).collect();
         let orders = match asked {
             Some(asked) => asked,
             None => sorted_orders(&lines),
@@ -337,108 +332,42 @@ impl Store for PgStore {
     }
 
     async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
-        let f = filter.normalized();
         let mut tx = self.pool.begin_with(READ_SNAPSHOT).await?;
         let sql = self.load_sql(&mut tx).await?;
-        let open = &sql.open;
-        let rows: Vec<(String,)> = if f.is_empty() {
-            sqlx::query_as(&format!(
-                "SELECT DISTINCT num_pedido::text FROM carteira_principal WHERE {open}"
-            ))
-            .fetch_all(&mut *tx)
-            .await?
-        } else {
-            let q = format!(
-                "SELECT DISTINCT num_pedido::text FROM carteira_principal WHERE {open} \
-                 AND num_pedido IN ({})",
-                sql.filtered_orders
-            );
-            bind_filter(sqlx::query_as(&q), &f)
-                .fetch_all(&mut *tx)
-                .await?
-        };
+        let mut query = QueryBuilder::new(format!(
+            "SELECT DISTINCT num_pedido::text FROM carteira_principal WHERE {}",
+            sql.open
+        ));
+        sql.filter.push(&mut query, filter);
+        let mut orders: Vec<String> = query.build_query_scalar().fetch_all(&mut *tx).await?;
         tx.commit().await?;
         // Byte order, as the loads and SQLite give it (not the database's collation).
-        let mut orders: Vec<String> = rows.into_iter().map(|r| r.0).collect();
         orders.sort_unstable();
         Ok(orders)
     }
 
     async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
-        let f = query.filter.normalized();
         let mut tx = self.pool.begin_with(READ_SNAPSHOT).await?;
         let sql = self.load_sql(&mut tx).await?;
-        let (filter, next) = if f.is_empty() {
-            (String::new(), 1)
-        } else {
-            (format!("AND num_pedido IN ({})", sql.filtered_orders), 5)
-        };
-        let summaries = sql.order_summaries.replace("{filter}", &filter);
         let order_by = sort_column(query.sort);
         let dir = if query.descending { "DESC" } else { "ASC" };
-        let page_sql = format!(
-            "SELECT * FROM ({summaries}) AS o \
-             ORDER BY {order_by} IS NULL, {order_by} {dir}, num_pedido {dir} \
-             LIMIT ${next} OFFSET ${}",
-            next + 1
-        );
-        type Row = (
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<NaiveDate>,
-            Option<NaiveDate>,
-            Option<NaiveDate>,
-            Option<Decimal>,
-            i64,
-        );
-        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-        let count_sql = format!("SELECT COUNT(*) FROM ({summaries}) AS o");
-        let (rows, total): (Vec<Row>, i64) = if f.is_empty() {
-            let rows = sqlx::query_as(&page_sql)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&mut *tx)
-                .await?;
-            let total = sqlx::query_scalar(&count_sql).fetch_one(&mut *tx).await?;
-            (rows, total)
-        } else {
-            let rows = bind_filter(sqlx::query_as(&page_sql), &f)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&mut *tx)
-                .await?;
-            let (total,): (i64,) = bind_filter(sqlx::query_as(&count_sql), &f)
-                .fetch_one(&mut *tx)
-                .await?;
-            (rows, total)
-        };
+        let mut page = QueryBuilder::new("SELECT * FROM (");
+        sql.push_summaries(&mut page, &query.filter);
+        page.push(format!(
+            ") AS o ORDER BY {order_by} IS NULL, {order_by} {dir}, num_pedido {dir} LIMIT "
+        ))
+        .push_bind(i64::try_from(query.limit).unwrap_or(i64::MAX))
+        .push(" OFFSET ")
+        .push_bind(i64::try_from(query.offset).unwrap_or(i64::MAX));
+        let rows: Vec<SummaryRow> = page.build_query_as().fetch_all(&mut *tx).await?;
+        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM (");
+        sql.push_summaries(&mut count, &query.filter);
+        count.push(") AS o");
+        let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
         tx.commit().await?;
-        let orders = rows
-            .into_iter()
-            .map(|r| OrderSummary {
-                num_pedido: r.0,
-                raz_social_red: r.1,
-                cnpj_cpf: r.2,
-                nome_cidade: r.3,
-                cod_uf: r.4,
-                vendedor: r.5,
-                equipe_vendas: r.6,
-                data_pedido: r.7,
-                expedicao: r.8,
-                agendamento: r.9,
-                valor_total: r.10.unwrap_or_default(),
-                linhas: usize::try_from(r.11).unwrap_or(0),
-            })
-            .collect();
         Ok(OrderPage {
             total: usize::try_from(total).unwrap_or(0),
-            orders,
+            orders: rows.into_iter().map(OrderSummary::from).collect(),
         })
     }
 

@@ -10,15 +10,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::Row;
+use sqlx::{FromRow, QueryBuilder, Row};
 
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
 use crate::{DbUrl, StoreError};
 
-/// A run to record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewRun {
+/// What a recorded run is, without its document: when, of which day and how it ran, and what
+/// it found.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunFacts {
     pub criada_em: DateTime<Utc>,
     pub data_base: NaiveDate,
     pub modo: String,
@@ -30,22 +31,22 @@ pub struct NewRun {
     pub total_pedidos: i64,
     pub pedidos_com_ruptura: i64,
     pub duracao_ms: i64,
+}
+
+/// A run to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRun {
+    pub facts: RunFacts,
     /// The compressed document of the run (outcomes and inputs).
     pub dados: Vec<u8>,
 }
 
 /// A recorded run, without its document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RunInfo {
     pub id: i64,
-    pub criada_em: DateTime<Utc>,
-    pub data_base: NaiveDate,
-    pub modo: String,
-    pub parametros: String,
-    pub origem: String,
-    pub total_pedidos: i64,
-    pub pedidos_com_ruptura: i64,
-    pub duracao_ms: i64,
+    #[sqlx(flatten)]
+    pub facts: RunFacts,
     /// Size of the stored document.
     pub bytes: i64,
 }
@@ -86,7 +87,8 @@ pub async fn connect_runs_read_only(url: &str) -> Result<Arc<dyn RunStore>, Stor
     }
 }
 
-const INFO_COLUMNS: &str = "id, criada_em, data_base, modo, parametros, origem, total_pedidos, \
+/// The columns of [`RunFacts`], in its order.
+const FACT_COLUMNS: &str = "criada_em, data_base, modo, parametros, origem, total_pedidos, \
      pedidos_com_ruptura, duracao_ms";
 
 fn keep_limit(keep: usize) -> i64 {
@@ -103,20 +105,22 @@ impl RunStore for SqliteStore {
         let run = run.clone();
         self.run(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let f = &run.facts;
             tx.execute(
-                "INSERT INTO execucoes (criada_em, data_base, modo, parametros, origem, \
-                 total_pedidos, pedidos_com_ruptura, duracao_ms, dados) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                &format!(
+                    "INSERT INTO execucoes ({FACT_COLUMNS}, dados) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ),
                 rusqlite::params![
-                    run.criada_em
+                    f.criada_em
                         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                    run.data_base.format("%Y-%m-%d").to_string(),
-                    run.modo,
-                    run.parametros,
-                    run.origem,
-                    run.total_pedidos,
-                    run.pedidos_com_ruptura,
-                    run.duracao_ms,
+                    f.data_base.format("%Y-%m-%d").to_string(),
+                    f.modo,
+                    f.parametros,
+                    f.origem,
+                    f.total_pedidos,
+                    f.pedidos_com_ruptura,
+                    f.duracao_ms,
                     run.dados,
                 ],
             )?;
@@ -136,7 +140,7 @@ impl RunStore for SqliteStore {
     async fn list_runs(&self) -> Result<Vec<RunInfo>, StoreError> {
         self.run(|c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT {INFO_COLUMNS}, length(dados) FROM execucoes ORDER BY id DESC"
+                "SELECT id, {FACT_COLUMNS}, length(dados) FROM execucoes ORDER BY id DESC"
             ))?;
             let rows = stmt.query_map([], sqlite_info)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -147,7 +151,7 @@ impl RunStore for SqliteStore {
     async fn run_data(&self, id: i64) -> Result<Option<(RunInfo, Vec<u8>)>, StoreError> {
         self.run(move |c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT {INFO_COLUMNS}, length(dados), dados FROM execucoes WHERE id = ?1"
+                "SELECT id, {FACT_COLUMNS}, length(dados), dados FROM execucoes WHERE id = ?1"
             ))?;
             let mut rows = stmt.query([id])?;
             match rows.next()? {
@@ -182,8 +186,7 @@ fn sqlite_info(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunInfo> {
         .with_timezone(&Utc);
     let data_base =
         NaiveDate::parse_from_str(&text(2)?, "%Y-%m-%d").map_err(|e| bad(2, e.to_string()))?;
-    Ok(RunInfo {
-        id: r.get(0)?,
+    let facts = RunFacts {
         criada_em,
         data_base,
         modo: text(3)?,
@@ -192,6 +195,10 @@ fn sqlite_info(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunInfo> {
         total_pedidos: r.get(6)?,
         pedidos_com_ruptura: r.get(7)?,
         duracao_ms: r.get(8)?,
+    };
+    Ok(RunInfo {
+        id: r.get(0)?,
+        facts,
         bytes: r.get(9)?,
     })
 }
@@ -203,28 +210,27 @@ impl RunStore for PgStore {
     }
 
     async fn save_run(&self, run: &NewRun, keep: usize) -> Result<i64, StoreError> {
+        let f = &run.facts;
+        let mut insert = QueryBuilder::new(format!(
+            "INSERT INTO execucoes ({FACT_COLUMNS}, dados) VALUES ("
+        ));
+        let mut values = insert.separated(", ");
+        values.push_bind(f.criada_em).push_bind(f.data_base);
+        for text in [&f.modo, &f.parametros, &f.origem] {
+            values.push_bind(text);
+        }
+        for count in [f.total_pedidos, f.pedidos_com_ruptura, f.duracao_ms] {
+            values.push_bind(count);
+        }
+        values.push_bind(&run.dados);
+        insert.push(") RETURNING id");
         let mut tx = self.pool().begin().await?;
         // Still all or nothing; only a crash in the next moment could lose the run just written
         // (never half of it), and the commit does not wait for the log to reach the disk.
         sqlx::query("SET LOCAL synchronous_commit = off")
             .execute(&mut *tx)
             .await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO execucoes (criada_em, data_base, modo, parametros, origem, \
-             total_pedidos, pedidos_com_ruptura, duracao_ms, dados) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(run.criada_em)
-        .bind(run.data_base)
-        .bind(&run.modo)
-        .bind(&run.parametros)
-        .bind(&run.origem)
-        .bind(run.total_pedidos)
-        .bind(run.pedidos_com_ruptura)
-        .bind(run.duracao_ms)
-        .bind(&run.dados)
-        .fetch_one(&mut *tx)
-        .await?;
+        let id: i64 = insert.build_query_scalar().fetch_one(&mut *tx).await?;
         sqlx::query(
             "DELETE FROM execucoes WHERE id NOT IN \
              (SELECT id FROM execucoes ORDER BY id DESC LIMIT $1)",
@@ -237,41 +243,26 @@ impl RunStore for PgStore {
     }
 
     async fn list_runs(&self) -> Result<Vec<RunInfo>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {INFO_COLUMNS}, octet_length(dados)::BIGINT AS bytes FROM execucoes \
+        let runs = sqlx::query_as(&format!(
+            "SELECT id, {FACT_COLUMNS}, octet_length(dados)::BIGINT AS bytes FROM execucoes \
              ORDER BY id DESC"
         ))
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(pg_info).collect()
+        Ok(runs)
     }
 
     async fn run_data(&self, id: i64) -> Result<Option<(RunInfo, Vec<u8>)>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {INFO_COLUMNS}, octet_length(dados)::BIGINT AS bytes, dados FROM execucoes \
-             WHERE id = $1"
+            "SELECT id, {FACT_COLUMNS}, octet_length(dados)::BIGINT AS bytes, dados \
+             FROM execucoes WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(self.pool())
         .await?;
         match row {
-            Some(row) => Ok(Some((pg_info(&row)?, row.try_get("dados")?))),
+            Some(row) => Ok(Some((RunInfo::from_row(&row)?, row.try_get("dados")?))),
             None => Ok(None),
         }
     }
-}
-
-fn pg_info(r: &sqlx::postgres::PgRow) -> Result<RunInfo, StoreError> {
-    Ok(RunInfo {
-        id: r.try_get("id")?,
-        criada_em: r.try_get("criada_em")?,
-        data_base: r.try_get("data_base")?,
-        modo: r.try_get("modo")?,
-        parametros: r.try_get("parametros")?,
-        origem: r.try_get("origem")?,
-        total_pedidos: r.try_get("total_pedidos")?,
-        pedidos_com_ruptura: r.try_get("pedidos_com_ruptura")?,
-        duracao_ms: r.try_get("duracao_ms")?,
-        bytes: r.try_get("bytes")?,
-    })
 }

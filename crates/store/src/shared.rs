@@ -1,10 +1,38 @@
-//! What both backends share: the order list of a selection, the codes a load reads, the `LIKE`
-//! pattern of a search and the column each sort orders by. Neither backend imports from the
-//! other; both import from here.
+//! What both backends share: the order list of a selection, the codes a load reads, the terms
+//! of an order filter and the `LIKE` pattern of a search, the column each sort orders by. Neither
+//! backend imports from the other; both import from here.
 
 use ruptura_engine::{CodeLink, OrderLine, ProductGroups};
 
-use crate::{Facets, OrderSort, Selection};
+use crate::{Facets, OrderFilter, OrderSort, Selection};
+
+/// One condition of an order filter. The filter selects the orders that have a line meeting
+/// every one of its terms; each backend writes a term as a condition with a bound value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FilterTerm {
+    Vendedor(String),
+    Equipe(String),
+    Uf(String),
+    /// A `LIKE ... ESCAPE '\'` pattern (see [`like_pattern`]) matched against the order, client,
+    /// CNPJ/CPF, city and product columns.
+    Busca(String),
+}
+
+/// The terms of `filter`; blank fields do not filter, the others are trimmed. Empty for an
+/// empty filter.
+pub(crate) fn filter_terms(filter: &OrderFilter) -> Vec<FilterTerm> {
+    let f = filter.normalized();
+    let mut terms = Vec::with_capacity(4);
+    terms.extend(f.vendedor.map(FilterTerm::Vendedor));
+    terms.extend(f.equipe_vendas.map(FilterTerm::Equipe));
+    terms.extend(f.estado.map(FilterTerm::Uf));
+    terms.extend(
+        f.busca
+            .as_deref()
+            .map(|b| FilterTerm::Busca(like_pattern(b))),
+    );
+    terms
+}
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern that matches `term` anywhere.
 pub(crate) fn like_pattern(term: &str) -> String {
@@ -85,6 +113,24 @@ pub(crate) fn facets_of(mut lists: Vec<Vec<String>>) -> Facets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_fields_do_not_filter() {
+        let f = OrderFilter {
+            vendedor: Some(" Ana ".into()),
+            equipe_vendas: Some("  ".into()),
+            estado: None,
+            busca: Some("50%".into()),
+        };
+        assert_eq!(
+            filter_terms(&f),
+            [
+                FilterTerm::Vendedor("Ana".into()),
+                FilterTerm::Busca("%50\\%%".into())
+            ]
+        );
+        assert!(filter_terms(&OrderFilter::default()).is_empty());
+    }
 
     #[test]
     fn like_patterns_escape_wildcards() {

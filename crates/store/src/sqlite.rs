@@ -16,19 +16,23 @@ use chrono::NaiveDate;
 use ruptura_engine::records::Dataset;
 use ruptura_engine::{CodeLink, DatedQty, OrderLine, Snapshot};
 use rusqlite::types::ToSql;
-use rusqlite::{params, Connection, DatabaseName, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, DatabaseName, OpenFlags, Transaction, TransactionBehavior};
 use rust_decimal::Decimal;
 use tokio::sync::Semaphore;
 
+mod filter;
 mod import;
+mod load;
 mod orders;
 
-use crate::shared::{codes_to_load, dedup, facets_of, like_pattern, sort_column, sorted_orders};
+use crate::shared::{codes_to_load, dedup, facets_of, sort_column, sorted_orders};
 use crate::{
     missing_columns, Backend, Facets, ImportMode, ImportPiece, ImportReport, Loaded, OrderFilter,
     OrderPage, OrderQuery, OrderShipment, OrderSummary, Selection, Store, StoreError,
 };
+use filter::Condition;
 use import::{import, import_pieces};
+use load::load_snapshot;
 use orders::{facets, list_orders, order_numbers, order_shipment};
 
 /// Connections open at once (readers run in parallel in WAL mode; writers wait their turn).
@@ -373,175 +377,6 @@ fn parse_iso_date(t: &[u8]) -> Option<NaiveDate> {
 
 /// Open lines: active, with at least 0.001 open (1 thousandth).
 const OPEN: &str = "ativo = 1 AND qtd_saldo_produto_pedido >= 1";
-
-const LINE_COLUMNS: &str = "id, num_pedido, cod_produto, nome_produto, qtd_saldo_produto_pedido, \
-                            preco_produto_pedido, expedicao, data_pedido";
-
-/// Orders with a line matching the filter; binds ?1 vendedor, ?2 equipe, ?3 UF, ?4 pattern.
-const FILTERED_ORDERS: &str = "SELECT num_pedido FROM carteira_principal WHERE \
-     (?1 IS NULL OR vendedor = ?1) AND (?2 IS NULL OR equipe_vendas = ?2) AND (?3 IS NULL OR cod_uf = ?3) \
-     AND (?4 IS NULL OR num_pedido LIKE ?4 ESCAPE '\\' OR raz_social_red LIKE ?4 ESCAPE '\\' \
-          OR cnpj_cpf LIKE ?4 ESCAPE '\\' OR nome_cidade LIKE ?4 ESCAPE '\\' \
-          OR cod_produto LIKE ?4 ESCAPE '\\' OR nome_produto LIKE ?4 ESCAPE '\\')";
-
-/// The four filter parameters (?1..?4) of [`FILTERED_ORDERS`].
-fn filter_params(f: &OrderFilter) -> [Option<String>; 4] {
-    [
-        f.vendedor.clone(),
-        f.equipe_vendas.clone(),
-        f.estado.clone(),
-        f.busca.as_deref().map(like_pattern),
-    ]
-}
-
-fn json_array(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
-    serde_json::Value::Array(
-        items
-            .into_iter()
-            .map(|s| serde_json::Value::String(s.as_ref().to_string()))
-            .collect(),
-    )
-    .to_string()
-}
-
-fn load_lines(
-    tx: &Transaction<'_>,
-    selection: &Selection,
-) -> Result<(Vec<OrderLine>, Vec<String>), StoreError> {
-    let row_to_line = |r: &rusqlite::Row<'_>| -> rusqlite::Result<OrderLine> {
-        Ok(OrderLine {
-            id: r.get(0)?,
-            num_pedido: r.get(1)?,
-            cod_produto: r.get(2)?,
-            nome_produto: r.get(3)?,
-            qtd: milli(r.get(4)?),
-            preco: r.get::<_, Option<i64>>(5)?.map(|c| Decimal::new(c, 2)),
-            expedicao: date_col(r, 6)?,
-            data_pedido: date_col(r, 7)?,
-        })
-    };
-    let lines: Vec<OrderLine> = match selection {
-        Selection::Orders(orders) => {
-            let sql = format!(
-                "SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {OPEN} \
-                 AND num_pedido IN (SELECT value FROM json_each(?1))"
-            );
-            let mut stmt = tx.prepare_cached(&sql)?;
-            let rows = stmt
-                .query_map([json_array(orders)], row_to_line)?
-                .collect::<Result<_, _>>()?;
-            rows
-        }
-        Selection::Book(filter) if filter.is_empty() => {
-            let sql = format!("SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {OPEN}");
-            let mut stmt = tx.prepare_cached(&sql)?;
-            let rows = stmt.query_map([], row_to_line)?.collect::<Result<_, _>>()?;
-            rows
-        }
-        Selection::Book(filter) => {
-            let sql =
-                format!("SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {OPEN} AND num_pedido IN ({FILTERED_ORDERS})");
-            let mut stmt = tx.prepare_cached(&sql)?;
-            let rows = stmt
-                .query_map(filter_params(&filter.normalized()), row_to_line)?
-                .collect::<Result<_, _>>()?;
-            rows
-        }
-    };
-    let orders = match selection {
-        Selection::Orders(orders) => dedup(orders),
-        Selection::Book(_) => sorted_orders(&lines),
-    };
-    Ok((lines, orders))
-}
-
-fn load_snapshot(
-    conn: &mut Connection,
-    selection: &Selection,
-    today: NaiveDate,
-) -> Result<Loaded, StoreError> {
-    // One read transaction: in WAL mode every read below sees the same snapshot.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    let (lines, orders) = load_lines(&tx, selection)?;
-    let links: Vec<CodeLink> = {
-        let mut stmt = tx.prepare_cached(
-            "SELECT codigo_origem, codigo_destino FROM unificacao_codigos WHERE ativo = 1",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(CodeLink::new(
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-            ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
-
-    // The whole book needs every code; a subset needs the codes of its product groups.
-    let codes = codes_to_load(selection, &links, &lines).map(json_array);
-    let code_filter = if codes.is_some() {
-        "AND cod_produto IN (SELECT value FROM json_each(?2))"
-    } else {
-        ""
-    };
-    let today_param = today.format("%Y-%m-%d").to_string();
-    let params: Vec<&dyn ToSql> = match &codes {
-        Some(c) => vec![&today_param, c],
-        None => vec![&today_param],
-    };
-
-    let stock_sql = format!(
-        "SELECT cod_produto, SUM(qtd_movimentacao) FROM movimentacao_estoque \
-         WHERE ativo = 1 AND ?1 IS NOT NULL {code_filter} GROUP BY cod_produto"
-    );
-    let stock: Vec<(String, Decimal)> = {
-        let mut stmt = tx.prepare_cached(&stock_sql)?;
-        let rows = stmt.query_map(params.as_slice(), |r| {
-            Ok((r.get::<_, String>(0)?, milli(r.get(1)?)))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
-    let out_sql = format!(
-        "SELECT cod_produto, CASE WHEN expedicao IS NULL OR expedicao < ?1 THEN NULL ELSE expedicao END AS dia, \
-         SUM(qtd_saldo) FROM separacao WHERE sincronizado_nf = 0 {code_filter} GROUP BY cod_produto, dia"
-    );
-    let outflows: Vec<DatedQty> = {
-        let mut stmt = tx.prepare_cached(&out_sql)?;
-        let rows = stmt.query_map(params.as_slice(), |r| {
-            Ok(DatedQty::new(
-                r.get::<_, String>(0)?,
-                date_col(r, 1)?,
-                milli(r.get(2)?),
-            ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
-    let in_sql = format!(
-        "SELECT cod_produto, data_programacao, SUM(qtd_programada) FROM programacao_producao \
-         WHERE data_programacao >= ?1 {code_filter} GROUP BY cod_produto, data_programacao"
-    );
-    let inflows: Vec<DatedQty> = {
-        let mut stmt = tx.prepare_cached(&in_sql)?;
-        let rows = stmt.query_map(params.as_slice(), |r| {
-            Ok(DatedQty::new(
-                r.get::<_, String>(0)?,
-                date_col(r, 1)?,
-                milli(r.get(2)?),
-            ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
-    tx.commit()?;
-    Ok(Loaded {
-        snapshot: Snapshot {
-            lines,
-            stock,
-            outflows,
-            inflows,
-            links,
-        },
-        orders,
-    })
-}
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;

@@ -1,5 +1,6 @@
-//! Test helpers (feature `testing`): throwaway PostgreSQL databases, and the old system's layout
-//! (`../shared/spec/original_schema.sql`) filled from a dataset.
+//! Test helpers (feature `testing`): throwaway PostgreSQL databases, the old system's layout
+//! (`../shared/spec/original_schema.sql`) filled from a dataset, and a store whose loads are held
+//! a moment ([`HeldStore`]).
 //!
 //! The server is `RUPTURA_TEST_PG` (default `postgres://postgres@127.0.0.1:5432`, no database
 //! part). When it does not answer, [`TestDb::create`] prints a notice and returns `None` so the
@@ -16,7 +17,10 @@ use sqlx::{Connection, Executor, PgConnection};
 use crate::StoreError;
 use ruptura_engine::records::Dataset;
 
+mod held;
 mod original;
+
+pub use held::HeldStore;
 
 /// The PostgreSQL server of the tests, without a database name.
 pub fn base_url() -> String {

@@ -13,6 +13,7 @@ use ruptura_app::wire::Resultado;
 use ruptura_engine::{Mode, Params};
 use ruptura_jobs::JobQueue;
 use ruptura_jobs::{JobEvent, JobState};
+use ruptura_store::testing::HeldStore;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -555,10 +556,10 @@ async fn live_worker_keeps_a_batch_that_runs_longer_than_the_visibility_timeout(
     let spec = spec(orders, Params::new(today()), 20);
     let want = in_process(store.as_ref(), &spec).await;
     // Its one batch runs three visibility timeouts on the slow worker.
-    let slow: std::sync::Arc<dyn ruptura_store::Store> = std::sync::Arc::new(SlowStore {
-        inner: std::sync::Arc::clone(store),
-        delay: opts.visibility * 3,
-    });
+    let slow: std::sync::Arc<dyn ruptura_store::Store> = std::sync::Arc::new(HeldStore::delayed(
+        std::sync::Arc::clone(store),
+        opts.visibility * 3,
+    ));
     let (ws, hs) = start_worker(&slow, opts, 1, "lento");
     let created = queue.submit(spec.clone()).await.unwrap();
     let id = created.job_id;

@@ -68,9 +68,9 @@ async fn a_whole_book_job_on_workers_is_recorded_as_in_process() {
         let runs = runs_become(worker_runs.as_ref(), recorded).await;
         assert_eq!(runs.len(), recorded, "{mode:?}: the job's run is recorded");
         let run = &runs[0];
-        assert_eq!(run.origem, "job");
-        assert_eq!(run.modo, mode.as_str());
-        assert_eq!(run.total_pedidos, spec.orders.len() as i64);
+        assert_eq!(run.facts.origem, "job");
+        assert_eq!(run.facts.modo, mode.as_str());
+        assert_eq!(run.facts.total_pedidos, spec.orders.len() as i64);
 
         // The same analysis in process, over the whole book, recorded as the CLI records it.
         let mut sink = InOrder::default();
@@ -93,7 +93,7 @@ async fn a_whole_book_job_on_workers_is_recorded_as_in_process() {
             panic!("not recorded in process: {saved:?}");
         };
         assert_eq!(
-            run.pedidos_com_ruptura,
+            run.facts.pedidos_com_ruptura,
             stats.contagens.pedidos_com_ruptura as i64
         );
         let want = data(local_runs.as_ref(), local_id).await;

@@ -138,7 +138,7 @@ impl Side<'_> {
     }
 
     fn priority(&self) -> bool {
-        self.info.modo != "independente"
+        self.info.facts.modo != "independente"
     }
 
     /// What orders ranked ahead took of a group before this order (0 on its own).
@@ -158,8 +158,11 @@ fn date_json(d: Option<NaiveDate>) -> Value {
     d.map_or(Value::Null, |d| json!(d.format("%Y-%m-%d").to_string()))
 }
 
+/// A date whose quantity moved, with the quantity before and after.
+type Change<K> = (K, i64, i64);
+
 /// The dates whose quantity differs, with both quantities (0 where absent).
-fn changed_dates<K: Ord + Copy>(a: &[(K, i64)], b: &[(K, i64)]) -> Vec<(K, i64, i64)> {
+fn changed_dates<K: Ord + Copy>(a: &[(K, i64)], b: &[(K, i64)]) -> Vec<Change<K>> {
     let mut all: BTreeMap<K, (i64, i64)> = BTreeMap::new();
     for (d, q) in a {
         all.entry(*d).or_default().0 += q;
@@ -174,9 +177,9 @@ fn changed_dates<K: Ord + Copy>(a: &[(K, i64)], b: &[(K, i64)]) -> Vec<(K, i64, 
 }
 
 fn dated_json<K: Copy>(
-    changes: &[(K, i64, i64)],
+    changes: &[Change<K>],
     date: impl Fn(K) -> Option<NaiveDate>,
-    pick: impl Fn(&(K, i64, i64)) -> i64,
+    pick: impl Fn(&Change<K>) -> i64,
 ) -> Value {
     Value::Array(
         changes
@@ -196,89 +199,103 @@ fn group_causes(
     let Some(any) = gb.or(ga) else {
         return Vec::new();
     };
-    let key = any.grupo.as_str();
-    let code = any.cod_produto.clone();
-    let cause = |tipo: &str, antes: Value, depois: Value, texto: String| Causa {
-        cod_produto: code.clone(),
-        grupo: (key != code).then(|| key.to_string()),
-        tipo: tipo.to_string(),
-        antes,
-        depois,
-        texto,
-    };
-    let mut out = Vec::new();
-    let (qa, qb) = (ga.map_or(0, |g| g.qtd), gb.map_or(0, |g| g.qtd));
-    if qa != qb {
-        out.push(cause(
-            "pedido",
-            qty_json(qa),
-            qty_json(qb),
-            words::pedido(&code, qa, qb),
-        ));
-    }
+    let mut causes = Causes::of(any);
+    let qtd = |g: Option<&OrderGroup>| g.map_or(0, |g| g.qtd);
+    causes.quantity("pedido", qtd(ga), qtd(gb), words::pedido);
     let empty = GroupRec::default();
-    let ra = a.group(key).unwrap_or(&empty);
-    let rb = b.group(key).unwrap_or(&empty);
-    if ra.estoque != rb.estoque {
-        out.push(cause(
-            "estoque",
-            qty_json(ra.estoque),
-            qty_json(rb.estoque),
-            words::estoque(&code, ra.estoque, rb.estoque),
-        ));
-    }
+    let ra = a.group(&any.grupo).unwrap_or(&empty);
+    let rb = b.group(&any.grupo).unwrap_or(&empty);
+    causes.quantity("estoque", ra.estoque, rb.estoque, words::estoque);
     // Production dated before the later reference date counts in neither analysis of that day,
     // and commitments dated before it count on its D0 as the undated ones do (the store gives
     // them no date): what only days passing moved is not a change in the data.
     let cutoff = a.data.data_base.max(b.data.data_base);
-    let due = |v: &[(Option<NaiveDate>, i64)]| -> Vec<(Option<NaiveDate>, i64)> {
-        v.iter()
-            .map(|(d, q)| (d.filter(|d| cutoff.is_none_or(|c| *d >= c)), *q))
-            .collect()
-    };
-    let saidas = changed_dates(&due(&ra.saidas), &due(&rb.saidas));
-    if !saidas.is_empty() {
-        out.push(cause(
-            "compromissos",
-            dated_json(&saidas, |d| d, |c| c.1),
-            dated_json(&saidas, |d| d, |c| c.2),
-            words::compromissos(&code, &saidas),
-        ));
-    }
-    let current = |v: &[(NaiveDate, i64)]| -> Vec<(NaiveDate, i64)> {
-        v.iter()
-            .filter(|(d, _)| cutoff.is_none_or(|c| *d >= c))
-            .copied()
-            .collect()
-    };
-    let entradas = changed_dates(&current(&ra.entradas), &current(&rb.entradas));
-    if !entradas.is_empty() {
-        out.push(cause(
-            "producao",
-            dated_json(&entradas, Some, |c| c.1),
-            dated_json(&entradas, Some, |c| c.2),
-            words::producao(&code, &entradas),
-        ));
-    }
-    let (fa, fb) = (ga.map_or(0, |g| a.fila(g)), gb.map_or(0, |g| b.fila(g)));
-    if fa != fb {
-        out.push(cause(
-            "fila",
-            qty_json(fa),
-            qty_json(fb),
-            words::fila(&code, fa, fb),
-        ));
-    }
+    let saidas = changed_dates(&due(&ra.saidas, cutoff), &due(&rb.saidas, cutoff));
+    causes.dated("compromissos", &saidas, |d| d, words::compromissos);
+    let entradas = changed_dates(
+        &current(&ra.entradas, cutoff),
+        &current(&rb.entradas, cutoff),
+    );
+    causes.dated("producao", &entradas, Some, words::producao);
+    let fila = |s: &Side<'_>, g: Option<&OrderGroup>| g.map_or(0, |g| s.fila(g));
+    causes.quantity("fila", fila(a, ga), fila(b, gb), words::fila);
     let (da, db) = (a.data.data_base, b.data.data_base);
-    if out.is_empty() && da != db {
-        out.push(cause(
+    if causes.found.is_empty() && da != db {
+        causes.push(
             "data_base",
             date_json(da),
             date_json(db),
             words::data_base(da, db),
-        ));
+        );
     }
-    out
+    causes.found
+}
+
+/// The causes found in one group of an order.
+struct Causes<'g> {
+    code: &'g str,
+    /// The group's key, when it is not `code`.
+    grupo: Option<&'g str>,
+    found: Vec<Causa>,
+}
+
+impl<'g> Causes<'g> {
+    fn of(group: &'g OrderGroup) -> Self {
+        let code = group.cod_produto.as_str();
+        Self {
+            code,
+            grupo: Some(group.grupo.as_str()).filter(|k| *k != code),
+            found: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, tipo: &str, antes: Value, depois: Value, texto: String) {
+        self.found.push(Causa {
+            cod_produto: self.code.to_string(),
+            grupo: self.grupo.map(str::to_string),
+            tipo: tipo.to_string(),
+            antes,
+            depois,
+            texto,
+        });
+    }
+
+    /// A quantity that moved from `a` to `b`, if it did.
+    fn quantity(&mut self, tipo: &str, a: i64, b: i64, text: fn(&str, i64, i64) -> String) {
+        if a != b {
+            self.push(tipo, qty_json(a), qty_json(b), text(self.code, a, b));
+        }
+    }
+
+    /// The dates whose quantity moved, if any did.
+    fn dated<K: Copy>(
+        &mut self,
+        tipo: &str,
+        changes: &[Change<K>],
+        date: fn(K) -> Option<NaiveDate>,
+        text: fn(&str, &[Change<K>]) -> String,
+    ) {
+        if !changes.is_empty() {
+            let antes = dated_json(changes, date, |c| c.1);
+            let depois = dated_json(changes, date, |c| c.2);
+            self.push(tipo, antes, depois, text(self.code, changes));
+        }
+    }
+}
+
+/// Commitments as of `cutoff`: one dated before it has no date (it counts on D0).
+fn due(v: &[(Option<NaiveDate>, i64)], cutoff: Option<NaiveDate>) -> Vec<(Option<NaiveDate>, i64)> {
+    v.iter()
+        .map(|(d, q)| (d.filter(|d| cutoff.is_none_or(|c| *d >= c)), *q))
+        .collect()
+}
+
+/// Production as of `cutoff`: what is dated before it is left out.
+fn current(v: &[(NaiveDate, i64)], cutoff: Option<NaiveDate>) -> Vec<(NaiveDate, i64)> {
+    v.iter()
+        .filter(|(d, _)| cutoff.is_none_or(|c| *d >= c))
+        .copied()
+        .collect()
 }
 
 /// The causes of an order found in both runs: every group whose short quantity or date moved.

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use ruptura_engine::{CriticalityRule, Params};
-use ruptura_store::{NewRun, RunInfo, RunStore, Selection, Store, StoreError};
+use ruptura_store::{NewRun, RunFacts, RunInfo, RunStore, Selection, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use utoipa::ToSchema;
@@ -80,9 +80,10 @@ pub struct Execucao {
 }
 
 impl From<&RunInfo> for Execucao {
-    fn from(r: &RunInfo) -> Self {
+    fn from(info: &RunInfo) -> Self {
+        let r = &info.facts;
         Execucao {
-            id: r.id,
+            id: info.id,
             criada_em: r
                 .criada_em
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -94,7 +95,7 @@ impl From<&RunInfo> for Execucao {
             total_pedidos: r.total_pedidos,
             pedidos_com_ruptura: r.pedidos_com_ruptura,
             duracao_ms: r.duracao_ms,
-            bytes: r.bytes,
+            bytes: info.bytes,
         }
     }
 }
@@ -169,7 +170,7 @@ impl RunLog {
             bytes = dados.len(),
             "documento da execução codificado"
         );
-        let run = NewRun {
+        let facts = RunFacts {
             criada_em: Utc::now(),
             data_base: params.today,
             modo: params.mode.as_str().to_string(),
@@ -178,8 +179,8 @@ impl RunLog {
             total_pedidos: stats.contagens.total_pedidos as i64,
             pedidos_com_ruptura: stats.contagens.pedidos_com_ruptura as i64,
             duracao_ms: i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
-            dados,
         };
+        let run = NewRun { facts, dados };
         Ok(self.store.save_run(&run, self.keep).await?)
     }
 
@@ -206,7 +207,9 @@ impl RunLog {
                 .find(|r| r.id == id)
                 .ok_or_else(|| RunError::NotFound(format!("execução {id} não encontrada")))
         };
-        let same = |a: &RunInfo, b: &RunInfo| a.modo == b.modo && a.parametros == b.parametros;
+        let same = |a: &RunInfo, b: &RunInfo| {
+            a.facts.modo == b.facts.modo && a.facts.parametros == b.facts.parametros
+        };
         let para = match (para, de) {
             (Some(id), _) => find(id)?,
             (None, Some(de)) => {

@@ -260,42 +260,84 @@ pub(super) fn build_movements(
     let weights: Vec<u64> = products.iter().map(|p| p.popularity + 10).collect();
     let minimums = vec![1; products.len()];
     let counts = allocate(&mut rng, cfg.movements, &weights, &minimums);
-    let today = cfg.today;
-    let opening_date = today - days(60);
-
     let mut rows = Vec::with_capacity(cfg.movements);
     for (index, (product, &count)) in products.iter().zip(&counts).enumerate() {
         if count == 0 {
             continue;
         }
-        let typical = if demand[index].is_empty() {
-            (product.qty_lo_milli + product.qty_hi_milli) / 2
-        } else {
-            demand[index].iter().sum::<i64>() / demand[index].len() as i64
-        }
-        .max(product.step());
-        let code = |rng: &mut ChaCha8Rng| {
-            if product.codes.len() > 1 && rng.random_bool(0.2) {
-                rng.random_range(1..product.codes.len())
-            } else {
-                0
-            }
+        let ledger = Ledger {
+            index,
+            product,
+            typical: typical_qty(product, &demand[index]),
+            today: cfg.today,
         };
-        let step = product.step();
+        ledger.write(&mut rng, &mut rows, count, stock[index]);
+    }
+    // A ledger reads in date order.
+    rows.sort_by_key(|m| m.date);
+    rows
+}
+
+/// A product's typical line quantity: the mean of its demand, else the middle of its range.
+fn typical_qty(product: &Product, demand: &[i64]) -> i64 {
+    if demand.is_empty() {
+        (product.qty_lo_milli + product.qty_hi_milli) / 2
+    } else {
+        demand.iter().sum::<i64>() / demand.len() as i64
+    }
+    .max(product.step())
+}
+
+/// The movements of one product (the `index`-th).
+struct Ledger<'p> {
+    index: usize,
+    product: &'p Product,
+    typical: i64,
+    today: NaiveDate,
+}
+
+/// An invoice row drawn, to be sized: its place in the rows and its weight.
+type Invoice = (usize, u64);
+
+impl Ledger<'_> {
+    /// Appends `count` rows whose active ones add up to `stock`.
+    fn write(&self, rng: &mut ChaCha8Rng, rows: &mut Vec<Movement>, count: usize, stock: i64) {
+        let step = self.product.step();
         let first = rows.len();
         // The opening inventory count, valued below once the other rows are known.
         rows.push(Movement {
-            product: index,
+            product: self.index,
             code: 0,
-            date: opening_date,
+            date: self.today - days(60),
             kind: "AJUSTE",
             qty_milli: 0,
             active: true,
         });
-        // Entries and minor exits are drawn; invoices are sized afterwards so that the
-        // active rows add up to the calibrated stock while the opening stays a positive count.
+        let (drawn_sum, invoices) = self.draw(rng, rows, count);
+        let wanted_opening = self
+            .product
+            .round(self.typical as f64 * (1.0 + 3.0 * rng.random::<f64>()));
+        let invoice_count = invoices.len() as i64;
+        // opening + drawn - invoiced = stock; every invoice is at least one step.
+        let invoiced = (wanted_opening + drawn_sum - stock).max(invoice_count * step);
+        rows[first].qty_milli = stock - drawn_sum + invoiced;
+        share_invoices(rows, &invoices, invoiced, step);
+    }
+
+    /// Entries and minor exits are drawn; invoices are sized afterwards (see
+    /// [`share_invoices`]) so that the active rows add up to the calibrated stock while the
+    /// opening stays a positive count. Returns the sum of the active rows drawn other than
+    /// invoices, and the invoices.
+    fn draw(
+        &self,
+        rng: &mut ChaCha8Rng,
+        rows: &mut Vec<Movement>,
+        count: usize,
+    ) -> (i64, Vec<Invoice>) {
+        let product = self.product;
+        let step = product.step();
         let mut drawn_sum = 0;
-        let mut invoices: Vec<(usize, u64)> = Vec::new();
+        let mut invoices: Vec<Invoice> = Vec::new();
         for _ in 1..count {
             let roll = rng.random_range(0..100u32);
             let active = !rng.random_bool(0.03);
@@ -306,7 +348,7 @@ pub(super) fn build_movements(
                 75..=89 => ("SAIDA", -(0.02 + 0.2 * rng.random::<f64>())),
                 _ => ("AJUSTE", -0.1 + 0.2 * rng.random::<f64>()),
             };
-            let mut qty_milli = product.round(typical as f64 * size);
+            let mut qty_milli = product.round(self.typical as f64 * size);
             if qty_milli == 0 {
                 qty_milli = if size < 0.0 { -step } else { step };
             }
@@ -315,37 +357,40 @@ pub(super) fn build_movements(
             } else if active {
                 drawn_sum += qty_milli;
             }
+            let code = if product.codes.len() > 1 && rng.random_bool(0.2) {
+                rng.random_range(1..product.codes.len())
+            } else {
+                0
+            };
             rows.push(Movement {
-                product: index,
-                code: code(&mut rng),
-                date: today - days(rng.random_range(0..=59)),
+                product: self.index,
+                code,
+                date: self.today - days(rng.random_range(0..=59)),
                 kind,
                 qty_milli,
                 active,
             });
         }
-        let wanted_opening = product.round(typical as f64 * (1.0 + 3.0 * rng.random::<f64>()));
-        let invoice_count = invoices.len() as i64;
-        // opening + drawn - invoiced = stock; every invoice is at least one step.
-        let invoiced = (wanted_opening + drawn_sum - stock[index]).max(invoice_count * step);
-        rows[first].qty_milli = stock[index] - drawn_sum + invoiced;
-        if !invoices.is_empty() {
-            // Share the invoiced total out in whole steps, by the drawn weights.
-            let steps = invoiced / step - invoice_count;
-            let weight_sum: u64 = invoices.iter().map(|(_, w)| w).sum();
-            let mut left = steps;
-            for (n, &(at, weight)) in invoices.iter().enumerate() {
-                let share = if n + 1 == invoices.len() {
-                    left
-                } else {
-                    (steps as i128 * i128::from(weight) / i128::from(weight_sum)) as i64
-                };
-                left -= share;
-                rows[at].qty_milli = -(share + 1) * step;
-            }
-        }
+        (drawn_sum, invoices)
     }
-    // A ledger reads in date order.
-    rows.sort_by_key(|m| m.date);
-    rows
+}
+
+/// Shares the `invoiced` total out over the invoice rows in whole steps, by their drawn
+/// weights, each at least one step.
+fn share_invoices(rows: &mut [Movement], invoices: &[Invoice], invoiced: i64, step: i64) {
+    if invoices.is_empty() {
+        return;
+    }
+    let steps = invoiced / step - invoices.len() as i64;
+    let weight_sum: u64 = invoices.iter().map(|(_, w)| w).sum();
+    let mut left = steps;
+    for (n, &(at, weight)) in invoices.iter().enumerate() {
+        let share = if n + 1 == invoices.len() {
+            left
+        } else {
+            (steps as i128 * i128::from(weight) / i128::from(weight_sum)) as i64
+        };
+        left -= share;
+        rows[at].qty_milli = -(share + 1) * step;
+    }
 }

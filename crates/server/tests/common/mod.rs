@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
@@ -14,12 +13,8 @@ use http_body_util::BodyExt;
 use ruptura_app::Settings;
 use ruptura_engine::records::Dataset;
 use ruptura_server::{AppState, Auth, LocalQueueConfig, ServerConfig};
-use ruptura_store::{
-    Backend, Facets, ImportMode, ImportReport, Loaded, OrderFilter, OrderPage, OrderQuery,
-    OrderShipment, Selection, Store, StoreError,
-};
+use ruptura_store::{ImportMode, Store};
 use serde_json::Value;
-use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 pub fn today() -> NaiveDate {
@@ -174,52 +169,11 @@ impl TestApp {
     }
 }
 
-/// The real store behind a gate: `load` waits until the test opens it. Lets a test hold an
-/// analysis in flight (to test timeouts and shutdown) while the data still comes from SQLite.
-#[derive(Debug)]
-pub struct GatedStore {
-    pub inner: Arc<dyn Store>,
-    pub gate: Arc<Semaphore>,
-}
-
-#[async_trait]
-impl Store for GatedStore {
-    fn backend(&self) -> Backend {
-        self.inner.backend()
-    }
-    async fn migrate(&self) -> Result<(), StoreError> {
-        self.inner.migrate().await
-    }
-    async fn check_schema(&self) -> Result<(), StoreError> {
-        self.inner.check_schema().await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
-    }
-    async fn load(&self, selection: &Selection, today: NaiveDate) -> Result<Loaded, StoreError> {
-        let _permit = self
-            .gate
-            .acquire()
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        self.inner.load(selection, today).await
-    }
-    async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
-        self.inner.order_numbers(filter).await
-    }
-    async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
-        self.inner.list_orders(query).await
-    }
-    async fn facets(&self) -> Result<Facets, StoreError> {
-        self.inner.facets().await
-    }
-    async fn order_shipment(&self, num_pedido: &str) -> Result<Option<OrderShipment>, StoreError> {
-        self.inner.order_shipment(num_pedido).await
-    }
-    async fn import(&self, data: &Dataset, mode: ImportMode) -> Result<ImportReport, StoreError> {
-        self.inner.import(data, mode).await
-    }
-}
+/// The real store behind a gate ([`HeldStore::gated`]): `load` waits until the test opens it.
+/// Lets a test hold an analysis in flight (to test timeouts and shutdown) while the data still
+/// comes from SQLite.
+#[allow(unused_imports)]
+pub use ruptura_store::testing::HeldStore;
 
 /// One server-sent event.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,43 +1,77 @@
-//! SQL building: the load queries written once for the layout found, and the binding of their
-//! filter and code parameters.
+//! SQL building: the load queries written once for the layout found, the order filter written
+//! with its values into a [`QueryBuilder`], and the rows the queries read.
 
+use chrono::NaiveDate;
 use ruptura_engine::OrderLine;
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, Row};
+use rust_decimal::Decimal;
+use sqlx::{Postgres, QueryBuilder};
 
 use super::layout::Columns;
-use crate::shared::like_pattern;
-use crate::OrderFilter;
+use crate::shared::{filter_terms, FilterTerm};
+use crate::{OrderFilter, OrderSummary};
 
-/// One order line as the line queries select it: id, order, code, name, quantity, price,
-/// shipping date, order date (read by position: the selected expressions depend on the layout).
-pub(super) struct LineRow(pub(super) OrderLine);
+/// One order line as the line queries select it.
+#[derive(sqlx::FromRow)]
+pub(super) struct LineRow {
+    id: i64,
+    num_pedido: String,
+    cod_produto: String,
+    nome_produto: String,
+    qtd: Decimal,
+    preco: Option<Decimal>,
+    expedicao: Option<NaiveDate>,
+    data_pedido: Option<NaiveDate>,
+}
 
-impl<'r> sqlx::FromRow<'r, PgRow> for LineRow {
-    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
-        Ok(Self(OrderLine {
-            id: row.try_get(0)?,
-            num_pedido: row.try_get(1)?,
-            cod_produto: row.try_get(2)?,
-            nome_produto: row.try_get(3)?,
-            qtd: row.try_get(4)?,
-            preco: row.try_get(5)?,
-            expedicao: row.try_get(6)?,
-            data_pedido: row.try_get(7)?,
-        }))
+impl From<LineRow> for OrderLine {
+    fn from(r: LineRow) -> Self {
+        OrderLine {
+            id: r.id,
+            num_pedido: r.num_pedido,
+            cod_produto: r.cod_produto,
+            nome_produto: r.nome_produto,
+            qtd: r.qtd,
+            preco: r.preco,
+            expedicao: r.expedicao,
+            data_pedido: r.data_pedido,
+        }
     }
 }
 
-/// Binds the filter of `filtered_orders`: $1 vendedor, $2 equipe_vendas, $3 UF, $4 pattern.
-pub(super) fn bind_filter<'q, O>(
-    query: sqlx::query::QueryAs<'q, Postgres, O, sqlx::postgres::PgArguments>,
-    f: &OrderFilter,
-) -> sqlx::query::QueryAs<'q, Postgres, O, sqlx::postgres::PgArguments> {
-    query
-        .bind(f.vendedor.clone())
-        .bind(f.equipe_vendas.clone())
-        .bind(f.estado.clone())
-        .bind(f.busca.as_deref().map(like_pattern))
+/// One order of the order list, as [`LoadSql::summaries`] selects it.
+#[derive(sqlx::FromRow)]
+pub(super) struct SummaryRow {
+    num_pedido: String,
+    cliente: Option<String>,
+    cnpj_cpf: Option<String>,
+    cidade: Option<String>,
+    uf: Option<String>,
+    vendedor: Option<String>,
+    equipe: Option<String>,
+    data_pedido: Option<NaiveDate>,
+    expedicao: Option<NaiveDate>,
+    agendamento: Option<NaiveDate>,
+    valor: Option<Decimal>,
+    linhas: i64,
+}
+
+impl From<SummaryRow> for OrderSummary {
+    fn from(r: SummaryRow) -> Self {
+        OrderSummary {
+            num_pedido: r.num_pedido,
+            raz_social_red: r.cliente,
+            cnpj_cpf: r.cnpj_cpf,
+            nome_cidade: r.cidade,
+            cod_uf: r.uf,
+            vendedor: r.vendedor,
+            equipe_vendas: r.equipe,
+            data_pedido: r.data_pedido,
+            expedicao: r.expedicao,
+            agendamento: r.agendamento,
+            valor_total: r.valor.unwrap_or_default(),
+            linhas: usize::try_from(r.linhas).unwrap_or(0),
+        }
+    }
 }
 
 pub(super) fn with_codes<'q, O>(
@@ -55,9 +89,8 @@ pub(super) fn with_codes<'q, O>(
 pub(super) struct LoadSql {
     /// $1: text[] of order numbers.
     pub(super) lines_of_orders: String,
+    /// The open lines; [`FilterSql::push`] narrows them to the orders of a filter.
     pub(super) lines_of_book: String,
-    /// $1 vendedor, $2 equipe_vendas, $3 UF, $4 LIKE pattern (each NULL: no filter).
-    pub(super) lines_filtered: String,
     pub(super) links: String,
     /// The `_of` variants read the codes of their last parameter (text[]), the `_all` ones every
     /// code; the dated reads (outflows, inflows) take today as $1.
@@ -69,12 +102,11 @@ pub(super) struct LoadSql {
     pub(super) inflows_all: String,
     /// The condition of an open line (active, open quantity >= 0.001).
     pub(super) open: String,
-    /// Orders with a line matching the filter: $1 vendedor, $2 equipe_vendas, $3 UF, $4 LIKE
-    /// pattern (each NULL: no filter).
-    pub(super) filtered_orders: String,
-    /// One row per open order, as the page lists it; `{filter}` is replaced by the filter
-    /// condition or nothing.
-    pub(super) order_summaries: String,
+    /// The order filter's condition.
+    pub(super) filter: FilterSql,
+    /// The order list ([`SummaryRow`]) up to the `WHERE` condition of the open lines: see
+    /// [`LoadSql::push_summaries`].
+    summaries: String,
     /// The UF of a line, from whichever column holds it.
     pub(super) uf: String,
 }
@@ -85,23 +117,25 @@ impl LoadSql {
         let qty = c.decimal(cp, "qtd_saldo_produto_pedido", 3);
         let preco = c.decimal(cp, "preco_produto_pedido", 2);
         let open = format!("COALESCE(ativo, TRUE) AND {qty} >= 0.001");
-        let line_select = format!(
-            "SELECT {id}, {num}, {cod}, COALESCE({nome}, ''), {qty}, {preco}, {exp}, {dped} \
-             FROM carteira_principal WHERE {open}",
-            id = c.bigint(cp, "id"),
-            num = c.text(cp, "num_pedido"),
-            cod = c.text(cp, "cod_produto"),
-            nome = c.text(cp, "nome_produto"),
-            exp = c.date(cp, "expedicao"),
-            dped = c.date(cp, "data_pedido"),
-        );
+        let line_columns = select_list(&[
+            (c.bigint(cp, "id"), "id"),
+            (c.text(cp, "num_pedido"), "num_pedido"),
+            (c.text(cp, "cod_produto"), "cod_produto"),
+            (
+                format!("COALESCE({}, '')", c.text(cp, "nome_produto")),
+                "nome_produto",
+            ),
+            (qty.clone(), "qtd"),
+            (preco.clone(), "preco"),
+            (c.date(cp, "expedicao"), "expedicao"),
+            (c.date(cp, "data_pedido"), "data_pedido"),
+        ]);
+        let line_select = format!("SELECT {line_columns} FROM carteira_principal WHERE {open}");
         let uf = either(c, &["cod_uf", "estado"]);
-        let filtered_orders = filtered_orders(c, &uf);
-        let order_summaries = order_summaries(c, &open, &uf, &qty, &preco);
+        let summaries = order_summaries(c, &open, &uf, &qty, &preco);
         Self {
             lines_of_orders: format!("{line_select} AND num_pedido = ANY($1)"),
-            lines_of_book: line_select.clone(),
-            lines_filtered: format!("{line_select} AND num_pedido IN ({filtered_orders})"),
+            lines_of_book: line_select,
             links: links(c),
             stock_of: stock(c, true),
             stock_all: stock(c, false),
@@ -110,10 +144,22 @@ impl LoadSql {
             inflows_of: inflows(c, true),
             inflows_all: inflows(c, false),
             open,
-            filtered_orders,
-            order_summaries,
+            filter: FilterSql::new(c, &uf),
+            summaries,
             uf,
         }
+    }
+
+    /// Appends the order list of the orders `filter` selects, one row per open order
+    /// ([`SummaryRow`]), binding the filter's values.
+    pub(super) fn push_summaries(
+        &self,
+        query: &mut QueryBuilder<'_, Postgres>,
+        filter: &OrderFilter,
+    ) {
+        query.push(&self.summaries);
+        self.filter.push(query, filter);
+        query.push(" GROUP BY num_pedido");
     }
 
     /// The five reads of a whole-book analysis, with `today` (an SQL date expression) in place
@@ -151,30 +197,91 @@ fn either(c: &Columns, names: &[&str]) -> String {
     }
 }
 
-/// Orders with a line matching the filter: $1 vendedor, $2 equipe_vendas, $3 UF, $4 LIKE
-/// pattern, matched against the order, client, CNPJ/CPF, city and product columns.
-fn filtered_orders(c: &Columns, uf: &str) -> String {
-    let cp = "carteira_principal";
-    let mut searched: Vec<String> = ["num_pedido", "raz_social_red", "cnpj_cpf"]
+/// `expression AS name` (or the column `name` alone), for each pair, separated by commas.
+fn select_list(columns: &[(String, &str)]) -> String {
+    columns
         .iter()
-        .map(|n| c.text(cp, n))
-        .collect();
-    searched.extend(present(c, &["nome_cidade", "municipio"]));
-    searched.extend(
-        ["cod_produto", "nome_produto"]
-            .iter()
-            .map(|n| c.text(cp, n)),
-    );
-    let busca = searched
-        .iter()
-        .map(|col| format!("{col} ILIKE $4 ESCAPE '\\'"))
+        .map(|(expression, name)| {
+            if expression == name {
+                expression.clone()
+            } else {
+                format!("{expression} AS {name}")
+            }
+        })
         .collect::<Vec<_>>()
-        .join(" OR ");
-    format!(
-        "SELECT num_pedido FROM carteira_principal WHERE \
-         ($1::text IS NULL OR vendedor = $1) AND ($2::text IS NULL OR equipe_vendas = $2) \
-         AND ($3::text IS NULL OR {uf} = $3) AND ($4::text IS NULL OR {busca})"
-    )
+        .join(", ")
+}
+
+/// The order filter's condition for the layout found: which expression holds the UF, which
+/// columns a search reads.
+#[derive(Debug)]
+pub(super) struct FilterSql {
+    uf: String,
+    /// The order, client, CNPJ/CPF, city and product columns, as text.
+    searched: Vec<String>,
+}
+
+impl FilterSql {
+    fn new(c: &Columns, uf: &str) -> Self {
+        let cp = "carteira_principal";
+        let mut searched: Vec<String> = ["num_pedido", "raz_social_red", "cnpj_cpf"]
+            .iter()
+            .map(|n| c.text(cp, n))
+            .collect();
+        searched.extend(present(c, &["nome_cidade", "municipio"]));
+        searched.extend(
+            ["cod_produto", "nome_produto"]
+                .iter()
+                .map(|n| c.text(cp, n)),
+        );
+        Self {
+            uf: uf.to_string(),
+            searched,
+        }
+    }
+
+    /// Appends ` AND num_pedido IN (the orders with a line meeting every term of the filter)`
+    /// to `query`, binding the terms' values; nothing for an empty filter.
+    pub(super) fn push(&self, query: &mut QueryBuilder<'_, Postgres>, filter: &OrderFilter) {
+        let terms = filter_terms(filter);
+        if terms.is_empty() {
+            return;
+        }
+        query.push(" AND num_pedido IN (SELECT num_pedido FROM carteira_principal WHERE ");
+        for (i, term) in terms.into_iter().enumerate() {
+            if i > 0 {
+                query.push(" AND ");
+            }
+            match term {
+                FilterTerm::Vendedor(v) => {
+                    query.push("vendedor = ").push_bind(v);
+                }
+                FilterTerm::Equipe(v) => {
+                    query.push("equipe_vendas = ").push_bind(v);
+                }
+                FilterTerm::Uf(v) => {
+                    query.push(format!("{} = ", self.uf)).push_bind(v);
+                }
+                FilterTerm::Busca(pattern) => self.push_search(query, &pattern),
+            }
+        }
+        query.push(")");
+    }
+
+    /// Any searched column matching `pattern`, case-insensitively.
+    fn push_search(&self, query: &mut QueryBuilder<'_, Postgres>, pattern: &str) {
+        query.push("(");
+        for (i, column) in self.searched.iter().enumerate() {
+            if i > 0 {
+                query.push(" OR ");
+            }
+            query
+                .push(format!("{column} ILIKE "))
+                .push_bind(pattern.to_string())
+                .push(" ESCAPE '\\'");
+        }
+        query.push(")");
+    }
 }
 
 /// The active code links.
@@ -232,24 +339,26 @@ fn inflows(c: &Columns, filtered: bool) -> String {
     )
 }
 
-/// One row per open order, as the page lists it; `{filter}` is replaced by the filter condition
-/// or nothing.
+/// One row per open order, as the page lists it ([`SummaryRow`]), up to the condition of the
+/// open lines.
 fn order_summaries(c: &Columns, open: &str, uf: &str, qty: &str, preco: &str) -> String {
     let cp = "carteira_principal";
     let city = either(c, &["nome_cidade", "municipio"]);
-    format!(
-        "SELECT {num} AS num_pedido, MAX({raz}) AS cliente, MAX({cnpj}) AS cnpj_cpf, \
-         MAX({city}) AS cidade, MAX({uf}) AS uf, MAX({vend}) AS vendedor, MAX({equipe}) AS equipe, \
-         MIN({dped}) AS data_pedido, MIN({exp}) AS expedicao, MIN({agend}) AS agendamento, \
-         SUM({qty} * COALESCE({preco}, 0)) AS valor, COUNT(*) AS linhas \
-         FROM carteira_principal WHERE {open} {{filter}} GROUP BY num_pedido",
-        num = c.text(cp, "num_pedido"),
-        raz = c.text(cp, "raz_social_red"),
-        cnpj = c.text(cp, "cnpj_cpf"),
-        vend = c.text(cp, "vendedor"),
-        equipe = c.text(cp, "equipe_vendas"),
-        dped = c.date(cp, "data_pedido"),
-        exp = c.date(cp, "expedicao"),
-        agend = c.date(cp, "agendamento"),
-    )
+    let max = |column: &str| format!("MAX({})", c.text(cp, column));
+    let min_date = |column: &str| format!("MIN({})", c.date(cp, column));
+    let columns = select_list(&[
+        (c.text(cp, "num_pedido"), "num_pedido"),
+        (max("raz_social_red"), "cliente"),
+        (max("cnpj_cpf"), "cnpj_cpf"),
+        (format!("MAX({city})"), "cidade"),
+        (format!("MAX({uf})"), "uf"),
+        (max("vendedor"), "vendedor"),
+        (max("equipe_vendas"), "equipe"),
+        (min_date("data_pedido"), "data_pedido"),
+        (min_date("expedicao"), "expedicao"),
+        (min_date("agendamento"), "agendamento"),
+        (format!("SUM({qty} * COALESCE({preco}, 0))"), "valor"),
+        ("COUNT(*)".to_string(), "linhas"),
+    ]);
+    format!("SELECT {columns} FROM carteira_principal WHERE {open}")
 }

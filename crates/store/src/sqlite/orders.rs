@@ -7,27 +7,15 @@ pub(super) fn order_numbers(
     conn: &Connection,
     filter: &OrderFilter,
 ) -> Result<Vec<String>, StoreError> {
-    let f = filter.normalized();
-    let (sql, params) = if f.is_empty() {
-        (format!("SELECT DISTINCT num_pedido FROM carteira_principal WHERE {OPEN} ORDER BY num_pedido"), None)
-    } else {
-        (
-            format!(
-                "SELECT DISTINCT num_pedido FROM carteira_principal WHERE {OPEN} \
-                 AND num_pedido IN ({FILTERED_ORDERS}) ORDER BY num_pedido"
-            ),
-            Some(filter_params(&f)),
-        )
-    };
+    let open = Condition::open_lines_of(filter);
+    let sql = format!(
+        "SELECT DISTINCT num_pedido FROM carteira_principal WHERE {} ORDER BY num_pedido",
+        open.sql()
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = match params {
-        Some(p) => stmt
-            .query_map(p, |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?,
-        None => stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?,
-    };
+    let rows = stmt
+        .query_map(open.params(), |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
     Ok(rows)
 }
 
@@ -35,57 +23,56 @@ pub(super) fn list_orders(
     conn: &mut Connection,
     query: &OrderQuery,
 ) -> Result<OrderPage, StoreError> {
-    let f = query.filter.normalized();
-    // Always bind ?1..?4; without a filter they are NULL and match everything.
+    let mut open = Condition::open_lines_of(&query.filter);
+    let count_sql = format!(
+        "SELECT COUNT(DISTINCT num_pedido) FROM carteira_principal WHERE {}",
+        open.sql()
+    );
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let total: i64 = tx
+        .prepare_cached(&count_sql)?
+        .query_row(open.params(), |r| r.get(0))?;
     let order_by = sort_column(query.sort);
     let dir = if query.descending { "DESC" } else { "ASC" };
-    let filter = if f.is_empty() {
-        "AND ?1 IS NULL AND ?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL".to_string()
-    } else {
-        format!("AND num_pedido IN ({FILTERED_ORDERS})")
-    };
+    let limit = open.bind(i64::try_from(query.limit).unwrap_or(i64::MAX));
+    let offset = open.bind(i64::try_from(query.offset).unwrap_or(i64::MAX));
     // Value in 1e-5 units (thousandths x cents), summed exactly as integers.
     let sql = format!(
         "SELECT num_pedido, MAX(raz_social_red) AS cliente, MAX(cnpj_cpf), MAX(nome_cidade) AS cidade, MAX(cod_uf), \
          MAX(vendedor) AS vendedor, MAX(equipe_vendas), MIN(data_pedido) AS data_pedido, \
          MIN(expedicao) AS expedicao, MIN(agendamento), \
          SUM(qtd_saldo_produto_pedido * COALESCE(preco_produto_pedido, 0)) AS valor, COUNT(*) AS linhas \
-         FROM carteira_principal WHERE {OPEN} {filter} GROUP BY num_pedido \
-         ORDER BY {order_by} IS NULL, {order_by} {dir}, num_pedido {dir} LIMIT ?5 OFFSET ?6"
+         FROM carteira_principal WHERE {} GROUP BY num_pedido \
+         ORDER BY {order_by} IS NULL, {order_by} {dir}, num_pedido {dir} LIMIT {limit} OFFSET {offset}",
+        open.sql()
     );
-    let count_sql =
-        format!("SELECT COUNT(DISTINCT num_pedido) FROM carteira_principal WHERE {OPEN} {filter}");
-    let [p1, p2, p3, p4] = filter_params(&f);
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     let orders = {
         let mut stmt = tx.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![p1, p2, p3, p4, limit, offset], |r| {
-            Ok(OrderSummary {
-                num_pedido: r.get(0)?,
-                raz_social_red: r.get(1)?,
-                cnpj_cpf: r.get(2)?,
-                nome_cidade: r.get(3)?,
-                cod_uf: r.get(4)?,
-                vendedor: r.get(5)?,
-                equipe_vendas: r.get(6)?,
-                data_pedido: date_col(r, 7)?,
-                expedicao: date_col(r, 8)?,
-                agendamento: date_col(r, 9)?,
-                valor_total: Decimal::new(r.get(10)?, 5),
-                linhas: usize::try_from(r.get::<_, i64>(11)?).unwrap_or(0),
-            })
-        })?;
+        let rows = stmt.query_map(open.params(), summary_from_row)?;
         rows.collect::<Result<Vec<_>, _>>()?
     };
-    let total: i64 = tx
-        .prepare_cached(&count_sql)?
-        .query_row(params![p1, p2, p3, p4], |r| r.get(0))?;
     tx.commit()?;
     Ok(OrderPage {
         total: usize::try_from(total).unwrap_or(0),
         orders,
+    })
+}
+
+/// One row of the order list's query.
+fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderSummary> {
+    Ok(OrderSummary {
+        num_pedido: r.get(0)?,
+        raz_social_red: r.get(1)?,
+        cnpj_cpf: r.get(2)?,
+        nome_cidade: r.get(3)?,
+        cod_uf: r.get(4)?,
+        vendedor: r.get(5)?,
+        equipe_vendas: r.get(6)?,
+        data_pedido: date_col(r, 7)?,
+        expedicao: date_col(r, 8)?,
+        agendamento: date_col(r, 9)?,
+        valor_total: Decimal::new(r.get(10)?, 5),
+        linhas: usize::try_from(r.get::<_, i64>(11)?).unwrap_or(0),
     })
 }
 

@@ -6,6 +6,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Weak};
 
+use redis::aio::ConnectionManager;
 use redis::streams::StreamRangeReply;
 use redis::{AsyncCommands, RedisResult};
 use ruptura_jobs::JobSpec;
@@ -13,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{parse, Inner};
 use crate::conn;
+use crate::keys::Keys;
 use crate::message::{field, ParamsDto};
 
 /// Batches covered by messages on the stream, per job.
@@ -70,16 +72,7 @@ pub(super) async fn watch_once(
 ) -> RedisResult<()> {
     let mut conn = inner.conn();
     let k = &inner.keys;
-    let mut ids: BTreeSet<String> = conn
-        .smembers::<_, HashSet<String>>(k.jobs())
-        .await?
-        .into_iter()
-        .collect();
-    {
-        let mut memo = inner.memo();
-        memo.retain(|_, m| !m.finished);
-        ids.extend(memo.keys().cloned());
-    }
+    let ids = watched_jobs(inner, &mut conn).await?;
     if ids.is_empty() {
         suspects.clear();
         return Ok(());
@@ -87,7 +80,6 @@ pub(super) async fn watch_once(
     // The stream first, then each job's counted batches: a batch committed in between is found
     // counted, so it never looks missing.
     let covered = queued_batches(inner).await?;
-    let ttl = inner.config.redis.ttl_secs() as i64;
     for id in ids {
         let (state, total): (Option<String>, Option<usize>) = redis::cmd("HMGET")
             .arg(k.job(&id))
@@ -98,59 +90,16 @@ pub(super) async fn watch_once(
         match state.as_deref() {
             None => {
                 suspects.remove(&id);
-                let memo = inner
-                    .memo()
-                    .get(&id)
-                    .map(|m| (Arc::clone(&m.spec), m.events_seen, m.recreations));
-                match memo {
-                    Some((spec, seen, recreations)) if recreations < inner.config.max_requeues => {
-                        tracing::warn!(job = %id, "as chaves do job sumiram do Redis (reiniciado sem persistência?): recriando e reenviando todos os lotes");
-                        inner.create(&id, &spec, seen, true).await?;
-                        if let Some(m) = inner.memo().get_mut(&id) {
-                            m.recreations += 1;
-                        }
-                    }
-                    Some((spec, seen, _)) => {
-                        tracing::error!(job = %id, "job perdido no Redis repetidamente: marcado como falhou");
-                        inner.create(&id, &spec, seen, false).await?;
-                        inner
-                            .fail(&id, "os dados do job se perderam no Redis repetidamente; envie a análise de novo")
-                            .await?;
-                        inner.memo().remove(&id);
-                    }
-                    None => {
-                        let _: () = conn.srem(k.jobs(), &id).await?;
-                    }
-                }
+                recreate_vanished(inner, &mut conn, &id).await?;
             }
             Some("em_andamento") => {
-                for key in k.job_keys(&id) {
-                    let _: () = conn.expire(key, ttl).await?;
+                refresh_ttl(inner, &mut conn, &id).await?;
+                let missing =
+                    missing_batches(&mut conn, k, &id, total.unwrap_or(0), covered.get(&id))
+                        .await?;
+                if let Some(lost) = lost_twice(suspects, &id, missing) {
+                    requeue(inner, &id, &lost).await?;
                 }
-                let total = total.unwrap_or(0);
-                let done: HashSet<usize> = conn
-                    .smembers::<_, HashSet<String>>(k.done(&id))
-                    .await?
-                    .into_iter()
-                    .filter_map(|s| s.parse().ok())
-                    .collect();
-                let queued = covered.get(&id);
-                let missing: BTreeSet<usize> = (0..total)
-                    .filter(|i| !done.contains(i) && !queued.is_some_and(|q| q.contains(i)))
-                    .collect();
-                if missing.is_empty() {
-                    suspects.remove(&id);
-                    continue;
-                }
-                let seen_before = suspects.insert(id.clone(), missing.clone());
-                let Some(before) = seen_before else { continue };
-                // Missing at two looks in a row (only the batches missing both times).
-                let lost: BTreeSet<usize> = missing.intersection(&before).copied().collect();
-                if lost.is_empty() {
-                    continue;
-                }
-                suspects.remove(&id);
-                requeue(inner, &id, &lost).await?;
             }
             Some(_) => {
                 suspects.remove(&id);
@@ -160,6 +109,110 @@ pub(super) async fn watch_once(
         }
     }
     Ok(())
+}
+
+/// The jobs to look at: those of the running set in Redis, and those this server remembers
+/// unfinished (their keys may have vanished).
+async fn watched_jobs(
+    inner: &Inner,
+    conn: &mut ConnectionManager,
+) -> RedisResult<BTreeSet<String>> {
+    let mut ids: BTreeSet<String> = conn
+        .smembers::<_, HashSet<String>>(inner.keys.jobs())
+        .await?
+        .into_iter()
+        .collect();
+    {
+        let mut memo = inner.memo();
+        memo.retain(|_, m| !m.finished);
+        ids.extend(memo.keys().cloned());
+    }
+    Ok(ids)
+}
+
+/// A job whose keys vanished from Redis: recreated from the spec this server remembers (at most
+/// `max_requeues` times, then failed), or dropped from the running set when it remembers none.
+async fn recreate_vanished(
+    inner: &Inner,
+    conn: &mut ConnectionManager,
+    id: &str,
+) -> RedisResult<()> {
+    let memo = inner
+        .memo()
+        .get(id)
+        .map(|m| (Arc::clone(&m.spec), m.events_seen, m.recreations));
+    match memo {
+        Some((spec, seen, recreations)) if recreations < inner.config.max_requeues => {
+            tracing::warn!(job = %id, "as chaves do job sumiram do Redis (reiniciado sem persistência?): recriando e reenviando todos os lotes");
+            inner.create(id, &spec, seen, true).await?;
+            if let Some(m) = inner.memo().get_mut(id) {
+                m.recreations += 1;
+            }
+        }
+        Some((spec, seen, _)) => {
+            tracing::error!(job = %id, "job perdido no Redis repetidamente: marcado como falhou");
+            inner.create(id, &spec, seen, false).await?;
+            inner
+                .fail(
+                    id,
+                    "os dados do job se perderam no Redis repetidamente; envie a análise de novo",
+                )
+                .await?;
+            inner.memo().remove(id);
+        }
+        None => {
+            let _: () = conn.srem(inner.keys.jobs(), id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Refreshes the TTL of every key of a running job.
+async fn refresh_ttl(inner: &Inner, conn: &mut ConnectionManager, id: &str) -> RedisResult<()> {
+    let ttl = inner.config.redis.ttl_secs() as i64;
+    for key in inner.keys.job_keys(id) {
+        let _: () = conn.expire(key, ttl).await?;
+    }
+    Ok(())
+}
+
+/// The batches of a running job (of `total`) neither counted done nor `queued` on the stream.
+async fn missing_batches(
+    conn: &mut ConnectionManager,
+    k: &Keys,
+    id: &str,
+    total: usize,
+    queued: Option<&HashSet<usize>>,
+) -> RedisResult<BTreeSet<usize>> {
+    let done: HashSet<usize> = conn
+        .smembers::<_, HashSet<String>>(k.done(id))
+        .await?
+        .into_iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    Ok((0..total)
+        .filter(|i| !done.contains(i) && !queued.is_some_and(|q| q.contains(i)))
+        .collect())
+}
+
+/// The batches of job `id` missing at this look and the previous one (then the job is no longer
+/// a suspect), remembering what is missing now for the next look.
+fn lost_twice(
+    suspects: &mut HashMap<String, BTreeSet<usize>>,
+    id: &str,
+    missing: BTreeSet<usize>,
+) -> Option<BTreeSet<usize>> {
+    if missing.is_empty() {
+        suspects.remove(id);
+        return None;
+    }
+    let before = suspects.insert(id.to_string(), missing.clone())?;
+    let lost: BTreeSet<usize> = missing.intersection(&before).copied().collect();
+    if lost.is_empty() {
+        return None;
+    }
+    suspects.remove(id);
+    Some(lost)
 }
 
 /// Queues `lost` batches of a running job again, or fails the job past `max_requeues`.

@@ -1,0 +1,166 @@
+//! The load of one analysis on SQLite: the open lines of the selection, the code links, and the
+//! stock, outflows and inflows of the codes involved, in one read transaction.
+
+use super::*;
+
+const LINE_COLUMNS: &str = "id, num_pedido, cod_produto, nome_produto, qtd_saldo_produto_pedido, \
+                            preco_produto_pedido, expedicao, data_pedido";
+
+/// What a load reads of the codes involved.
+struct Flows {
+    stock: Vec<(String, Decimal)>,
+    outflows: Vec<DatedQty>,
+    inflows: Vec<DatedQty>,
+}
+
+pub(super) fn load_snapshot(
+    conn: &mut Connection,
+    selection: &Selection,
+    today: NaiveDate,
+) -> Result<Loaded, StoreError> {
+    // One read transaction: in WAL mode every read below sees the same snapshot.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let (lines, orders) = load_lines(&tx, selection)?;
+    let links = read_all(
+        &tx,
+        "SELECT codigo_origem, codigo_destino FROM unificacao_codigos WHERE ativo = 1",
+        [],
+        |r| {
+            Ok(CodeLink::new(
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+            ))
+        },
+    )?;
+    // The whole book needs every code; a subset needs the codes of its product groups.
+    let codes = codes_to_load(selection, &links, &lines).map(json_array);
+    let Flows {
+        stock,
+        outflows,
+        inflows,
+    } = load_flows(&tx, codes.as_deref(), today)?;
+    tx.commit()?;
+    Ok(Loaded {
+        snapshot: Snapshot {
+            lines,
+            stock,
+            outflows,
+            inflows,
+            links,
+        },
+        orders,
+    })
+}
+
+fn load_lines(
+    tx: &Transaction<'_>,
+    selection: &Selection,
+) -> Result<(Vec<OrderLine>, Vec<String>), StoreError> {
+    let lines = match selection {
+        Selection::Orders(orders) => read_all(
+            tx,
+            &format!(
+                "SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {OPEN} \
+                 AND num_pedido IN (SELECT value FROM json_each(?1))"
+            ),
+            [json_array(orders)],
+            line_from_row,
+        )?,
+        Selection::Book(filter) => {
+            let open = Condition::open_lines_of(filter);
+            let sql = format!(
+                "SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {}",
+                open.sql()
+            );
+            read_all(tx, &sql, open.params(), line_from_row)?
+        }
+    };
+    let orders = match selection {
+        Selection::Orders(orders) => dedup(orders),
+        Selection::Book(_) => sorted_orders(&lines),
+    };
+    Ok((lines, orders))
+}
+
+/// The stock, outflows (from `today` on; earlier and undated ones undated) and inflows (from
+/// `today` on) of `codes` (a JSON array; `None`: every code).
+fn load_flows(
+    tx: &Transaction<'_>,
+    codes: Option<&str>,
+    today: NaiveDate,
+) -> Result<Flows, StoreError> {
+    let code_filter = if codes.is_some() {
+        "AND cod_produto IN (SELECT value FROM json_each(?2))"
+    } else {
+        ""
+    };
+    let today_param = today.format("%Y-%m-%d").to_string();
+    let params: Vec<&dyn ToSql> = match &codes {
+        Some(c) => vec![&today_param, c],
+        None => vec![&today_param],
+    };
+    let stock_sql = format!(
+        "SELECT cod_produto, SUM(qtd_movimentacao) FROM movimentacao_estoque \
+         WHERE ativo = 1 AND ?1 IS NOT NULL {code_filter} GROUP BY cod_produto"
+    );
+    let out_sql = format!(
+        "SELECT cod_produto, CASE WHEN expedicao IS NULL OR expedicao < ?1 THEN NULL ELSE expedicao END AS dia, \
+         SUM(qtd_saldo) FROM separacao WHERE sincronizado_nf = 0 {code_filter} GROUP BY cod_produto, dia"
+    );
+    let in_sql = format!(
+        "SELECT cod_produto, data_programacao, SUM(qtd_programada) FROM programacao_producao \
+         WHERE data_programacao >= ?1 {code_filter} GROUP BY cod_produto, data_programacao"
+    );
+    Ok(Flows {
+        stock: read_all(tx, &stock_sql, params.as_slice(), |r| {
+            Ok((r.get::<_, String>(0)?, milli(r.get(1)?)))
+        })?,
+        outflows: read_all(tx, &out_sql, params.as_slice(), dated_qty)?,
+        inflows: read_all(tx, &in_sql, params.as_slice(), dated_qty)?,
+    })
+}
+
+/// Every row of `sql` with `params`, read by `row`.
+fn read_all<T>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, row)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// One line of [`LINE_COLUMNS`].
+fn line_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderLine> {
+    Ok(OrderLine {
+        id: r.get(0)?,
+        num_pedido: r.get(1)?,
+        cod_produto: r.get(2)?,
+        nome_produto: r.get(3)?,
+        qtd: milli(r.get(4)?),
+        preco: r.get::<_, Option<i64>>(5)?.map(|c| Decimal::new(c, 2)),
+        expedicao: date_col(r, 6)?,
+        data_pedido: date_col(r, 7)?,
+    })
+}
+
+/// Code, day (or none) and quantity in thousandths.
+fn dated_qty(r: &rusqlite::Row<'_>) -> rusqlite::Result<DatedQty> {
+    Ok(DatedQty::new(
+        r.get::<_, String>(0)?,
+        date_col(r, 1)?,
+        milli(r.get(2)?),
+    ))
+}
+
+fn json_array(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
+    serde_json::Value::Array(
+        items
+            .into_iter()
+            .map(|s| serde_json::Value::String(s.as_ref().to_string()))
+            .collect(),
+    )
+    .to_string()
+}
