@@ -209,62 +209,130 @@ pub async fn analyze(
 ) -> Result<Estatisticas, AnalysisError> {
     let started = Instant::now();
     let today = params.today;
-    // What each batch task does: analyse its orders (independent mode), or only map to the wire
-    // the outcomes the allocation already decided (sequential and priority modes: the
-    // allocation is one pass over all the orders in priority order, whatever the batches).
-    let batch_size = opts.batch_size.max(1);
-    let (orders, work, analyzer) = match params.mode {
-        Mode::Priority => {
-            let (orders, outcomes) = priority(store, selection, params, observer).await?;
-            let work = map_work(&orders, outcomes, batch_size);
-            (orders, work, None)
-        }
-        Mode::Sequential | Mode::Independent => {
-            let loaded = store.load(selection, params.today).await?;
-            let (snapshot, orders) = (loaded.snapshot, loaded.orders);
-            tracing::debug!(
-                ms = started.elapsed().as_millis() as u64,
-                lines = snapshot.lines.len(),
-                "snapshot carregado"
-            );
-            observer.snapshot(&snapshot, params.today);
-            let mode = params.mode;
-            let analyzer = Arc::new(blocking(move || Analyzer::new(snapshot, params)).await?);
-            tracing::debug!(
-                ms = started.elapsed().as_millis() as u64,
-                "projeções prontas"
-            );
-            let work = if mode == Mode::Sequential {
-                let (a, list) = (Arc::clone(&analyzer), orders.clone());
-                let outcomes = blocking(move || a.analyze(&list)).await?;
-                map_work(&orders, outcomes, batch_size)
-            } else {
-                orders
-                    .chunks(batch_size)
-                    .map(|batch| BatchWork::Analyze(Arc::clone(&analyzer), batch.to_vec()))
-                    .collect()
-            };
-            (orders, work, Some(analyzer))
-        }
-    };
+    let (orders, work, analyzer) = plan(
+        store,
+        selection,
+        params,
+        opts.batch_size.max(1),
+        observer,
+        started,
+    )
+    .await?;
     let record = observer.record_groups();
     observer.started(&orders, work.len());
     let mut stats = Estatisticas::new(orders.len());
-
-    let mut emit = |batch: Batch, stats: &mut Estatisticas| {
+    let ctx = BatchContext {
+        today,
+        json: opts.json,
+        record,
+    };
+    run_batches(work, opts.max_workers.max(1), &ctx, |batch| {
         for r in &batch.results {
             stats.count(r);
         }
         stats.add_valores(&batch.valores);
         observer.batch(batch);
-    };
+    })
+    .await?;
+    // The snapshot and its projections can be large: free them off the caller's path.
+    if let Some(analyzer) = analyzer {
+        std::thread::spawn(move || drop(analyzer));
+    }
+    stats.finish(started.elapsed());
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        orders = stats.contagens.processados,
+        "análise concluída"
+    );
+    Ok(stats)
+}
 
-    // Batches start in request order, at most `max_workers` at a time, and never more than a
-    // window ahead of the lowest unfinished one. Each is handed to the observer as it finishes;
-    // an observer that needs request order (the streamed outputs) therefore keeps only a few
-    // batches waiting, and memory stays bounded whatever the size of the run. Dropping this
-    // future stops the run: batches not yet started never start.
-    let workers = opts.max_workers.max(1);
+/// The orders of a run, what each batch task does and the analyzer they share: analyse its
+/// orders (independent mode), or only map to the wire the outcomes the allocation already
+/// decided (sequential and priority modes: the allocation is one pass over all the orders in
+/// priority order, whatever the batches).
+async fn plan(
+    store: &dyn Store,
+    selection: &Selection,
+    params: Params,
+    batch_size: usize,
+    observer: &mut (dyn Observer + Send),
+    started: Instant,
+) -> Result<(Vec<String>, Vec<BatchWork>, Option<Arc<Analyzer>>), AnalysisError> {
+    if params.mode == Mode::Priority {
+        let (orders, outcomes) = priority(store, selection, params, observer).await?;
+        let work = map_work(&orders, outcomes, batch_size);
+        return Ok((orders, work, None));
+    }
+    let loaded = store.load(selection, params.today).await?;
+    let (snapshot, orders) = (loaded.snapshot, loaded.orders);
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        lines = snapshot.lines.len(),
+        "snapshot carregado"
+    );
+    observer.snapshot(&snapshot, params.today);
+    let mode = params.mode;
+    let analyzer = Arc::new(blocking(move || Analyzer::new(snapshot, params)).await?);
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "projeções prontas"
+    );
+    let work = if mode == Mode::Sequential {
+        let (a, list) = (Arc::clone(&analyzer), orders.clone());
+        let outcomes = blocking(move || a.analyze(&list)).await?;
+        map_work(&orders, outcomes, batch_size)
+    } else {
+        orders
+            .chunks(batch_size)
+            .map(|batch| BatchWork::Analyze(Arc::clone(&analyzer), batch.to_vec()))
+            .collect()
+    };
+    Ok((orders, work, Some(analyzer)))
+}
+
+/// What every batch of a run is made with.
+#[derive(Clone)]
+struct BatchContext {
+    today: NaiveDate,
+    json: bool,
+    record: Option<Arc<ProductGroups>>,
+}
+
+impl BatchContext {
+    /// Does one batch's work (on a blocking thread).
+    fn run(&self, index: usize, work: BatchWork) -> Batch {
+        let outcomes = match work {
+            BatchWork::Analyze(a, orders) => orders
+                .into_iter()
+                .map(|num| {
+                    let outcome = a.analyze_order(&num);
+                    (num, outcome)
+                })
+                .collect(),
+            BatchWork::Map(outcomes) => outcomes,
+        };
+        Batch::new(
+            index,
+            &outcomes,
+            self.today,
+            self.json,
+            self.record.as_deref(),
+        )
+    }
+}
+
+/// Runs the batches: they start in request order, at most `workers` at a time, and never more
+/// than a window ahead of the lowest unfinished one. Each is handed to `emit` as it finishes;
+/// an observer that needs request order (the streamed outputs) therefore keeps only a few
+/// batches waiting, and memory stays bounded whatever the size of the run. Dropping this
+/// future stops the run: batches not yet started never start.
+async fn run_batches(
+    work: Vec<BatchWork>,
+    workers: usize,
+    ctx: &BatchContext,
+    mut emit: impl FnMut(Batch),
+) -> Result<(), AnalysisError> {
     let window = workers * 4;
     let mut queue = work.into_iter().enumerate().peekable();
     let mut running: BTreeSet<usize> = BTreeSet::new();
@@ -280,40 +348,16 @@ pub async fn analyze(
                 break;
             };
             running.insert(index);
-            let json = opts.json;
-            let record = record.clone();
-            tasks.spawn_blocking(move || {
-                let outcomes = match work {
-                    BatchWork::Analyze(a, orders) => orders
-                        .into_iter()
-                        .map(|num| {
-                            let outcome = a.analyze_order(&num);
-                            (num, outcome)
-                        })
-                        .collect(),
-                    BatchWork::Map(outcomes) => outcomes,
-                };
-                Batch::new(index, &outcomes, today, json, record.as_deref())
-            });
+            let ctx = ctx.clone();
+            tasks.spawn_blocking(move || ctx.run(index, work));
         }
         let Some(done) = tasks.join_next().await else {
-            break;
+            return Ok(());
         };
         let batch = done.map_err(|e| AnalysisError::Internal(e.to_string()))?;
         running.remove(&batch.index);
-        emit(batch, &mut stats);
+        emit(batch);
     }
-    // The snapshot and its projections can be large: free them off the caller's path.
-    if let Some(analyzer) = analyzer {
-        std::thread::spawn(move || drop(analyzer));
-    }
-    stats.finish(started.elapsed());
-    tracing::debug!(
-        ms = started.elapsed().as_millis() as u64,
-        orders = stats.contagens.processados,
-        "análise concluída"
-    );
-    Ok(stats)
 }
 
 /// Priority mode (SPEC 8.1): the allocation runs over the whole active book and the requested

@@ -184,84 +184,103 @@ impl Consumer {
                 next_janitor = Instant::now() + Duration::from_secs(60);
                 self.forget_dead_consumers().await;
             }
-
-            // Batches abandoned by dead consumers first.
-            if Instant::now() >= next_claim {
-                match self.autoclaim(&claim_cursor).await {
-                    Ok(reply) => {
-                        backoff.reset();
-                        claim_cursor = reply.next_stream_id;
-                        if reply.claimed.is_empty() {
-                            next_claim = Instant::now() + self.config.claim_interval;
-                        }
-                        for entry in reply.claimed {
-                            tracing::info!(consumer = %self.name, id = %entry.id, "lote retomado de um consumidor parado");
-                            self.process(entry).await;
-                        }
-                        continue;
-                    }
-                    Err(e) => {
-                        self.on_redis_error("XAUTOCLAIM", &e).await;
-                        if sleep_or_cancel(backoff.next_delay(), &self.shutdown).await {
-                            break;
-                        }
-                        continue;
-                    }
-                }
-            }
-
-            // Then new batches, on this consumer's own connection.
-            if reader.is_none() {
-                match conn::blocking_connection(&self.client, self.config.block).await {
-                    Ok(c) => reader = Some(c),
-                    Err(e) => {
-                        let wait = backoff.next_delay();
-                        tracing::warn!(consumer = %self.name, error = %e, "Redis indisponível; nova tentativa em {wait:?}");
-                        if sleep_or_cancel(wait, &self.shutdown).await {
-                            break;
-                        }
-                        continue;
-                    }
-                }
-            }
-            let Some(read_conn) = reader.as_mut() else {
-                continue;
+            // Batches abandoned by dead consumers first, then new ones.
+            let stop = if Instant::now() >= next_claim {
+                self.claim_abandoned(&mut claim_cursor, &mut next_claim, &mut backoff)
+                    .await
+            } else {
+                self.read_new(&stream, &mut reader, &mut next_claim, &mut backoff)
+                    .await
             };
-            let block_ms = self.config.block.as_millis().max(1) as usize;
-            let opts = StreamReadOptions::default()
-                .group(GROUP, &self.name)
-                .count(1)
-                .block(block_ms);
-            let read: RedisResult<Option<StreamReadReply>> =
-                read_conn.xread_options(&[&stream], &[">"], &opts).await;
-            match read {
-                Ok(reply) => {
-                    backoff.reset();
-                    let entries: Vec<StreamId> = reply
-                        .into_iter()
-                        .flat_map(|r| r.keys)
-                        .flat_map(|k| k.ids)
-                        .collect();
-                    if entries.is_empty() {
-                        // Idle: a good moment to look for abandoned batches.
-                        next_claim = next_claim.min(Instant::now() + self.config.claim_interval);
-                    }
-                    for entry in entries {
-                        self.process(entry).await;
-                    }
-                }
-                Err(e) => {
-                    if conn::is_connection_error(&e) {
-                        reader = None;
-                    }
-                    self.on_redis_error("XREADGROUP", &e).await;
-                    if sleep_or_cancel(backoff.next_delay(), &self.shutdown).await {
-                        break;
-                    }
-                }
+            if stop {
+                break;
             }
         }
         tracing::debug!(consumer = %self.name, "consumidor encerrado");
+    }
+
+    /// Takes over and processes batches left too long by consumers that stopped. True when
+    /// shutdown came while waiting for Redis.
+    async fn claim_abandoned(
+        &mut self,
+        cursor: &mut String,
+        next_claim: &mut Instant,
+        backoff: &mut Backoff,
+    ) -> bool {
+        match self.autoclaim(cursor).await {
+            Ok(reply) => {
+                backoff.reset();
+                *cursor = reply.next_stream_id;
+                if reply.claimed.is_empty() {
+                    *next_claim = Instant::now() + self.config.claim_interval;
+                }
+                for entry in reply.claimed {
+                    tracing::info!(consumer = %self.name, id = %entry.id, "lote retomado de um consumidor parado");
+                    self.process(entry).await;
+                }
+                false
+            }
+            Err(e) => {
+                self.on_redis_error("XAUTOCLAIM", &e).await;
+                sleep_or_cancel(backoff.next_delay(), &self.shutdown).await
+            }
+        }
+    }
+
+    /// Reads and processes one new batch, on this consumer's own connection (opened again when
+    /// lost). True when shutdown came while waiting for Redis.
+    async fn read_new(
+        &mut self,
+        stream: &str,
+        reader: &mut Option<MultiplexedConnection>,
+        next_claim: &mut Instant,
+        backoff: &mut Backoff,
+    ) -> bool {
+        if reader.is_none() {
+            match conn::blocking_connection(&self.client, self.config.block).await {
+                Ok(c) => *reader = Some(c),
+                Err(e) => {
+                    let wait = backoff.next_delay();
+                    tracing::warn!(consumer = %self.name, error = %e, "Redis indisponível; nova tentativa em {wait:?}");
+                    return sleep_or_cancel(wait, &self.shutdown).await;
+                }
+            }
+        }
+        let Some(read_conn) = reader.as_mut() else {
+            return false;
+        };
+        let block_ms = self.config.block.as_millis().max(1) as usize;
+        let opts = StreamReadOptions::default()
+            .group(GROUP, &self.name)
+            .count(1)
+            .block(block_ms);
+        let read: RedisResult<Option<StreamReadReply>> =
+            read_conn.xread_options(&[stream], &[">"], &opts).await;
+        match read {
+            Ok(reply) => {
+                backoff.reset();
+                let entries: Vec<StreamId> = reply
+                    .into_iter()
+                    .flat_map(|r| r.keys)
+                    .flat_map(|k| k.ids)
+                    .collect();
+                if entries.is_empty() {
+                    // Idle: a good moment to look for abandoned batches.
+                    *next_claim = (*next_claim).min(Instant::now() + self.config.claim_interval);
+                }
+                for entry in entries {
+                    self.process(entry).await;
+                }
+                false
+            }
+            Err(e) => {
+                if conn::is_connection_error(&e) {
+                    *reader = None;
+                }
+                self.on_redis_error("XREADGROUP", &e).await;
+                sleep_or_cancel(backoff.next_delay(), &self.shutdown).await
+            }
+        }
     }
 
     async fn on_redis_error(&mut self, what: &str, e: &RedisError) {
@@ -347,20 +366,7 @@ impl Consumer {
             let started = Instant::now();
             match self.analyze(&msg, &id).await {
                 Outcome::Done(batches, part) => {
-                    let analysed = started.elapsed();
-                    if let Some(part) = part {
-                        self.keep_part(&msg, &part).await;
-                    }
-                    self.commit_batches(&msg, &id, batches).await;
-                    tracing::debug!(
-                        consumer = %self.name,
-                        job = %msg.job_id,
-                        lote = msg.first_batch,
-                        pedidos = msg.orders.len(),
-                        analise_ms = analysed.as_secs_f64() * 1e3,
-                        gravacao_ms = (started.elapsed() - analysed).as_secs_f64() * 1e3,
-                        "lote gravado"
-                    );
+                    self.record_done(&msg, &id, batches, part, started).await;
                     return;
                 }
                 Outcome::Cancelled => {
@@ -399,6 +405,31 @@ impl Consumer {
                 }
             }
         }
+    }
+
+    /// Records an analysed message: its part of the run (a recorded job), then its batches.
+    async fn record_done(
+        &mut self,
+        msg: &BatchMessage,
+        id: &str,
+        batches: Vec<Batch>,
+        part: Option<RunData>,
+        started: Instant,
+    ) {
+        let analysed = started.elapsed();
+        if let Some(part) = part {
+            self.keep_part(msg, &part).await;
+        }
+        self.commit_batches(msg, id, batches).await;
+        tracing::debug!(
+            consumer = %self.name,
+            job = %msg.job_id,
+            lote = msg.first_batch,
+            pedidos = msg.orders.len(),
+            analise_ms = analysed.as_secs_f64() * 1e3,
+            gravacao_ms = (started.elapsed() - analysed).as_secs_f64() * 1e3,
+            "lote gravado"
+        );
     }
 
     /// Runs [`scripts::BEGIN`], retrying while Redis does not answer. `None` on shutdown (the
