@@ -749,7 +749,16 @@ impl Consumer {
             Ok(Some(id)) => tracing::info!(job = %job_id, execucao = id, "execução registrada"),
             Ok(None) => {}
             Err(e) => {
-                tracing::warn!(job = %job_id, error = %e, "o job terminou, mas a execução não foi registrada")
+                tracing::warn!(job = %job_id, error = %e, "o job terminou, mas a execução não foi registrada");
+                // Said in the job's status too, as the in-process queue does.
+                let _: RedisResult<()> = self
+                    .conn
+                    .hset(
+                        self.keys.job(job_id),
+                        "mensagem",
+                        format!("análise concluída, mas a execução não foi registrada: {e}"),
+                    )
+                    .await;
             }
         }
     }

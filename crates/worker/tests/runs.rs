@@ -119,3 +119,46 @@ async fn a_whole_book_job_on_workers_is_recorded_as_in_process() {
     }
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_cannot_be_saved_leaves_the_job_done_and_says_so() {
+    let Some(t) = Setup::new(0, "registro-falha", 120).await else {
+        return;
+    };
+    let (store, opts, queue) = (&t.store, &t.opts, &t.queue);
+    // A run log whose table was never created: saving fails.
+    let url = format!("sqlite://{}", t.dir.path().join("sem-tabela.db").display());
+    let broken = RunLog::new(ruptura_store::connect_runs(&url).await.unwrap(), 30);
+    let mut cfg = WorkerConfig::new(opts.clone());
+    cfg.name = "falha".to_string();
+    cfg.runs = Some(broken);
+    let (token, handle) = start_worker_with(store, cfg);
+
+    let mut spec = spec(all_orders(store.as_ref()).await, Params::new(today()), 25);
+    spec.whole_book = true;
+    let created = queue.submit(spec.clone()).await.unwrap();
+    follow(queue, &created.job_id, LIMIT).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let status = queue.status(&created.job_id).await.unwrap().expect("job");
+        if status.mensagem.is_some() || tokio::time::Instant::now() > deadline {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.estado, ruptura_jobs::JobState::Concluido);
+    let mensagem = status.mensagem.unwrap_or_default();
+    assert!(
+        mensagem.contains("não foi registrada"),
+        "the job says the run was not recorded: {mensagem:?}"
+    );
+    assert_eq!(
+        queue.results(&created.job_id).await.unwrap().unwrap().len(),
+        spec.orders.len(),
+        "the results stand"
+    );
+
+    token.cancel();
+    handle.await.unwrap();
+    t.finish().await;
+}
