@@ -381,13 +381,7 @@ async fn event_stream_resumes_with_last_event_id_and_delivers_every_order_once()
         Arc::clone(&plain.store),
         Arc::clone(&gate),
     ));
-    let app = TestApp::over(
-        plain.dir,
-        gated,
-        Settings::default(),
-        ServerConfig::default(),
-        None,
-    );
+    let app = TestApp::serving_in(plain.dir, gated);
     let (addr, stop, task) = app.spawn().await;
 
     let c = app
@@ -454,13 +448,7 @@ async fn shutdown_ends_open_event_streams() {
     let plain = TestApp::new(&data).await;
     let gate = Arc::new(Semaphore::new(0));
     let gated = Arc::new(HeldStore::gated(Arc::clone(&plain.store), gate));
-    let app = TestApp::over(
-        plain.dir,
-        gated,
-        Settings::default(),
-        ServerConfig::default(),
-        None,
-    );
+    let app = TestApp::serving_in(plain.dir, gated);
     let (addr, stop, task) = app.spawn().await;
     let c = app
         .post("/api/ruptura/jobs", r#"{"data_base": "2026-03-02"}"#)
@@ -805,13 +793,7 @@ async fn a_database_outage_gives_503_and_the_service_recovers() {
         .import(&data, ruptura_store::ImportMode::Replace)
         .await
         .expect("import");
-    let app = TestApp::over(
-        tempfile::tempdir().expect("tempdir"),
-        store,
-        Settings::default(),
-        ServerConfig::default(),
-        None,
-    );
+    let app = TestApp::serving(store);
     let body = json!({"pedidos": orders_of(&data), "data_base": "2026-03-02"}).to_string();
     let before = app.post(LOTE, &body).await;
     assert_eq!(before.status, StatusCode::OK);

@@ -11,8 +11,6 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use common::{book, TestApp};
-use ruptura_app::Settings;
-use ruptura_server::ServerConfig;
 use ruptura_store::testing::TestDb;
 use ruptura_store::{ImportMode, Store};
 use serde_json::{json, Value};
@@ -51,13 +49,7 @@ async fn batch(app: &TestApp, body: &Value) -> Value {
 /// What a server that has kept nothing answers: a new store over the same database.
 async fn fresh(url: &str, body: &Value) -> Value {
     let store = ruptura_store::connect(url).await.expect("open");
-    let app = TestApp::over(
-        tempfile::tempdir().expect("tempdir"),
-        store,
-        Settings::default(),
-        ServerConfig::default(),
-        None,
-    );
+    let app = TestApp::serving(store);
     batch(&app, body).await
 }
 
@@ -80,13 +72,7 @@ where
     } else {
         ruptura_store::connect(url).await.expect("open")
     };
-    let app = TestApp::over(
-        tempfile::tempdir().expect("tempdir"),
-        store,
-        Settings::default(),
-        ServerConfig::default(),
-        None,
-    );
+    let app = TestApp::serving(store);
     let page = app.get("/api/carteira/pedidos?por_pagina=40").await.json();
     let mut orders: Vec<String> = page["pedidos"]
         .as_array()
@@ -210,13 +196,7 @@ async fn priority_allocation_on_the_old_layout_follows_a_direct_update() {
     db.create_original_schema().await;
     db.insert_original(&book(300)).await.expect("insert");
     let store: Arc<dyn Store> = ruptura_store::connect(db.url()).await.expect("open");
-    let app = TestApp::over(
-        tempfile::tempdir().expect("tempdir"),
-        store,
-        Settings::default(),
-        ServerConfig::default(),
-        None,
-    );
+    let app = TestApp::serving(store);
     let orders: Vec<String> = app.get("/api/carteira/pedidos?por_pagina=20").await.json()
         ["pedidos"]
         .as_array()

@@ -68,6 +68,22 @@ impl TestApp {
         Self::over(dir, store, settings, config, token)
     }
 
+    /// An app with the default settings over an existing store, in a fresh folder.
+    pub fn serving(store: Arc<dyn Store>) -> Self {
+        Self::serving_in(tempfile::tempdir().expect("tempdir"), store)
+    }
+
+    /// An app with the default settings over an existing store (for example a gated one).
+    pub fn serving_in(dir: tempfile::TempDir, store: Arc<dyn Store>) -> Self {
+        Self::over(
+            dir,
+            store,
+            Settings::default(),
+            ServerConfig::default(),
+            None,
+        )
+    }
+
     /// An app over an existing store (for example a gated one).
     pub fn over(
         dir: tempfile::TempDir,
