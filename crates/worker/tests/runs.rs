@@ -162,3 +162,81 @@ async fn a_run_that_cannot_be_saved_leaves_the_job_done_and_says_so() {
     handle.await.unwrap();
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_missing_a_part_is_not_saved() {
+    let Some(url) = redis_url(0).await else {
+        return;
+    };
+    let prefix = prefix("registro-parte");
+    let keys = ruptura_worker::keys::Keys::new(&prefix);
+    let dir = tempfile::tempdir().unwrap();
+    let (runs_store, log) = run_log(&dir, "execucoes.db").await;
+    let mut conn = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection_manager()
+        .await
+        .unwrap();
+    let params = serde_json::to_string(&ruptura_worker::message::ParamsDto::from(&Params::new(
+        today(),
+    )))
+    .unwrap();
+    let job = "j1";
+    let _: () = redis::AsyncCommands::hset_multiple(
+        &mut conn,
+        keys.job(job),
+        &[
+            ("registrar", "1"),
+            ("params", params.as_str()),
+            ("total_pedidos", "3"),
+            ("pedidos_com_ruptura", "0"),
+        ],
+    )
+    .await
+    .unwrap();
+    let message = |first: usize, orders: &[&str]| ruptura_worker::message::BatchMessage {
+        job_id: job.to_string(),
+        first_batch: first,
+        batches: 1,
+        batch_size: 2,
+        orders: orders.iter().map(|o| o.to_string()).collect(),
+        params: params.clone(),
+        record: true,
+    };
+    let part = |orders: &[&str]| {
+        let results: Vec<ruptura_app::wire::Resultado> = orders
+            .iter()
+            .map(|o| ruptura_app::wire::Resultado::erro(o, "x"))
+            .collect();
+        ruptura_worker::record::error_part(&results)
+    };
+    use ruptura_worker::record::{keep_part, save_run};
+    keep_part(
+        &mut conn,
+        &keys,
+        600,
+        &message(0, &["A", "B"]),
+        &part(&["A", "B"]),
+    )
+    .await
+    .unwrap();
+    let missing = save_run(&mut conn, &keys, job, &log).await;
+    assert!(
+        missing.as_ref().is_err_and(|e| e.contains("2 de 3")),
+        "{missing:?}"
+    );
+    assert!(runs_store.list_runs().await.unwrap().is_empty());
+
+    keep_part(&mut conn, &keys, 600, &message(1, &["C"]), &part(&["C"]))
+        .await
+        .unwrap();
+    let saved = save_run(&mut conn, &keys, job, &log).await.unwrap();
+    let runs = runs_store.list_runs().await.unwrap();
+    assert_eq!(saved, Some(runs[0].id));
+    assert_eq!(data(runs_store.as_ref(), runs[0].id).await.pedidos.len(), 3);
+    let left: bool = redis::AsyncCommands::exists(&mut conn, keys.record(job))
+        .await
+        .unwrap();
+    assert!(!left, "the parts are deleted once the run is saved");
+    cleanup(&url, &prefix).await;
+}
