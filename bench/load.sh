@@ -41,30 +41,8 @@ if [ ! -f "$DB" ]; then
 fi
 echo "data set: scale10 seed $SEED, $(($(wc -l < "$DATA/carteira_principal.csv") - 1)) order lines; $(nproc) cores"
 
-SERVER_PID=
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
-}
+. bench/lib.sh
 trap stop_server EXIT
-
-# Starts `ruptura serve` on a free port (extra environment in "$@") and waits for /health.
-start_server() {
-  PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  env "$@" RUST_LOG=warn $BIN serve --db "sqlite://$DB" --bind "127.0.0.1:$PORT" >"$OUT/load-server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 400); do
-    curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "the server did not answer; its log:" >&2
-  cat "$OUT/load-server.log" >&2
-  exit 1
-}
 
 # Resident memory of the server, in MB: current (VmRSS) or peak (VmHWM).
 mem() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
@@ -72,7 +50,7 @@ mem() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID
 echo
 echo "== (1) rajada: 48 requests of 20,000 orders at once"
 for run in $(seq 1 "$RUNS"); do
-  start_server
+  start_server "sqlite://$DB" "$OUT/load-server.log"
   before=$(mem VmRSS)
   result=$($CLIENT --url "http://127.0.0.1:$PORT" --modo rajada --clientes 48 --pedidos 20000 \
     --data-base "$TODAY" --seed "$((SEED + run))")
@@ -87,7 +65,7 @@ done
 echo
 echo "== (2) sustentado: 32 clients, 270,000 requests (or ${SUSTAINED_SECS} s)"
 for run in $(seq 1 "$RUNS"); do
-  start_server
+  start_server "sqlite://$DB" "$OUT/load-server.log"
   result=$($CLIENT --url "http://127.0.0.1:$PORT" --modo sustentado --clientes 32 \
     --requisicoes 270000 --segundos "$SUSTAINED_SECS" --data-base "$TODAY" --seed "$((SEED + run))")
   echo "run $run: $result"
@@ -98,7 +76,7 @@ done
 echo
 echo "== (3) tokens: wrong tokens for 30 s (API_TOKEN set)"
 for run in $(seq 1 "$RUNS"); do
-  start_server API_TOKEN=bench-load-token-secreto
+  start_server "sqlite://$DB" "$OUT/load-server.log" API_TOKEN=bench-load-token-secreto
   echo "run $run: $($CLIENT --url "http://127.0.0.1:$PORT" --modo tokens --segundos 30)"
   stop_server
 done

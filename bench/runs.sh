@@ -15,10 +15,8 @@ OUT=${BENCH_DIR:-bench-out}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 mkdir -p "$OUT"
 
-# The whole workspace, as `cargo build --release --workspace --bins --examples`: building one
-# package with -p unifies other features and would rebuild everything for each script.
-cargo build --release -q --workspace --bins --examples
-BIN=target/release/ruptura
+. bench/lib.sh
+build_release
 DATA="$OUT/scale-$SEED"
 [ -f "$DATA/carteira_principal.csv" ] || target/release/examples/generate scale "$SEED" "$DATA" >/dev/null
 
@@ -55,7 +53,8 @@ print(f"bytes per run: median {sizes[len(sizes)//2]:,} ({len(runs)} runs kept, {
   python3 -c '
 import json, sys
 m = json.load(open(sys.argv[1]))
-print(f"changed orders: {len(m[\"mudancas\"]):,}", m["resumo"])' "$OUT/mudancas-$name.json"
+n = len(m["mudancas"])
+print(f"changed orders: {n:,}", m["resumo"])' "$OUT/mudancas-$name.json"
 }
 
 DB="$OUT/runs.db"

@@ -15,10 +15,8 @@ OUT=${BENCH_DIR:-/tmp/ruptura-scale}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 mkdir -p "$OUT"
 
-# The whole workspace, as `cargo build --release --workspace --bins --examples`: building one
-# package with -p unifies other features and would rebuild everything for each script.
-cargo build --release -q --workspace --bins --examples
-BIN=target/release/ruptura
+. bench/lib.sh
+build_release
 DATA="$OUT/scale10-$SEED"
 [ -f "$DATA/carteira_principal.csv" ] || target/release/examples/generate scale10 "$SEED" "$DATA" >/dev/null
 ROWS=$(($(cat "$DATA"/*.csv | wc -l) - 5))

@@ -36,10 +36,8 @@ done
 command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
 mkdir -p "$OUT"
 
-# The whole workspace, as `cargo build --release --workspace --bins --examples`: building one
-# package with -p unifies other features and would rebuild everything for each script.
-cargo build --release -q --workspace --bins --examples
-BIN=target/release/ruptura
+. bench/lib.sh
+build_release
 CLIENT=target/release/examples/bench_service
 DATA="$OUT/scale-$SEED"
 [ -f "$DATA/carteira_principal.csv" ] || target/release/examples/generate scale "$SEED" "$DATA" >/dev/null
@@ -49,34 +47,11 @@ DB="$OUT/service.db"
 rm -f "$DB" "$DB-wal" "$DB-shm"
 $BIN import --db "sqlite://$DB" "$DATA" >/dev/null 2>&1
 
-SERVER_PID=
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
-}
 trap stop_server EXIT
-
-# Starts `ruptura serve` on a free port against $1 and waits for /health; sets PORT.
-start_server() {
-  PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  RUST_LOG=warn $BIN serve --db "$1" --bind "127.0.0.1:$PORT" >"$OUT/service-server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 200); do
-    curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "the server did not answer; its log:" >&2
-  cat "$OUT/service-server.log" >&2
-  exit 1
-}
 
 echo
 echo "== service on SQLite ($DB), $RUNS runs; $(nproc) cores; uptime:$(uptime | sed 's/.*load/ load/')"
-start_server "sqlite://$DB"
+start_server "sqlite://$DB" "$OUT/service-server.log"
 $CLIENT --url "http://127.0.0.1:$PORT" --db "$DB" --today "$TODAY" --runs "$RUNS" --seed "$SEED" \
   --sample-out "$OUT/sample-orders.txt" --median-out "$OUT/a-sqlite.txt" |
   tee "$OUT/service-sqlite.txt"
@@ -105,7 +80,7 @@ if [ "$WITH_PG" = 1 ]; then
   psql "$PG_URL/$PGDB" -X -q -c 'VACUUM ANALYZE' >/dev/null
   echo
   echo "== service on PostgreSQL ($PG_URL/$PGDB), $RUNS runs; uptime:$(uptime | sed 's/.*load/ load/')"
-  start_server "$PG_URL/$PGDB"
+  start_server "$PG_URL/$PGDB" "$OUT/service-server.log"
   $CLIENT --url "http://127.0.0.1:$PORT" --db "$PG_URL/$PGDB" --today "$TODAY" --runs "$RUNS" --seed "$SEED" \
     --median-out "$OUT/a-pg.txt" |
     tee "$OUT/service-pg.txt"

@@ -22,15 +22,10 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 PREFIX="ruptura-bench-$$:"
 PORT=${PORT:-18431}
 
-for tool in curl python3 redis-cli; do
-  command -v "$tool" >/dev/null || { echo "falta $tool" >&2; exit 1; }
-done
-redis-cli -u "$REDIS_URL" ping >/dev/null || { echo "Redis não responde em $REDIS_URL" >&2; exit 1; }
 
-# The whole workspace, as `cargo build --release --workspace --bins --examples`: building one
-# package with -p unifies other features and would rebuild everything for each script.
-cargo build --release -q --workspace --bins --examples
-BIN=target/release/ruptura
+. bench/lib.sh
+need_redis
+build_release
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
