@@ -14,6 +14,9 @@
 //! Figures are printed, never asserted. Every request goes to `--url` (loopback), and each mode
 //! stops by itself.
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -103,28 +106,14 @@ impl Http {
         Ok((status, bytes))
     }
 
-    /// Every order number of the book, from the page's listing (pages of at most 1,000).
+    /// Every order number of the book, from the page's listing.
     async fn order_numbers(&self) -> anyhow::Result<Vec<String>> {
-        let mut orders: Vec<String> = Vec::new();
-        for pagina in 1.. {
-            let path = format!("/api/carteira/pedidos?por_pagina=1000&pagina={pagina}");
+        shared::order_numbers(|path| async move {
             let (status, bytes) = self.send(Method::GET, &path, Bytes::new(), None).await?;
             ensure!(status == 200, "{path}: {status}");
-            let page: Value = serde_json::from_slice(&bytes)?;
-            let before = orders.len();
-            orders.extend(
-                page["pedidos"]
-                    .as_array()
-                    .ok_or_else(|| anyhow!("listing without `pedidos`"))?
-                    .iter()
-                    .filter_map(|o| o["num_pedido"].as_str().map(str::to_string)),
-            );
-            let total = page["total"].as_u64().unwrap_or(0) as usize;
-            if orders.len() >= total || orders.len() == before {
-                break;
-            }
-        }
-        Ok(orders)
+            Ok(bytes)
+        })
+        .await
     }
 }
 

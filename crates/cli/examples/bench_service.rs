@@ -22,6 +22,9 @@
 //!     --url http://127.0.0.1:8080 --db bench-out/service.db --today 2026-03-02 --runs 5
 //! ```
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -368,38 +371,12 @@ impl Http {
         self.call(Method::POST, path, body).await
     }
 
-    /// Every order number of the book, from the page's listing (pages of at most 1,000).
+    /// Every order number of the book, from the page's listing.
     async fn order_numbers(&self) -> anyhow::Result<Vec<String>> {
-        let mut orders: Vec<String> = Vec::new();
-        for pagina in 1.. {
-            let bytes = self
-                .call(
-                    Method::GET,
-                    &format!("/api/carteira/pedidos?por_pagina=1000&pagina={pagina}"),
-                    Bytes::new(),
-                )
-                .await?;
-            let page: Value = serde_json::from_slice(&bytes)?;
-            let before = orders.len();
-            orders.extend(
-                page["pedidos"]
-                    .as_array()
-                    .ok_or_else(|| anyhow!("listing without `pedidos`"))?
-                    .iter()
-                    .filter_map(|o| o["num_pedido"].as_str().map(str::to_string)),
-            );
-            let total = page["total"].as_u64().unwrap_or(0) as usize;
-            if orders.len() >= total || orders.len() == before {
-                ensure!(
-                    orders.len() == total,
-                    "the listing holds {} of {} orders",
-                    orders.len(),
-                    total
-                );
-                break;
-            }
-        }
-        Ok(orders)
+        shared::order_numbers(
+            |path| async move { self.call(Method::GET, &path, Bytes::new()).await },
+        )
+        .await
     }
 
     /// Starts a job and reads its event stream to `concluido`.
