@@ -99,7 +99,8 @@ fn unavailable(e: RedisError) -> JobError {
     JobError::Unavailable("fila Redis indisponível; tente novamente em instantes".into())
 }
 
-fn parse<T: std::str::FromStr + Default>(h: &HashMap<String, String>, k: &str) -> T {
+/// Field `k` of a job's hash, parsed; the default when absent or unreadable.
+pub(crate) fn parse<T: std::str::FromStr + Default>(h: &HashMap<String, String>, k: &str) -> T {
     h.get(k).and_then(|v| v.parse().ok()).unwrap_or_default()
 }
 

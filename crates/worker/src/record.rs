@@ -19,6 +19,7 @@ use ruptura_engine::ProductGroups;
 
 use crate::keys::Keys;
 use crate::message::{BatchMessage, ParamsDto};
+use crate::queue::parse;
 
 /// The part of a run of the orders that got error results (no inputs: nothing was read).
 pub fn error_part(results: &[Resultado]) -> RunData {
@@ -69,10 +70,10 @@ pub async fn save_run(
         .hgetall(keys.job(job_id))
         .await
         .map_err(|e| e.to_string())?;
-    if job.get("registrar").is_none_or(|v| v != "1") {
+    if parse::<u8>(&job, "registrar") != 1 {
         return Ok(None);
     }
-    let number = |k: &str| -> u64 { job.get(k).and_then(|v| v.parse().ok()).unwrap_or(0) };
+    let number = |k: &str| -> u64 { parse(&job, k) };
     let params = job
         .get("params")
         .ok_or("parâmetros do job ausentes")

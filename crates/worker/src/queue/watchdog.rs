@@ -259,7 +259,7 @@ pub(super) async fn requeue(inner: &Inner, id: &str, lost: &BTreeSet<usize>) -> 
                 params,
                 batch_size: parse::<usize>(&h, "tamanho_lote").max(1),
                 max_workers: 1,
-                whole_book: h.get("registrar").is_some_and(|v| v == "1"),
+                whole_book: parse::<u8>(&h, "registrar") == 1,
             })
         }
     };
