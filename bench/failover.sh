@@ -23,7 +23,6 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 PREFIX="ruptura-failover-$$:"
 PORT=${PORT:-18437}
 
-
 . bench/lib.sh
 need_redis
 build_release

@@ -22,7 +22,6 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 PREFIX="ruptura-bench-$$:"
 PORT=${PORT:-18431}
 
-
 . bench/lib.sh
 need_redis
 build_release
