@@ -36,6 +36,7 @@ use crate::{AppState, ServerConfig};
     modifiers(&BearerScheme),
     components(schemas(
         crate::routes::jobs::EventoFalhou,
+        crate::web::OrdemCarteira,
         ruptura_app::wire::Estatisticas,
     )),
     tags(

@@ -10,10 +10,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::NaiveDate;
 use ruptura_app::wire::Rotulo;
 use ruptura_store::{OrderFilter, OrderQuery, OrderSort, OrderSummary};
-use rust_decimal::prelude::ToPrimitive;
 use rust_embed::RustEmbed;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -152,26 +150,31 @@ pub struct PedidosQuery {
     falta_produto: Option<String>,
 }
 
-/// Ordenação da lista de pedidos.
-#[derive(Debug, ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum OrdemCarteira {
-    NumPedido,
-    Cliente,
-    Cidade,
-    Vendedor,
-    Expedicao,
-    DataPedido,
-    Valor,
-    Linhas,
-    /// Exige `job_id`: CRITICA > ALTA > MEDIA > BAIXA > OK.
-    Criticidade,
-    /// Exige `job_id`.
-    ValorComRuptura,
-    /// Exige `job_id`.
-    DataPronto,
-    /// Exige `job_id`.
-    DiasAtraso,
+/// Ordenação da lista de pedidos: the store's sorts, then the analysis ones (which need
+/// `job_id`), listed from the two parsers' own tables.
+pub struct OrdemCarteira;
+
+impl utoipa::PartialSchema for OrdemCarteira {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(sort_names()))
+            .description(Some(
+                "Ordenação. criticidade (CRITICA > ALTA > MEDIA > BAIXA > OK), valor_com_ruptura, \
+                 data_pronto e dias_atraso exigem job_id.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for OrdemCarteira {}
+
+/// Every sort of the order list by its wire name.
+fn sort_names() -> impl Iterator<Item = &'static str> {
+    OrderSort::NAMES
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(AnalysisSort::NAMES.iter().map(|(n, _)| *n))
 }
 
 /// Direção da ordenação.
@@ -195,14 +198,15 @@ enum AnalysisSort {
 }
 
 impl AnalysisSort {
+    const NAMES: [(&'static str, AnalysisSort); 4] = [
+        ("criticidade", Self::Criticidade),
+        ("valor_com_ruptura", Self::ValorComRuptura),
+        ("data_pronto", Self::DataPronto),
+        ("dias_atraso", Self::DiasAtraso),
+    ];
+
     fn parse(s: &str) -> Option<Self> {
-        match s {
-            "criticidade" => Some(Self::Criticidade),
-            "valor_com_ruptura" => Some(Self::ValorComRuptura),
-            "data_pronto" => Some(Self::DataPronto),
-            "dias_atraso" => Some(Self::DiasAtraso),
-            _ => None,
-        }
+        Self::NAMES.iter().find(|(n, _)| *n == s).map(|(_, v)| *v)
     }
 
     /// Ascending comparison of two orders' facts (an order without facts sorts first).
@@ -270,29 +274,13 @@ fn parse_criticidades(raw: Option<&str>) -> Result<Option<Vec<&'static str>>, Ap
         .map(Some)
 }
 
-/// One order of the book.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PedidoCarteira {
-    pub num_pedido: String,
-    pub raz_social_red: Option<String>,
-    pub cnpj_cpf: Option<String>,
-    pub nome_cidade: Option<String>,
-    pub cod_uf: Option<String>,
-    pub vendedor: Option<String>,
-    pub equipe_vendas: Option<String>,
-    pub data_pedido: Option<NaiveDate>,
-    pub expedicao: Option<NaiveDate>,
-    pub agendamento: Option<NaiveDate>,
-    pub valor_total: f64,
-    pub linhas: usize,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaginaCarteira {
     pub total: usize,
     pub pagina: usize,
     pub por_pagina: usize,
-    pub pedidos: Vec<PedidoCarteira>,
+    /// The API's `PedidoCarteira` is the store's row as it stands.
+    pub pedidos: Vec<OrderSummary>,
 }
 
 /// The open orders of the book, filtered, sorted and paged.
@@ -370,7 +358,7 @@ pub async fn pedidos(
         total: page.total,
         pagina,
         por_pagina,
-        pedidos: page.orders.into_iter().map(PedidoCarteira::from).collect(),
+        pedidos: page.orders,
     }))
 }
 
@@ -381,8 +369,11 @@ fn sort_of(ordem: Option<&str>) -> Result<(OrderSort, Option<AnalysisSort>), Api
         None | Some("") => OrderSort::NumPedido,
         Some(_) if analysis_sort.is_some() => OrderSort::NumPedido,
         Some(s) => OrderSort::parse(s).ok_or_else(|| {
+            let names: Vec<&str> = sort_names().collect();
             ApiError::BadRequest(format!(
-                "ordem desconhecida {s:?}: use num_pedido, cliente, cidade, vendedor, expedicao, data_pedido, valor, linhas, criticidade, valor_com_ruptura, data_pronto ou dias_atraso"
+                "ordem desconhecida {s:?}: use {} ou {}",
+                names[..names.len() - 1].join(", "),
+                names[names.len() - 1]
             ))
         })?,
     };
@@ -494,27 +485,6 @@ impl Keep<'_> {
                 });
                 crit_ok && falta_ok
             }
-        }
-    }
-}
-
-impl From<OrderSummary> for PedidoCarteira {
-    fn from(o: OrderSummary) -> Self {
-        PedidoCarteira {
-            num_pedido: o.num_pedido,
-            raz_social_red: o.raz_social_red,
-            cnpj_cpf: o.cnpj_cpf,
-            nome_cidade: o.nome_cidade,
-            cod_uf: o.cod_uf,
-            vendedor: o.vendedor,
-            equipe_vendas: o.equipe_vendas,
-            data_pedido: o.data_pedido,
-            expedicao: o.expedicao,
-            agendamento: o.agendamento,
-            valor_total: ruptura_engine::round_half_away(o.valor_total, 2)
-                .to_f64()
-                .unwrap_or(0.0),
-            linhas: o.linhas,
         }
     }
 }

@@ -699,6 +699,38 @@ async fn health_openapi_docs_and_page() {
     ] {
         assert!(paths.contains_key(p), "openapi lacks {p}");
     }
+    // The sorts documented are the ones the order list takes (the analysis ones need job_id).
+    let schemas = &spec["components"]["schemas"];
+    let sorts: Vec<&str> = schemas["OrdemCarteira"]["enum"]
+        .as_array()
+        .expect("OrdemCarteira lists the sorts")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        sorts.contains(&"num_pedido") && sorts.contains(&"dias_atraso"),
+        "{sorts:?}"
+    );
+    for sort in &sorts {
+        let r = app
+            .get(&format!("/api/carteira/pedidos?ordem={sort}"))
+            .await;
+        let needs_job = r.status == StatusCode::BAD_REQUEST
+            && String::from_utf8_lossy(&r.body).contains("job_id");
+        assert!(
+            r.status == StatusCode::OK || needs_job,
+            "ordem={sort}: {}",
+            r.status
+        );
+    }
+    let unknown = app.get("/api/carteira/pedidos?ordem=cor").await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&unknown.body).contains("dias_atraso"));
+    // The order list's rows go out as the store reads them, money as a number.
+    assert_eq!(
+        schemas["PedidoCarteira"]["properties"]["valor_total"]["type"],
+        "number"
+    );
     let docs = app.get("/api/docs/").await;
     assert_eq!(docs.status, StatusCode::OK);
     assert!(String::from_utf8_lossy(&docs.body)

@@ -3,7 +3,8 @@
 //! The store loads what one analysis needs in a constant number of set-based queries from one
 //! read transaction ([`Store::load`]), and writes imported data in one transaction
 //! ([`Store::import`]). It knows the tables and their types; it knows nothing about projections,
-//! criticality or the wire format.
+//! criticality or the wire format, but for one row: the order list's [`OrderSummary`] goes to
+//! the wire as it is read.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -171,20 +172,24 @@ pub enum OrderSort {
 }
 
 impl OrderSort {
-    /// Parses the wire name (`num_pedido`, `cliente`, `cidade`, `vendedor`, `expedicao`,
-    /// `data_pedido`, `valor`, `linhas`).
+    /// Every sort by its wire name.
+    pub const NAMES: [(&'static str, OrderSort); 8] = [
+        ("num_pedido", OrderSort::NumPedido),
+        ("cliente", OrderSort::Cliente),
+        ("cidade", OrderSort::Cidade),
+        ("vendedor", OrderSort::Vendedor),
+        ("expedicao", OrderSort::Expedicao),
+        ("data_pedido", OrderSort::DataPedido),
+        ("valor", OrderSort::Valor),
+        ("linhas", OrderSort::Linhas),
+    ];
+
+    /// Parses the wire name (one of [`OrderSort::NAMES`], or `pedido`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "num_pedido" | "pedido" => OrderSort::NumPedido,
-            "cliente" => OrderSort::Cliente,
-            "cidade" => OrderSort::Cidade,
-            "vendedor" => OrderSort::Vendedor,
-            "expedicao" => OrderSort::Expedicao,
-            "data_pedido" => OrderSort::DataPedido,
-            "valor" => OrderSort::Valor,
-            "linhas" => OrderSort::Linhas,
-            _ => return None,
-        })
+        if s == "pedido" {
+            return Some(OrderSort::NumPedido);
+        }
+        Self::NAMES.iter().find(|(n, _)| *n == s).map(|(_, v)| *v)
     }
 }
 
@@ -211,8 +216,10 @@ impl OrderQuery {
     }
 }
 
-/// One order of the book, as the page lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One order of the book, as the page lists it. It is also the API's `PedidoCarteira` as it
+/// stands: the order list's rows go to the wire as they are read, money rounded to cents.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = PedidoCarteira)]
 pub struct OrderSummary {
     pub num_pedido: String,
     pub raz_social_red: Option<String>,
@@ -226,9 +233,21 @@ pub struct OrderSummary {
     pub expedicao: Option<NaiveDate>,
     pub agendamento: Option<NaiveDate>,
     /// Sum of open quantity x price over its open lines.
+    #[serde(serialize_with = "money")]
+    #[schema(value_type = f64)]
     pub valor_total: rust_decimal::Decimal,
     /// Open lines.
     pub linhas: usize,
+}
+
+/// Money on the wire: rounded half away from zero to cents, as a JSON number.
+fn money<S: serde::Serializer>(v: &rust_decimal::Decimal, s: S) -> Result<S::Ok, S::Error> {
+    use rust_decimal::prelude::ToPrimitive;
+    s.serialize_f64(
+        ruptura_engine::round_half_away(*v, 2)
+            .to_f64()
+            .unwrap_or(0.0),
+    )
 }
 
 /// A page of orders and how many match in all.
