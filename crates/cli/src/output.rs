@@ -9,9 +9,10 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
-/// `--formato` (each command has its own formats, `table` the default) and `--saida`.
+/// `--formato` (each command has its own formats, `table` the default), `--saida`, and
+/// `--limite`, how many rows the table shows (`LIMITE` by default; 0: all).
 #[derive(Debug, Args)]
-pub struct OutputArgs<F>
+pub struct OutputArgs<F, const LIMITE: usize = 0>
 where
     F: ValueEnum + Default + Clone + Send + Sync + 'static,
 {
@@ -26,9 +27,12 @@ where
         value_name = "ARQUIVO"
     )]
     pub output: Option<PathBuf>,
+    /// Formato table: linhas mostradas no máximo (0: todas); os totais contam todas.
+    #[arg(long = "limite", visible_alias = "limit", value_name = "N", default_value_t = LIMITE)]
+    pub limit: usize,
 }
 
-impl<F> OutputArgs<F>
+impl<F, const LIMITE: usize> OutputArgs<F, LIMITE>
 where
     F: ValueEnum + Default + Clone + Send + Sync + 'static,
 {

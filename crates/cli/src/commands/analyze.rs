@@ -36,14 +36,6 @@ pub struct AnalyzeOpts {
     pub carteira: BookArgs,
     #[command(flatten)]
     pub saida: OutputArgs<Format>,
-    /// Formato table: pedidos mostrados no máximo (0: todos); os totais contam todos.
-    #[arg(
-        long = "limite",
-        visible_alias = "limit",
-        value_name = "N",
-        default_value_t = 0
-    )]
-    pub limit: usize,
     /// Não registra esta análise (uma análise da carteira inteira é registrada; veja `ruptura execucoes`).
     #[arg(long = "sem-registro")]
     pub sem_registro: bool,
@@ -106,7 +98,9 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
             opts.runs.hint(&e)
         );
     }
-    output.finish(store.as_ref(), &stats, opts.limit).await?;
+    output
+        .finish(store.as_ref(), &stats, opts.saida.limit)
+        .await?;
     if let Some(path) = &opts.saida.output {
         let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         eprintln!(

@@ -27,15 +27,7 @@ pub struct ProdutosOpts {
     #[command(flatten)]
     pub carteira: BookArgs,
     #[command(flatten)]
-    pub saida: OutputArgs<Format>,
-    /// Formato table: produtos mostrados no máximo (0: todos).
-    #[arg(
-        long = "limite",
-        visible_alias = "limit",
-        value_name = "N",
-        default_value_t = 20
-    )]
-    pub limit: usize,
+    pub saida: OutputArgs<Format, 20>,
 }
 
 pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
@@ -53,7 +45,7 @@ pub async fn run(opts: ProdutosOpts) -> anyhow::Result<()> {
     match opts.saida.format {
         Format::Json => write_json(&mut out, &report)?,
         Format::Csv => write_csv(&mut out, &report.produtos)?,
-        Format::Table => write_table(&mut out, &report, opts.limit)?,
+        Format::Table => write_table(&mut out, &report, opts.saida.limit)?,
     }
     out.flush()?;
     if let Some(path) = &opts.saida.output {
@@ -168,7 +160,7 @@ fn write_table(out: &mut dyn Write, r: &RelatorioProdutos, limit: usize) -> anyh
     if shown < r.produtos.len() {
         writeln!(
             out,
-            "... e mais {} produto(s) (use --limit 0 para ver todos)",
+            "... e mais {} produto(s) (use --limite 0 para ver todos)",
             r.produtos.len() - shown
         )?;
     }

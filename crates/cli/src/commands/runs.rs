@@ -41,15 +41,7 @@ pub struct MudancasOpts {
     #[arg(long)]
     pub para: Option<i64>,
     #[command(flatten)]
-    pub saida: OutputArgs<Format>,
-    /// Formato table: pedidos mostrados no máximo (0: todos).
-    #[arg(
-        long = "limite",
-        visible_alias = "limit",
-        value_name = "N",
-        default_value_t = 100
-    )]
-    pub limit: usize,
+    pub saida: OutputArgs<Format, 100>,
 }
 
 pub async fn execucoes(opts: ExecucoesOpts) -> anyhow::Result<()> {
@@ -61,7 +53,7 @@ pub async fn execucoes(opts: ExecucoesOpts) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}{}", opts.runs.hint(&e)))?;
     match opts.saida.format {
         Format::Json => write_json(&mut out, &list)?,
-        Format::Table => write_runs(&mut out, &list)?,
+        Format::Table => write_runs(&mut out, &list, opts.saida.limit)?,
     }
     out.flush()?;
     Ok(())
@@ -78,7 +70,7 @@ pub async fn mudancas(opts: MudancasOpts) -> anyhow::Result<()> {
     })?;
     match opts.saida.format {
         Format::Json => write_json(&mut out, &changes)?,
-        Format::Table => write_changes(&mut out, &changes, opts.limit)?,
+        Format::Table => write_changes(&mut out, &changes, opts.saida.limit)?,
     }
     out.flush()?;
     Ok(())
@@ -90,7 +82,7 @@ fn br_date(iso: &str) -> String {
         .unwrap_or_else(|_| iso.to_string())
 }
 
-fn write_runs(out: &mut dyn Write, list: &ListaExecucoes) -> anyhow::Result<()> {
+fn write_runs(out: &mut dyn Write, list: &ListaExecucoes, limit: usize) -> anyhow::Result<()> {
     if list.execucoes.is_empty() {
         writeln!(
             out,
@@ -103,7 +95,8 @@ fn write_runs(out: &mut dyn Write, list: &ListaExecucoes) -> anyhow::Result<()> 
         "{:>6}  {:<20}  {:<10}  {:<12}  {:<9}  {:>8}  {:>8}  {:>9}",
         "id", "registrada em (UTC)", "data base", "modo", "origem", "pedidos", "ruptura", "KB"
     )?;
-    for r in &list.execucoes {
+    let shown = shown(limit, list.execucoes.len());
+    for r in &list.execucoes[..shown] {
         let when = r
             .criada_em
             .replace('T', " ")
@@ -120,6 +113,13 @@ fn write_runs(out: &mut dyn Write, list: &ListaExecucoes) -> anyhow::Result<()> 
             r.total_pedidos,
             r.pedidos_com_ruptura,
             r.bytes as f64 / 1024.0
+        )?;
+    }
+    if shown < list.execucoes.len() {
+        writeln!(
+            out,
+            "... e mais {} execução(ões) (use --limite 0 para ver todas)",
+            list.execucoes.len() - shown
         )?;
     }
     Ok(())
@@ -176,7 +176,7 @@ fn write_changes(out: &mut dyn Write, m: &Mudancas, limit: usize) -> anyhow::Res
     if shown < m.mudancas.len() {
         writeln!(
             out,
-            "\n... e mais {} pedido(s) (use --limit 0 para ver todos)",
+            "\n... e mais {} pedido(s) (use --limite 0 para ver todos)",
             m.mudancas.len() - shown
         )?;
     }
