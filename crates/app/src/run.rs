@@ -2,6 +2,7 @@
 //! at most `max_workers` threads, each finished batch handed to the caller as it completes.
 
 use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -47,7 +48,7 @@ impl Default for RunOptions {
 }
 
 /// One finished batch: its index among the run's batches and the results of its orders, in the
-/// order of the request.
+/// order of the request (independent mode) or of the allocation (sequential and priority).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
     pub index: usize,
@@ -198,8 +199,11 @@ impl Observer for InOrder {
 /// threads, telling `observer` when it starts and as each batch finishes. Returns the
 /// statistics.
 ///
-/// Independent mode analyses batches in parallel. Sequential mode allocates over all the orders
-/// in priority order first (it is one pass, whatever the batches), then reports the batches.
+/// Independent mode analyses batches in parallel, in request order. Sequential and priority
+/// modes allocate in one pass in priority order on one thread. Over the book, each batch of
+/// outcomes goes to the workers for the wire as soon as it is decided, so the batches come in
+/// allocation order (an order's place in `resultados` carries nothing: it is an object) and
+/// memory does not grow with the book; a list of orders comes back in its own order.
 pub async fn analyze(
     store: &dyn Store,
     selection: &Selection,
@@ -219,7 +223,7 @@ pub async fn analyze(
     )
     .await?;
     let record = observer.record_groups();
-    observer.started(&orders, work.len());
+    observer.started(&orders, work.batches());
     let mut stats = Estatisticas::new(orders.len());
     let ctx = BatchContext {
         today,
@@ -258,11 +262,9 @@ async fn plan(
     batch_size: usize,
     observer: &mut (dyn Observer + Send),
     started: Instant,
-) -> Result<(Vec<String>, Vec<BatchWork>, Option<Arc<Analyzer>>), AnalysisError> {
+) -> Result<(Vec<String>, Work, Option<Arc<Analyzer>>), AnalysisError> {
     if params.mode == Mode::Priority {
-        let (orders, outcomes) = priority(store, selection, params, observer).await?;
-        let work = map_work(&orders, outcomes, batch_size);
-        return Ok((orders, work, None));
+        return priority(store, selection, params, batch_size, observer).await;
     }
     let loaded = store.load(selection, params.today).await?;
     let (snapshot, orders) = (loaded.snapshot, loaded.orders);
@@ -278,18 +280,112 @@ async fn plan(
         ms = started.elapsed().as_millis() as u64,
         "projeções prontas"
     );
-    let work = if mode == Mode::Sequential {
+    let work = if mode == Mode::Sequential && matches!(selection, Selection::Book(_)) {
+        Work::allocated(
+            Arc::clone(&analyzer),
+            orders.clone(),
+            orders.clone(),
+            batch_size,
+        )
+    } else if mode == Mode::Sequential {
+        // A list of orders (an API request) comes back in its own order.
         let (a, list) = (Arc::clone(&analyzer), orders.clone());
         let outcomes = blocking(move || a.analyze(&list)).await?;
-        map_work(&orders, outcomes, batch_size)
+        Work::Listed(map_work(&orders, outcomes, batch_size).into_iter())
     } else {
-        orders
-            .chunks(batch_size)
-            .map(|batch| BatchWork::Analyze(Arc::clone(&analyzer), batch.to_vec()))
-            .collect()
+        Work::Listed(
+            orders
+                .chunks(batch_size)
+                .map(|batch| BatchWork::Analyze(Arc::clone(&analyzer), batch.to_vec()))
+                .collect::<Vec<_>>()
+                .into_iter(),
+        )
     };
     Ok((orders, work, Some(analyzer)))
 }
+
+/// The batches of a run: listed up front, or streamed by an allocation as it decides them.
+enum Work {
+    Listed(std::vec::IntoIter<BatchWork>),
+    /// Sequential and priority modes: the allocation runs on its own thread and sends each
+    /// batch of outcomes as soon as it is decided, in allocation priority, a few batches ahead
+    /// at most; nothing holds the whole book's outcomes.
+    Streamed {
+        rx: tokio::sync::mpsc::Receiver<BatchWork>,
+        batches: usize,
+    },
+}
+
+impl Work {
+    /// How many batches the run has.
+    fn batches(&self) -> usize {
+        match self {
+            Work::Listed(list) => list.len(),
+            Work::Streamed { batches, .. } => *batches,
+        }
+    }
+
+    async fn next(&mut self) -> Option<BatchWork> {
+        match self {
+            Work::Listed(list) => list.next(),
+            Work::Streamed { rx, .. } => rx.recv().await,
+        }
+    }
+
+    /// Allocates over `over` in priority order on a blocking thread and streams the outcomes
+    /// of the orders of `report` (distinct), `batch_size` a batch, in allocation order; then
+    /// the orders of `report` that the allocation did not reach, as not found. Every order of
+    /// `report` is sent once, so the run has as many batches as if they were listed.
+    fn allocated(
+        analyzer: Arc<Analyzer>,
+        over: Vec<String>,
+        report: Vec<String>,
+        batch_size: usize,
+    ) -> Self {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let batches = report.len().div_ceil(batch_size);
+        tokio::task::spawn_blocking(move || {
+            let mut left: std::collections::HashSet<&str> =
+                report.iter().map(String::as_str).collect();
+            let mut chunk: Vec<(String, OrderOutcome)> = Vec::with_capacity(batch_size);
+            let send = |chunk: &mut Vec<(String, OrderOutcome)>, tx: &Sender| {
+                let full = std::mem::replace(chunk, Vec::with_capacity(batch_size));
+                // Fails only when the run was dropped: nobody reads any more.
+                tx.blocking_send(BatchWork::Map(full)).is_ok()
+            };
+            let list: Vec<&str> = over.iter().map(String::as_str).collect();
+            let mut open = true;
+            analyzer.allocate_each(&list, |num, outcome| {
+                if open && left.remove(num) {
+                    chunk.push((num.to_string(), outcome));
+                    if chunk.len() == batch_size {
+                        open = send(&mut chunk, &tx);
+                    }
+                }
+                if open {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(())
+                }
+            });
+            for num in report.iter().filter(|n| left.contains(n.as_str())) {
+                if !open {
+                    return;
+                }
+                chunk.push((num.clone(), OrderOutcome::NotFound));
+                if chunk.len() == batch_size {
+                    open = send(&mut chunk, &tx);
+                }
+            }
+            if open && !chunk.is_empty() {
+                send(&mut chunk, &tx);
+            }
+        });
+        Work::Streamed { rx, batches }
+    }
+}
+
+type Sender = tokio::sync::mpsc::Sender<BatchWork>;
 
 /// What every batch of a run is made with.
 #[derive(Clone)]
@@ -328,25 +424,28 @@ impl BatchContext {
 /// batches waiting, and memory stays bounded whatever the size of the run. Dropping this
 /// future stops the run: batches not yet started never start.
 async fn run_batches(
-    work: Vec<BatchWork>,
+    mut work: Work,
     workers: usize,
     ctx: &BatchContext,
     mut emit: impl FnMut(Batch),
 ) -> Result<(), AnalysisError> {
     let window = workers * 4;
-    let mut queue = work.into_iter().enumerate().peekable();
+    let mut next = 0usize;
+    let mut exhausted = false;
     let mut running: BTreeSet<usize> = BTreeSet::new();
     let mut tasks = tokio::task::JoinSet::new();
     loop {
-        while running.len() < workers {
+        while !exhausted && running.len() < workers {
             let lowest = running.first().copied();
-            match queue.peek() {
-                Some((index, _)) if lowest.is_none_or(|l| *index < l + window) => {}
-                _ => break,
+            if lowest.is_some_and(|l| next >= l + window) {
+                break;
             }
-            let Some((index, work)) = queue.next() else {
+            let Some(work) = work.next().await else {
+                exhausted = true;
                 break;
             };
+            let index = next;
+            next += 1;
             running.insert(index);
             let ctx = ctx.clone();
             tasks.spawn_blocking(move || ctx.run(index, work));
@@ -361,15 +460,18 @@ async fn run_batches(
 }
 
 /// Priority mode (SPEC 8.1): the allocation runs over the whole active book and the requested
-/// orders are reported. The allocation is kept in the store's memo under the fingerprint of
-/// the data read (see [`crate::cache`]), and taken from there while the data is the same (not
-/// when the observer needs the snapshot: a recorded run keeps its inputs).
+/// orders are reported. A request for a list of orders (the server's pages) keeps the
+/// allocation in the store's memo under the fingerprint of the data read (see
+/// [`crate::cache`]), and takes it from there while the data is the same (not when the
+/// observer needs the snapshot: a recorded run keeps its inputs). A run over the book (whole or
+/// filtered) that finds nothing kept streams the allocation instead, keeping nothing.
 async fn priority(
     store: &dyn Store,
     selection: &Selection,
     params: Params,
+    batch_size: usize,
     observer: &mut (dyn Observer + Send),
-) -> Result<(Vec<String>, Vec<(String, OrderOutcome)>), AnalysisError> {
+) -> Result<(Vec<String>, Work, Option<Arc<Analyzer>>), AnalysisError> {
     let key = cache::key(store, &params).await;
     let kept = match &key {
         Some(key) if !observer.needs_snapshot() => cache::get(store, key),
@@ -386,36 +488,24 @@ async fn priority(
                 .load(&Selection::Book(OrderFilter::default()), params.today)
                 .await?;
             observer.snapshot(&loaded.snapshot, params.today);
-            let params_key = cache::params_key(&params);
-            let same = store.memo().and_then(|_| {
-                cache::same_data(store, &params_key, &loaded.snapshot, &loaded.orders)
-            });
-            cache::count(store, same.is_some(), false);
-            let book = match same {
-                Some(book) => book,
-                None => {
-                    let kept = store.memo().map(|_| loaded.snapshot.clone());
-                    let snapshot = loaded.snapshot;
-                    let outcomes = blocking(move || {
-                        let analyzer = Analyzer::new(snapshot, params);
-                        let outcomes = analyzer.allocate_all();
-                        std::thread::spawn(move || drop(analyzer));
-                        outcomes
-                    })
-                    .await?;
-                    Arc::new(PriorityBook {
-                        params: params_key.clone(),
-                        snapshot: kept.unwrap_or_default(),
-                        orders: loaded.orders,
-                        outcomes,
-                    })
-                }
-            };
-            if store.memo().is_some() {
-                let key = key.unwrap_or_else(|| format!("{params_key}|-"));
-                cache::put(store, key, Arc::clone(&book));
+            if let Selection::Book(filter) = selection {
+                cache::count(store, false, false);
+                let report = if filter.is_empty() {
+                    loaded.orders.clone()
+                } else {
+                    store.order_numbers(filter).await?
+                };
+                let snapshot = loaded.snapshot;
+                let analyzer = Arc::new(blocking(move || Analyzer::new(snapshot, params)).await?);
+                let work = Work::allocated(
+                    Arc::clone(&analyzer),
+                    loaded.orders,
+                    report.clone(),
+                    batch_size,
+                );
+                return Ok((report, work, Some(analyzer)));
             }
-            book
+            allocate_and_keep(store, key, params, loaded).await?
         }
     };
     let orders = match selection {
@@ -424,7 +514,48 @@ async fn priority(
         Selection::Book(filter) => store.order_numbers(filter).await?,
     };
     let outcomes = book.outcomes_of(&orders);
-    Ok((orders, outcomes))
+    let work = Work::Listed(map_work(&orders, outcomes, batch_size).into_iter());
+    Ok((orders, work, None))
+}
+
+/// The whole book's priority allocation, taken from the memo when the data read is the same
+/// under other keys, else computed; kept in the memo either way.
+async fn allocate_and_keep(
+    store: &dyn Store,
+    key: Option<String>,
+    params: Params,
+    loaded: ruptura_store::Loaded,
+) -> Result<Arc<PriorityBook>, AnalysisError> {
+    let params_key = cache::params_key(&params);
+    let same = store
+        .memo()
+        .and_then(|_| cache::same_data(store, &params_key, &loaded.snapshot, &loaded.orders));
+    cache::count(store, same.is_some(), false);
+    let book = match same {
+        Some(book) => book,
+        None => {
+            let kept = store.memo().map(|_| loaded.snapshot.clone());
+            let snapshot = loaded.snapshot;
+            let outcomes = blocking(move || {
+                let analyzer = Analyzer::new(snapshot, params);
+                let outcomes = analyzer.allocate_all();
+                std::thread::spawn(move || drop(analyzer));
+                outcomes
+            })
+            .await?;
+            Arc::new(PriorityBook {
+                params: params_key.clone(),
+                snapshot: kept.unwrap_or_default(),
+                orders: loaded.orders,
+                outcomes,
+            })
+        }
+    };
+    if store.memo().is_some() {
+        let key = key.unwrap_or_else(|| format!("{params_key}|-"));
+        cache::put(store, key, Arc::clone(&book));
+    }
+    Ok(book)
 }
 
 /// Batches of outcomes already decided, `batch_size` orders each.

@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -264,15 +264,41 @@ impl Analyzer {
     /// each promise holding stock from the orders after it (SPEC 2.8). Results come back in the
     /// order given.
     pub fn allocate(&self, orders: &[&str]) -> Vec<(String, OrderOutcome)> {
+        let mut results: HashMap<String, OrderOutcome> = HashMap::with_capacity(orders.len());
+        self.allocate_each(orders, |num, outcome| {
+            results.insert(num.to_string(), outcome);
+            ControlFlow::Continue(())
+        });
+        orders
+            .iter()
+            .map(|n| {
+                let outcome = results.remove(*n).unwrap_or(OrderOutcome::NotFound);
+                (n.to_string(), outcome)
+            })
+            .collect()
+    }
+
+    /// Sequential mode as a stream: the same allocation as [`Analyzer::allocate`], each order's
+    /// outcome handed to `emit` as soon as it is decided, in allocation priority, then the
+    /// orders that are not found (in the order given), each distinct order once. Nothing is
+    /// held, so a caller that writes as it goes needs memory for one order, not for the book.
+    /// `emit` breaks to stop the allocation (its reader is gone).
+    pub fn allocate_each(
+        &self,
+        orders: &[&str],
+        mut emit: impl FnMut(&str, OrderOutcome) -> ControlFlow<()>,
+    ) {
         let mut live = self.projections.clone();
-        let mut results: HashMap<&str, OrderOutcome> = HashMap::new();
-        for num in self.rank(orders) {
+        let ranked = self.rank(orders);
+        for &num in &ranked {
             let range = self.orders[num].clone();
             let (result, holds) = match self.evaluate(range, &live) {
                 Ok(r) => r,
                 Err(e) => {
                     // Holds nothing: the orders after it are analysed as if it were absent.
-                    results.insert(num, OrderOutcome::Failed(e));
+                    if emit(num, OrderOutcome::Failed(e)).is_break() {
+                        return;
+                    }
                     continue;
                 }
             };
@@ -283,15 +309,22 @@ impl Analyzer {
                     p.hold(day, hold.ruptura_qtd);
                 }
             }
-            results.insert(num, OrderOutcome::Found(result));
+            if emit(num, OrderOutcome::Found(result)).is_break() {
+                return;
+            }
         }
-        orders
-            .iter()
-            .map(|n| {
-                let outcome = results.remove(n).unwrap_or(OrderOutcome::NotFound);
-                (n.to_string(), outcome)
-            })
-            .collect()
+        if ranked.len() < orders.len() {
+            let ranked: HashSet<&str> = ranked.into_iter().collect();
+            let mut seen: HashSet<&str> = HashSet::new();
+            for n in orders {
+                if !ranked.contains(n)
+                    && seen.insert(n)
+                    && emit(n, OrderOutcome::NotFound).is_break()
+                {
+                    return;
+                }
+            }
+        }
     }
 
     /// The found orders among `orders`, in allocation priority: the earliest expedicao of their
