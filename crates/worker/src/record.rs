@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, RedisResult};
-use ruptura_app::runs::{OrderRec, RunData, RunLog, FORMAT_VERSION};
+use ruptura_app::runs::{OrderArena, OrderRec, RunData, RunLog, FORMAT_VERSION};
 use ruptura_app::wire::{Estatisticas, Resultado};
 use ruptura_engine::ProductGroups;
 
@@ -21,32 +21,25 @@ use crate::keys::Keys;
 use crate::message::{BatchMessage, ParamsDto};
 use crate::queue::parse;
 
-/// The part of a run of the orders that got error results (no inputs: nothing was read).
-pub fn error_part(results: &[Resultado]) -> RunData {
+/// The part of a run of the orders that got error results (no inputs: nothing was read),
+/// encoded.
+pub fn error_part(results: &[Resultado]) -> Vec<u8> {
     let groups = ProductGroups::default();
-    RunData {
-        v: FORMAT_VERSION,
-        data_base: None,
-        pedidos: results.iter().map(|r| OrderRec::of(r, &groups)).collect(),
-        grupos: Vec::new(),
+    let mut orders = OrderArena::default();
+    for r in results {
+        orders.push(&OrderRec::of(r, &groups));
     }
+    orders.finish(FORMAT_VERSION, None, &[])
 }
 
-/// Keeps `part` as the run part of `msg` (before its batches are counted).
+/// Keeps `part` (encoded) as the run part of `msg` (before its batches are counted).
 pub async fn keep_part(
     conn: &mut ConnectionManager,
     keys: &Keys,
     ttl_secs: u64,
     msg: &BatchMessage,
-    part: &RunData,
+    bytes: &[u8],
 ) -> RedisResult<()> {
-    let bytes = match part.encode() {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(job = %msg.job_id, error = %e, "parte da execução não codificada");
-            return Ok(());
-        }
-    };
     let key = keys.record(&msg.job_id);
     redis::pipe()
         .atomic()

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply};
 use redis::{AsyncCommands, Client, RedisError, RedisResult};
-use ruptura_app::runs::{Recording, RunData, RunLog};
+use ruptura_app::runs::{Recording, RunLog};
 use ruptura_app::wire::Resultado;
 use ruptura_app::{AnalysisError, Batch, Decisoes, RunOptions};
 use ruptura_store::{Selection, Store};
@@ -148,7 +148,7 @@ pub async fn run(
 
 enum Outcome {
     /// The batches, and the message's part of the run when its job is recorded.
-    Done(Vec<Batch>, Option<RunData>),
+    Done(Vec<Batch>, Option<Vec<u8>>),
     Failed {
         error: String,
         unavailable: bool,
@@ -413,7 +413,7 @@ impl Consumer {
         msg: &BatchMessage,
         id: &str,
         batches: Vec<Batch>,
-        part: Option<RunData>,
+        part: Option<Vec<u8>>,
         started: Instant,
     ) {
         let analysed = started.elapsed();
@@ -726,7 +726,7 @@ impl Consumer {
     /// Keeps the message's part of its job's run, retrying while Redis does not answer. If it
     /// cannot, the run is not recorded (its parts do not cover the job), and the job is not
     /// failed for it.
-    async fn keep_part(&mut self, msg: &BatchMessage, part: &RunData) {
+    async fn keep_part(&mut self, msg: &BatchMessage, part: &[u8]) {
         let mut backoff = Backoff::default();
         for _ in 0..5 {
             let ttl = self.config.redis.ttl_secs();

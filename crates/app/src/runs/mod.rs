@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use utoipa::ToSchema;
 
+pub use binary::OrderArena;
 pub use compare::{compare, Causa, Mudanca, Mudancas, Situacao, TIPOS};
 pub use record::{GroupRec, OrderGroup, OrderRec, Recording, RunData, FORMAT_VERSION};
 pub use schedule::{run_scheduled, Schedule};
@@ -155,7 +156,6 @@ impl RunLog {
         elapsed: Duration,
         origem: &str,
     ) -> Result<i64, RunError> {
-        let started = Instant::now();
         let dados = tokio::task::spawn_blocking(move || {
             let dados = data.encode();
             // A run's records are many small allocations: free them off the caller's path.
@@ -165,11 +165,19 @@ impl RunLog {
         .await
         .map_err(|e| RunError::Corrupt(e.to_string()))?
         .map_err(RunError::Corrupt)?;
-        tracing::debug!(
-            ms = started.elapsed().as_millis() as u64,
-            bytes = dados.len(),
-            "documento da execução codificado"
-        );
+        self.save_encoded(dados, params, stats, elapsed, origem)
+            .await
+    }
+
+    /// [`RunLog::save`] of a run already encoded (what [`Recording::finish`] gives).
+    pub async fn save_encoded(
+        &self,
+        dados: Vec<u8>,
+        params: &Params,
+        stats: &Estatisticas,
+        elapsed: Duration,
+        origem: &str,
+    ) -> Result<i64, RunError> {
         let facts = RunFacts {
             criada_em: Utc::now(),
             data_base: params.today,
@@ -295,12 +303,16 @@ pub async fn analyze_recorded(
     let mut recording = Recording::new(observer);
     let stats = analyze(store, selection, params.clone(), opts, &mut recording).await?;
     let elapsed = started.elapsed();
-    let data = recording.finish();
+    let dados = recording.finish();
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
-        "documento da execução montado"
+        bytes = dados.len(),
+        "documento da execução codificado"
     );
-    let recorded = match runs.save(data, &params, &stats, elapsed, origem).await {
+    let recorded = match runs
+        .save_encoded(dados, &params, &stats, elapsed, origem)
+        .await
+    {
         Ok(id) => {
             tracing::info!(execucao = id, origem, "execução registrada");
             Recorded::Saved(id)

@@ -14,6 +14,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::binary::OrderArena;
 use crate::run::{Batch, Observer};
 use crate::wire::Resultado;
 
@@ -208,7 +209,8 @@ pub struct Recording<'a> {
     data_base: Option<NaiveDate>,
     /// Inputs per group key.
     inputs: HashMap<String, GroupRec>,
-    orders: Vec<OrderRec>,
+    /// Each order's record, encoded as it comes (see [`OrderArena`]).
+    orders: OrderArena,
 }
 
 impl<'a> Recording<'a> {
@@ -218,34 +220,33 @@ impl<'a> Recording<'a> {
             groups: Arc::default(),
             data_base: None,
             inputs: HashMap::new(),
-            orders: Vec::new(),
+            orders: OrderArena::default(),
         }
     }
 
-    /// The document, once the run has finished.
-    pub fn finish(self) -> RunData {
+    /// The document, encoded as the run log stores it, once the run has finished.
+    pub fn finish(self) -> Vec<u8> {
         let Recording {
             data_base,
-            mut inputs,
-            mut orders,
+            inputs,
+            orders,
             ..
         } = self;
-        orders.sort_unstable_by(|a, b| a.num_pedido.cmp(&b.num_pedido));
-        // Holds of a priority mode only lower a group's balances, so the highest minimum any
-        // order saw is the group's own (every order of the book that uses it is here).
-        for g in orders.iter().flat_map(|o| &o.grupos) {
-            if let Some(rec) = inputs.get_mut(&g.grupo) {
-                rec.menor_estoque = rec.menor_estoque.max(g.visto);
-            }
-        }
         let mut grupos: Vec<GroupRec> = inputs.into_values().collect();
         grupos.sort_unstable_by(|a, b| a.grupo.cmp(&b.grupo));
-        RunData {
-            v: FORMAT_VERSION,
-            data_base,
-            pedidos: orders,
-            grupos,
+        orders.finish(FORMAT_VERSION, data_base, &grupos)
+    }
+
+    /// Keeps one order's record: its bytes, and the window minimum it saw of each group. Holds
+    /// of a priority mode only lower a group's balances, so the highest minimum any order saw
+    /// is the group's own (every order of the book that uses it comes here).
+    fn keep(&mut self, rec: &OrderRec) {
+        for g in &rec.grupos {
+            if let Some(input) = self.inputs.get_mut(&g.grupo) {
+                input.menor_estoque = input.menor_estoque.max(g.visto);
+            }
         }
+        self.orders.push(rec);
     }
 
     fn record_inputs(&mut self, s: &Snapshot, today: NaiveDate) {
@@ -379,7 +380,6 @@ impl Observer for Recording<'_> {
     }
 
     fn started(&mut self, orders: &[String], batches: usize) {
-        self.orders.reserve(orders.len());
         self.inner.started(orders, batches);
     }
 
@@ -390,11 +390,12 @@ impl Observer for Recording<'_> {
     fn batch(&mut self, mut batch: Batch) {
         match batch.records.take() {
             // Built on the batch's thread (see `Observer::record_groups`).
-            Some(records) => self.orders.extend(records),
+            Some(records) => records.iter().for_each(|r| self.keep(r)),
             None => {
-                let groups = self.groups.as_ref();
-                self.orders
-                    .extend(batch.results.iter().map(|r| OrderRec::of(r, groups)));
+                let groups = Arc::clone(&self.groups);
+                for r in &batch.results {
+                    self.keep(&OrderRec::of(r, &groups));
+                }
             }
         }
         self.inner.batch(batch);
