@@ -109,10 +109,10 @@ impl Produtos {
     }
 
     fn add_order(&mut self, r: &OrderResult) {
-        let groups: BTreeSet<&str> = r.short_lines().map(|l| l.grupo.as_str()).collect();
+        let groups: BTreeSet<&str> = r.short_lines().map(|l| &*l.grupo).collect();
         let unlocks = groups.len() == 1;
         for g in &groups {
-            let mut lines = r.short_lines().filter(|l| l.grupo == *g).peekable();
+            let mut lines = r.short_lines().filter(|l| &*l.grupo == *g).peekable();
             let Some(first) = lines.peek() else {
                 continue;
             };
@@ -122,7 +122,11 @@ impl Produtos {
                 .entry((*g).to_string())
                 .or_insert_with(|| GroupAcc {
                     codigos: BTreeSet::new(),
-                    primeira: (r.num_pedido.clone(), first.id, first.nome_produto.clone()),
+                    primeira: (
+                        r.num_pedido.clone(),
+                        first.id,
+                        first.nome_produto.to_string(),
+                    ),
                     pedidos: 0,
                     linhas: 0,
                     qtd_falta: Decimal::ZERO,
@@ -137,7 +141,11 @@ impl Produtos {
                 });
             let key = (r.num_pedido.as_str(), first.id);
             if key < (acc.primeira.0.as_str(), acc.primeira.1) {
-                acc.primeira = (r.num_pedido.clone(), first.id, first.nome_produto.clone());
+                acc.primeira = (
+                    r.num_pedido.clone(),
+                    first.id,
+                    first.nome_produto.to_string(),
+                );
             }
             acc.pedidos += 1;
             acc.valor_pedidos += r.summary.valor_total_pedido;
@@ -146,7 +154,7 @@ impl Produtos {
                 acc.valor_destravado += r.summary.valor_total_pedido;
             }
             for l in lines {
-                acc.codigos.insert(l.cod_produto.clone());
+                acc.codigos.insert(l.cod_produto.to_string());
                 acc.linhas += 1;
                 acc.qtd_falta += l.ruptura_qtd;
                 acc.valor_linhas += l.valor;

@@ -445,8 +445,8 @@ impl PedidoAnalisado {
 
 fn item_ruptura(l: &LineResult, today: NaiveDate) -> ItemRuptura {
     ItemRuptura {
-        cod_produto: l.cod_produto.clone(),
-        nome_produto: l.nome_produto.clone(),
+        cod_produto: l.cod_produto.to_string(),
+        nome_produto: l.nome_produto.to_string(),
         qtd_saldo: qty(l.qtd),
         estoque_atual: qty(l.estoque_atual),
         estoque_min_d7: qty(l.menor_estoque),
@@ -458,7 +458,7 @@ fn item_ruptura(l: &LineResult, today: NaiveDate) -> ItemRuptura {
         qtd_disponivel: qty(l.disponivel),
         preco_unitario: money(l.preco.unwrap_or_default()),
         valor_total: money(l.valor),
-        grupo: (l.grupo != l.cod_produto).then(|| l.grupo.clone()),
+        grupo: (l.grupo != l.cod_produto).then(|| l.grupo.to_string()),
         projecao: l
             .projecao
             .iter()
@@ -473,8 +473,8 @@ fn item_ruptura(l: &LineResult, today: NaiveDate) -> ItemRuptura {
 
 fn item_disponivel(l: &LineResult) -> ItemDisponivel {
     ItemDisponivel {
-        cod_produto: l.cod_produto.clone(),
-        nome_produto: l.nome_produto.clone(),
+        cod_produto: l.cod_produto.to_string(),
+        nome_produto: l.nome_produto.to_string(),
         qtd_saldo: qty(l.qtd),
         estoque_atual: qty(l.estoque_atual),
         estoque_min_d7: qty(l.menor_estoque),

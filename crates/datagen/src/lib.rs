@@ -17,7 +17,7 @@ mod generator;
 
 use chrono::NaiveDate;
 use ruptura_engine::records::Dataset;
-use ruptura_engine::{CodeLink, DatedQty, OrderLine, Snapshot};
+use ruptura_engine::{CodeLink, DatedQty, Interner, OrderLine, Snapshot};
 
 pub use catalog::XSS_PRODUCT_NAME;
 pub use csv_out::write_csv_dir;
@@ -100,6 +100,9 @@ pub fn generate(cfg: &GenConfig) -> Dataset {
 /// active movements, commitments not yet invoiced, all production, active links), for benches
 /// and tests of the engine that do without a database.
 pub fn snapshot(ds: &Dataset) -> Snapshot {
+    // Shared strings as the store's loads make them: one per distinct value.
+    let mut interner = Interner::new();
+    let mut text = |s: &str| interner.intern(s);
     let lines = ds
         .carteira_principal
         .iter()
@@ -107,9 +110,9 @@ pub fn snapshot(ds: &Dataset) -> Snapshot {
         .filter(|r| r.ativo)
         .map(|r| OrderLine {
             id: r.id.unwrap_or_default(),
-            num_pedido: r.num_pedido.clone(),
-            cod_produto: r.cod_produto.clone(),
-            nome_produto: r.nome_produto.clone(),
+            num_pedido: text(&r.num_pedido),
+            cod_produto: text(&r.cod_produto),
+            nome_produto: text(&r.nome_produto),
             qtd: r.qtd_saldo_produto_pedido,
             preco: r.preco_produto_pedido,
             expedicao: r.expedicao,
@@ -121,14 +124,14 @@ pub fn snapshot(ds: &Dataset) -> Snapshot {
         .iter()
         .flatten()
         .filter(|r| r.ativo)
-        .map(|r| (r.cod_produto.clone(), r.qtd_movimentacao))
+        .map(|r| (text(&r.cod_produto), r.qtd_movimentacao))
         .collect();
     let outflows = ds
         .separacao
         .iter()
         .flatten()
         .filter(|r| !r.sincronizado_nf)
-        .map(|r| DatedQty::new(r.cod_produto.clone(), r.expedicao, r.qtd_saldo))
+        .map(|r| DatedQty::new(text(&r.cod_produto), r.expedicao, r.qtd_saldo))
         .collect();
     let inflows = ds
         .programacao_producao
@@ -136,7 +139,7 @@ pub fn snapshot(ds: &Dataset) -> Snapshot {
         .flatten()
         .map(|r| {
             DatedQty::new(
-                r.cod_produto.clone(),
+                text(&r.cod_produto),
                 Some(r.data_programacao),
                 r.qtd_programada,
             )
@@ -147,7 +150,7 @@ pub fn snapshot(ds: &Dataset) -> Snapshot {
         .iter()
         .flatten()
         .filter(|r| r.ativo)
-        .map(|r| CodeLink::new(r.codigo_origem.clone(), r.codigo_destino.clone()))
+        .map(|r| CodeLink::new(text(&r.codigo_origem), text(&r.codigo_destino)))
         .collect();
     Snapshot {
         lines,

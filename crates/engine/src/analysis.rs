@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::ops::{ControlFlow, Range};
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -22,8 +23,9 @@ pub const CHART_MAX_DAYS: u32 = 90;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineResult {
     pub id: i64,
-    pub cod_produto: String,
-    pub nome_produto: String,
+    /// The snapshot's shared code and name (cloning them does not copy the text).
+    pub cod_produto: Arc<str>,
+    pub nome_produto: Arc<str>,
     /// Open quantity q.
     pub qtd: Decimal,
     /// Unit price as stored (`None`: no price, counted as 0).
@@ -31,7 +33,7 @@ pub struct LineResult {
     /// q x price.
     pub valor: Decimal,
     /// Key of the product group (its smallest code).
-    pub grupo: String,
+    pub grupo: Arc<str>,
     /// Current stock S of the group (`estoque_atual`).
     pub estoque_atual: Decimal,
     /// Minimum projected balance over D0..=D_H as this order saw it (`estoque_min_d7`).
@@ -164,8 +166,9 @@ pub struct Analyzer {
     lines: Vec<OrderLine>,
     /// Group index of each line in `lines`.
     line_group: Vec<u32>,
-    orders: HashMap<String, Range<usize>>,
-    group_keys: Vec<String>,
+    /// The lines of each order, keyed by the order number its lines share.
+    orders: foldhash::HashMap<Arc<str>, Range<usize>>,
+    group_keys: Vec<Arc<str>>,
     projections: Vec<Projection>,
 }
 
@@ -211,7 +214,7 @@ impl Analyzer {
 
     /// Orders with at least one analysable line, sorted.
     pub fn order_numbers(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self.orders.keys().map(String::as_str).collect();
+        let mut v: Vec<&str> = self.orders.keys().map(|n| &**n).collect();
         v.sort_unstable();
         v
     }
@@ -420,14 +423,14 @@ impl Analyzer {
         };
         let result = LineResult {
             id: line.id,
-            cod_produto: line.cod_produto.clone(),
-            nome_produto: line.nome_produto.clone(),
+            cod_produto: Arc::clone(&line.cod_produto),
+            nome_produto: Arc::clone(&line.nome_produto),
             qtd: q,
             preco: line.preco,
             valor: q
                 .checked_mul(line.preco.unwrap_or(Decimal::ZERO))
                 .ok_or_else(|| overflow(line, "quantidade × preço"))?,
-            grupo: self.group_keys[g as usize].clone(),
+            grupo: Arc::clone(&self.group_keys[g as usize]),
             estoque_atual: proj.stock(),
             menor_estoque: menor,
             menor_estoque_inicial: self.projections[g as usize].window_min(),
@@ -456,12 +459,12 @@ impl Analyzer {
         let summary = summarize(&results, expedicao, &self.params).ok_or_else(|| {
             format!(
                 "valores do pedido grandes demais para somar com exatidão (pedido {})",
-                lines.first().map_or("", |l| l.num_pedido.as_str())
+                lines.first().map_or("", |l| &*l.num_pedido)
             )
         })?;
         let num_pedido = lines
             .first()
-            .map(|l| l.num_pedido.clone())
+            .map(|l| l.num_pedido.to_string())
             .unwrap_or_default();
         Ok(OrderResult {
             num_pedido,
@@ -474,17 +477,17 @@ impl Analyzer {
 /// Lines sorted by order number, their product groups numbered in order of first appearance.
 struct GroupIndex {
     /// Group key -> group number.
-    by_key: HashMap<String, u32>,
+    by_key: foldhash::HashMap<Arc<str>, u32>,
     /// Group number -> group key.
-    keys: Vec<String>,
+    keys: Vec<Arc<str>>,
     /// Group number of each line.
     of_line: Vec<u32>,
 }
 
 impl GroupIndex {
     fn of_lines(lines: &[OrderLine], groups: &ProductGroups) -> Self {
-        let mut by_key: HashMap<String, u32> = HashMap::new();
-        let mut keys: Vec<String> = Vec::new();
+        let mut by_key: foldhash::HashMap<Arc<str>, u32> = Default::default();
+        let mut keys: Vec<Arc<str>> = Vec::new();
         let of_line = lines
             .iter()
             .map(|l| {
@@ -493,8 +496,9 @@ impl GroupIndex {
                     Some(g) => *g,
                     None => {
                         let g = keys.len() as u32;
-                        by_key.insert(key.to_string(), g);
-                        keys.push(key.to_string());
+                        let key = groups.shared_key_of(&l.cod_produto);
+                        by_key.insert(Arc::clone(&key), g);
+                        keys.push(key);
                         g
                     }
                 }
@@ -509,12 +513,12 @@ impl GroupIndex {
 }
 
 /// The range of `lines` (sorted by order number) that each order occupies.
-fn order_ranges(lines: &[OrderLine]) -> HashMap<String, Range<usize>> {
-    let mut orders: HashMap<String, Range<usize>> = HashMap::new();
+fn order_ranges(lines: &[OrderLine]) -> foldhash::HashMap<Arc<str>, Range<usize>> {
+    let mut orders: foldhash::HashMap<Arc<str>, Range<usize>> = Default::default();
     let mut start = 0;
     for i in 1..=lines.len() {
         if i == lines.len() || lines[i].num_pedido != lines[start].num_pedido {
-            orders.insert(lines[start].num_pedido.clone(), start..i);
+            orders.insert(Arc::clone(&lines[start].num_pedido), start..i);
             start = i;
         }
     }

@@ -1,6 +1,7 @@
 //! Product groups: connected components of the active code links (SPEC 2.2).
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use crate::snapshot::CodeLink;
 
@@ -9,9 +10,9 @@ use crate::snapshot::CodeLink;
 #[derive(Debug, Clone, Default)]
 pub struct ProductGroups {
     /// Linked code -> index of its group in `members`.
-    group_of: foldhash::HashMap<String, usize>,
-    /// Members of each linked group, sorted.
-    members: Vec<Vec<String>>,
+    group_of: foldhash::HashMap<Arc<str>, usize>,
+    /// Members of each linked group, sorted (the links' own shared strings).
+    members: Vec<Vec<Arc<str>>>,
 }
 
 impl ProductGroups {
@@ -19,7 +20,7 @@ impl ProductGroups {
     pub fn from_links<'a>(links: impl IntoIterator<Item = &'a CodeLink>) -> Self {
         let mut index: HashMap<&'a str, usize> = HashMap::new();
         let mut parent: Vec<usize> = Vec::new();
-        let mut names: Vec<&'a str> = Vec::new();
+        let mut names: Vec<&'a Arc<str>> = Vec::new();
         fn find(parent: &mut [usize], mut x: usize) -> usize {
             while parent[x] != x {
                 parent[x] = parent[parent[x]];
@@ -27,13 +28,14 @@ impl ProductGroups {
             }
             x
         }
-        let mut id_of = |code: &'a str, parent: &mut Vec<usize>, names: &mut Vec<&'a str>| {
-            *index.entry(code).or_insert_with(|| {
-                parent.push(parent.len());
-                names.push(code);
-                parent.len() - 1
-            })
-        };
+        let mut id_of =
+            |code: &'a Arc<str>, parent: &mut Vec<usize>, names: &mut Vec<&'a Arc<str>>| {
+                *index.entry(&**code).or_insert_with(|| {
+                    parent.push(parent.len());
+                    names.push(code);
+                    parent.len() - 1
+                })
+            };
         for link in links {
             let a = id_of(&link.origem, &mut parent, &mut names);
             let b = id_of(&link.destino, &mut parent, &mut names);
@@ -46,7 +48,7 @@ impl ProductGroups {
             }
         }
         let mut root_to_group: HashMap<usize, usize> = HashMap::new();
-        let mut members: Vec<Vec<String>> = Vec::new();
+        let mut members: Vec<Vec<Arc<str>>> = Vec::new();
         let mut group_of =
             foldhash::HashMap::with_capacity_and_hasher(names.len(), Default::default());
         for (i, name) in names.iter().enumerate() {
@@ -55,8 +57,8 @@ impl ProductGroups {
                 members.push(Vec::new());
                 members.len() - 1
             });
-            members[g].push((*name).to_string());
-            group_of.insert((*name).to_string(), g);
+            members[g].push(Arc::clone(name));
+            group_of.insert(Arc::clone(name), g);
         }
         for m in &mut members {
             m.sort();
@@ -67,7 +69,7 @@ impl ProductGroups {
     /// The codes of the group of `code` (just `code` when it has no link), sorted.
     pub fn members_of<'s>(&'s self, code: &'s str) -> Vec<&'s str> {
         match self.group_of.get(code) {
-            Some(&g) => self.members[g].iter().map(String::as_str).collect(),
+            Some(&g) => self.members[g].iter().map(|m| &**m).collect(),
             None => vec![code],
         }
     }
@@ -81,12 +83,20 @@ impl ProductGroups {
         }
     }
 
+    /// [`Self::key_of`] as a shared string: the group's smallest member, else `code` itself.
+    pub fn shared_key_of(&self, code: &Arc<str>) -> Arc<str> {
+        match self.group_of.get(code) {
+            Some(&g) => Arc::clone(&self.members[g][0]),
+            None => Arc::clone(code),
+        }
+    }
+
     /// Every code in the groups of `codes`: what a snapshot must load to analyse lines of them.
     pub fn expand<'c>(&self, codes: impl IntoIterator<Item = &'c str>) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for code in codes {
             match self.group_of.get(code) {
-                Some(&g) => out.extend(self.members[g].iter().cloned()),
+                Some(&g) => out.extend(self.members[g].iter().map(|m| m.to_string())),
                 None => {
                     out.insert(code.to_string());
                 }
@@ -96,7 +106,7 @@ impl ProductGroups {
     }
 
     /// Linked groups (of two codes or more), each sorted.
-    pub fn linked_groups(&self) -> &[Vec<String>] {
+    pub fn linked_groups(&self) -> &[Vec<Arc<str>>] {
         &self.members
     }
 }

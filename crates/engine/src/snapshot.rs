@@ -4,6 +4,13 @@
 //! The store builds a snapshot with a constant number of set-based queries from one read
 //! transaction. It already applies the row flags (`ativo`, `sincronizado_nf`) and aggregates
 //! per code and day; the engine applies the rules that depend on "today" and the quantity floor.
+//!
+//! Order numbers, product codes and product names repeat: an order has several lines, a product
+//! appears in the lines of many orders and in the stock and flows. They are shared strings
+//! (`Arc<str>`), one allocation per distinct value when the loader interns them (see
+//! [`Interner`]); the results of the analysis share them too.
+
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -12,9 +19,9 @@ use rust_decimal::Decimal;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderLine {
     pub id: i64,
-    pub num_pedido: String,
-    pub cod_produto: String,
-    pub nome_produto: String,
+    pub num_pedido: Arc<str>,
+    pub cod_produto: Arc<str>,
+    pub nome_produto: Arc<str>,
     /// Open quantity (`qtd_saldo_produto_pedido`).
     pub qtd: Decimal,
     /// Unit price; `None` counts as 0.
@@ -27,13 +34,13 @@ pub struct OrderLine {
 /// A quantity of one code on one day (`None`: no date).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatedQty {
-    pub cod_produto: String,
+    pub cod_produto: Arc<str>,
     pub date: Option<NaiveDate>,
     pub qty: Decimal,
 }
 
 impl DatedQty {
-    pub fn new(cod_produto: impl Into<String>, date: Option<NaiveDate>, qty: Decimal) -> Self {
+    pub fn new(cod_produto: impl Into<Arc<str>>, date: Option<NaiveDate>, qty: Decimal) -> Self {
         Self {
             cod_produto: cod_produto.into(),
             date,
@@ -45,12 +52,12 @@ impl DatedQty {
 /// An active link between two codes of the same product.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CodeLink {
-    pub origem: String,
-    pub destino: String,
+    pub origem: Arc<str>,
+    pub destino: Arc<str>,
 }
 
 impl CodeLink {
-    pub fn new(origem: impl Into<String>, destino: impl Into<String>) -> Self {
+    pub fn new(origem: impl Into<Arc<str>>, destino: impl Into<Arc<str>>) -> Self {
         Self {
             origem: origem.into(),
             destino: destino.into(),
@@ -64,7 +71,7 @@ pub struct Snapshot {
     /// Active lines of the orders analysed (any order; the engine sorts by id).
     pub lines: Vec<OrderLine>,
     /// Current stock per code: the sum of its active movements. Codes may repeat (summed).
-    pub stock: Vec<(String, Decimal)>,
+    pub stock: Vec<(Arc<str>, Decimal)>,
     /// Committed outflows not yet invoiced, per code and expedicao day (several rows per code and
     /// day are summed). Dated before today or undated: they count on today.
     pub outflows: Vec<DatedQty>,
@@ -77,4 +84,53 @@ pub struct Snapshot {
 /// Lines with an open quantity below this are already invoiced and are not analysed (SPEC 2.1).
 pub fn min_open_qty() -> Decimal {
     Decimal::new(1, 3)
+}
+
+/// Hands out one shared string per distinct value: a loader interns the order numbers, codes
+/// and names it reads, so that a value repeated over many rows is allocated once. Drop it when
+/// the snapshot is built (it holds one more reference to every value).
+#[derive(Debug, Default)]
+pub struct Interner {
+    values: foldhash::HashSet<Arc<str>>,
+}
+
+impl Interner {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The shared string equal to `value`, allocated on its first occurrence.
+    pub fn intern(&mut self, value: &str) -> Arc<str> {
+        if let Some(shared) = self.values.get(value) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(value);
+        self.values.insert(Arc::clone(&shared));
+        shared
+    }
+
+    /// How many distinct values were interned.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_values_share_one_allocation() {
+        let mut interner = Interner::new();
+        let a = interner.intern("P1");
+        let b = interner.intern(&String::from("P1"));
+        let c = interner.intern("A");
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(&*c, "A");
+        assert_eq!(interner.len(), 2);
+    }
 }

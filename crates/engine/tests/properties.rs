@@ -61,9 +61,9 @@ fn book(lo: i64, hi: i64) -> impl Strategy<Value = Snapshot> {
                     id += 1;
                     lines.push(OrderLine {
                         id,
-                        num_pedido: format!("P{o}"),
-                        cod_produto: c.to_string(),
-                        nome_produto: c.to_string(),
+                        num_pedido: format!("P{o}").into(),
+                        cod_produto: (*c).into(),
+                        nome_produto: (*c).into(),
                         qtd: q,
                         preco: p,
                         expedicao: exp,
@@ -73,7 +73,7 @@ fn book(lo: i64, hi: i64) -> impl Strategy<Value = Snapshot> {
             }
             Snapshot {
                 lines,
-                stock: stock.into_iter().map(|(c, q)| (c.to_string(), q)).collect(),
+                stock: stock.into_iter().map(|(c, q)| ((*c).into(), q)).collect(),
                 outflows,
                 inflows,
                 links,
@@ -83,7 +83,7 @@ fn book(lo: i64, hi: i64) -> impl Strategy<Value = Snapshot> {
 }
 
 fn order_numbers(s: &Snapshot) -> Vec<String> {
-    let set: BTreeSet<String> = s.lines.iter().map(|l| l.num_pedido.clone()).collect();
+    let set: BTreeSet<String> = s.lines.iter().map(|l| l.num_pedido.to_string()).collect();
     set.into_iter().collect()
 }
 
@@ -177,7 +177,7 @@ proptest! {
         let together = all.into_iter().find(|(n, _)| *n == target).expect("asked").1;
         // Alone, with only its own lines in the snapshot.
         let mut alone = s.clone();
-        alone.lines.retain(|l| l.num_pedido == target);
+        alone.lines.retain(|l| *l.num_pedido == *target);
         let by_itself = Analyzer::new(alone, Params::new(today())).analyze(&[target.as_str()]);
         prop_assert_eq!(&by_itself[0].1, &together);
     }

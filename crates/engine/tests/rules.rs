@@ -129,7 +129,7 @@ fn groups_pool_stock_flows_and_production_2_2() {
     assert_eq!(l.ruptura_qtd, dec("5"));
     assert_eq!(l.dia_cobertura, Some(2));
     assert_eq!(l.qtd_producao, dec("25"));
-    assert_eq!(l.grupo, "1001");
+    assert_eq!(&*l.grupo, "1001");
 }
 
 #[test]

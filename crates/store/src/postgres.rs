@@ -21,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use ruptura_engine::records::Dataset;
-use ruptura_engine::{CodeLink, DatedQty, OrderLine, Snapshot};
+use ruptura_engine::{CodeLink, DatedQty, Interner, OrderLine, Snapshot};
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{Connection, PgPool, Postgres, QueryBuilder, Transaction};
@@ -41,7 +41,7 @@ mod sql;
 use connect::{connect_error, foreign};
 use import::write_rows;
 use layout::Columns;
-use sql::{with_codes, LineRow, LoadSql, SummaryRow};
+use sql::{lines_of, with_codes, LoadSql, SummaryRow};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -192,20 +192,21 @@ impl PgStore {
             Selection::Orders(orders) => Some(dedup(orders)),
             Selection::Book(_) => None,
         };
-        let rows: Vec<LineRow> = match selection {
+        // Order numbers, codes and names: one shared string per distinct value.
+        let mut interner = Interner::new();
+        let lines: Vec<OrderLine> = match selection {
             Selection::Orders(_) => {
-                sqlx::query_as(&sql.lines_of_orders)
+                let rows = sqlx::query_as(&sql.lines_of_orders)
                     .bind(&asked)
-                    .fetch_all(&mut **tx)
-                    .await?
+                    .fetch(&mut **tx);
+                lines_of(rows, &mut interner).await?
             }
             Selection::Book(filter) => {
                 let mut query = QueryBuilder::new(&sql.lines_of_book);
                 sql.filter.push(&mut query, filter);
-                query.build_query_as().fetch_all(&mut **tx).await?
+                lines_of(query.build_query_as().fetch(&mut **tx), &mut interner).await?
             }
         };
-        let lines: Vec<OrderLine> = rows.into_iter().map(OrderLine::from).collect();
         let orders = match asked {
             Some(asked) => asked,
             None => sorted_orders(&lines),
@@ -214,7 +215,7 @@ impl PgStore {
         let links: Vec<(String, String)> = sqlx::query_as(&sql.links).fetch_all(&mut **tx).await?;
         let links: Vec<CodeLink> = links
             .into_iter()
-            .map(|(a, b)| CodeLink::new(a, b))
+            .map(|(a, b)| CodeLink::new(interner.intern(&a), interner.intern(&b)))
             .collect();
 
         // The whole book needs every code; a subset needs the codes of its product groups.
@@ -236,19 +237,20 @@ impl PgStore {
                 .fetch_all(&mut **tx)
                 .await?;
 
+        let mut code = |c: String| interner.intern(&c);
         let snapshot = Snapshot {
             lines,
             stock: stock
                 .into_iter()
-                .map(|(c, q)| (c, q.unwrap_or_default()))
+                .map(|(c, q)| (code(c), q.unwrap_or_default()))
                 .collect(),
             outflows: outflows
                 .into_iter()
-                .map(|(c, d, q)| DatedQty::new(c, d, q.unwrap_or_default()))
+                .map(|(c, d, q)| DatedQty::new(code(c), d, q.unwrap_or_default()))
                 .collect(),
             inflows: inflows
                 .into_iter()
-                .map(|(c, d, q)| DatedQty::new(c, Some(d), q.unwrap_or_default()))
+                .map(|(c, d, q)| DatedQty::new(code(c), Some(d), q.unwrap_or_default()))
                 .collect(),
             links,
         };

@@ -60,10 +60,11 @@ pub(crate) fn dedup(orders: &[String]) -> Vec<String> {
 
 /// The orders of `lines`, sorted, each once: the order list of a selection over the book.
 pub(crate) fn sorted_orders(lines: &[OrderLine]) -> Vec<String> {
-    let mut v: Vec<String> = lines.iter().map(|l| l.num_pedido.clone()).collect();
+    // Sorted and deduplicated as the lines' shared strings: one `String` per order, not per line.
+    let mut v: Vec<&str> = lines.iter().map(|l| &*l.num_pedido).collect();
     v.sort_unstable();
     v.dedup();
-    v
+    v.into_iter().map(str::to_string).collect()
 }
 
 /// The codes a load reads stock and flows of: `None` (every code) for the whole book, else the
@@ -77,7 +78,7 @@ pub(crate) fn codes_to_load(
         Selection::Book(f) if f.is_empty() => None,
         _ => Some(
             ProductGroups::from_links(links)
-                .expand(lines.iter().map(|l| l.cod_produto.as_str()))
+                .expand(lines.iter().map(|l| &*l.cod_produto))
                 .into_iter()
                 .collect(),
         ),

@@ -119,9 +119,9 @@ impl<'b> OrderBuilder<'b> {
         self.book.next_id = self.book.next_id.max(id + 1);
         self.book.snapshot.lines.push(OrderLine {
             id,
-            num_pedido: self.num.clone(),
+            num_pedido: self.num.as_str().into(),
             cod_produto: code.into(),
-            nome_produto: format!("Produto {code}"),
+            nome_produto: format!("Produto {code}").into(),
             qtd: dec(qty),
             preco: price.map(dec),
             expedicao: self.expedicao,

@@ -2,7 +2,8 @@
 //! with its values into a [`QueryBuilder`], and the rows the queries read.
 
 use chrono::NaiveDate;
-use ruptura_engine::OrderLine;
+use futures::{Stream, TryStreamExt};
+use ruptura_engine::{Interner, OrderLine};
 use rust_decimal::Decimal;
 use sqlx::{Postgres, QueryBuilder};
 
@@ -23,19 +24,28 @@ pub(super) struct LineRow {
     data_pedido: Option<NaiveDate>,
 }
 
-impl From<LineRow> for OrderLine {
-    fn from(r: LineRow) -> Self {
+impl LineRow {
+    /// The line, its order number, code and name interned.
+    fn into_line(self, interner: &mut Interner) -> OrderLine {
         OrderLine {
-            id: r.id,
-            num_pedido: r.num_pedido,
-            cod_produto: r.cod_produto,
-            nome_produto: r.nome_produto,
-            qtd: r.qtd,
-            preco: r.preco,
-            expedicao: r.expedicao,
-            data_pedido: r.data_pedido,
+            id: self.id,
+            num_pedido: interner.intern(&self.num_pedido),
+            cod_produto: interner.intern(&self.cod_produto),
+            nome_produto: interner.intern(&self.nome_produto),
+            qtd: self.qtd,
+            preco: self.preco,
+            expedicao: self.expedicao,
+            data_pedido: self.data_pedido,
         }
     }
+}
+
+/// The lines of `rows`, each made as it arrives: the rows as read are never all held at once.
+pub(super) async fn lines_of(
+    rows: impl Stream<Item = Result<LineRow, sqlx::Error>>,
+    interner: &mut Interner,
+) -> Result<Vec<OrderLine>, sqlx::Error> {
+    rows.map_ok(|r| r.into_line(interner)).try_collect().await
 }
 
 /// One order of the order list, as [`LoadSql::summaries`] selects it.

@@ -1,5 +1,6 @@
 //! The load of one analysis on SQLite: the open lines of the selection, the code links, and the
-//! stock, outflows and inflows of the codes involved, in one read transaction.
+//! stock, outflows and inflows of the codes involved, in one read transaction. Order numbers,
+//! codes and names are interned as rows are read: one shared string per distinct value.
 
 use super::*;
 
@@ -8,7 +9,7 @@ const LINE_COLUMNS: &str = "id, num_pedido, cod_produto, nome_produto, qtd_saldo
 
 /// What a load reads of the codes involved.
 struct Flows {
-    stock: Vec<(String, Decimal)>,
+    stock: Vec<(Arc<str>, Decimal)>,
     outflows: Vec<DatedQty>,
     inflows: Vec<DatedQty>,
 }
@@ -20,15 +21,16 @@ pub(super) fn load_snapshot(
 ) -> Result<Loaded, StoreError> {
     // One read transaction: in WAL mode every read below sees the same snapshot.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    let (lines, orders) = load_lines(&tx, selection)?;
+    let mut interner = Interner::new();
+    let (lines, orders) = load_lines(&tx, selection, &mut interner)?;
     let links = read_all(
         &tx,
         "SELECT codigo_origem, codigo_destino FROM unificacao_codigos WHERE ativo = 1",
         [],
         |r| {
             Ok(CodeLink::new(
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
+                interned(r, 0, &mut interner)?,
+                interned(r, 1, &mut interner)?,
             ))
         },
     )?;
@@ -38,7 +40,7 @@ pub(super) fn load_snapshot(
         stock,
         outflows,
         inflows,
-    } = load_flows(&tx, codes.as_deref(), today)?;
+    } = load_flows(&tx, codes.as_deref(), today, &mut interner)?;
     tx.commit()?;
     Ok(Loaded {
         snapshot: Snapshot {
@@ -55,7 +57,9 @@ pub(super) fn load_snapshot(
 fn load_lines(
     tx: &Transaction<'_>,
     selection: &Selection,
+    interner: &mut Interner,
 ) -> Result<(Vec<OrderLine>, Vec<String>), StoreError> {
+    let line = |r: &rusqlite::Row<'_>| line_from_row(r, interner);
     let lines = match selection {
         Selection::Orders(orders) => read_all(
             tx,
@@ -64,7 +68,7 @@ fn load_lines(
                  AND num_pedido IN (SELECT value FROM json_each(?1))"
             ),
             [json_array(orders)],
-            line_from_row,
+            line,
         )?,
         Selection::Book(filter) => {
             let open = Condition::open_lines_of(filter);
@@ -72,7 +76,7 @@ fn load_lines(
                 "SELECT {LINE_COLUMNS} FROM carteira_principal WHERE {}",
                 open.sql()
             );
-            read_all(tx, &sql, open.params(), line_from_row)?
+            read_all(tx, &sql, open.params(), line)?
         }
     };
     let orders = match selection {
@@ -88,6 +92,7 @@ fn load_flows(
     tx: &Transaction<'_>,
     codes: Option<&str>,
     today: NaiveDate,
+    interner: &mut Interner,
 ) -> Result<Flows, StoreError> {
     let code_filter = if codes.is_some() {
         "AND cod_produto IN (SELECT value FROM json_each(?2))"
@@ -113,10 +118,10 @@ fn load_flows(
     );
     Ok(Flows {
         stock: read_all(tx, &stock_sql, params.as_slice(), |r| {
-            Ok((r.get::<_, String>(0)?, milli(r.get(1)?)))
+            Ok((interned(r, 0, interner)?, milli(r.get(1)?)))
         })?,
-        outflows: read_all(tx, &out_sql, params.as_slice(), dated_qty)?,
-        inflows: read_all(tx, &in_sql, params.as_slice(), dated_qty)?,
+        outflows: read_all(tx, &out_sql, params.as_slice(), |r| dated_qty(r, interner))?,
+        inflows: read_all(tx, &in_sql, params.as_slice(), |r| dated_qty(r, interner))?,
     })
 }
 
@@ -133,12 +138,12 @@ fn read_all<T>(
 }
 
 /// One line of [`LINE_COLUMNS`].
-fn line_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderLine> {
+fn line_from_row(r: &rusqlite::Row<'_>, interner: &mut Interner) -> rusqlite::Result<OrderLine> {
     Ok(OrderLine {
         id: r.get(0)?,
-        num_pedido: r.get(1)?,
-        cod_produto: r.get(2)?,
-        nome_produto: r.get(3)?,
+        num_pedido: interned(r, 1, interner)?,
+        cod_produto: interned(r, 2, interner)?,
+        nome_produto: interned(r, 3, interner)?,
         qtd: milli(r.get(4)?),
         preco: r.get::<_, Option<i64>>(5)?.map(|c| Decimal::new(c, 2)),
         expedicao: date_col(r, 6)?,
@@ -147,12 +152,26 @@ fn line_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderLine> {
 }
 
 /// Code, day (or none) and quantity in thousandths.
-fn dated_qty(r: &rusqlite::Row<'_>) -> rusqlite::Result<DatedQty> {
+fn dated_qty(r: &rusqlite::Row<'_>, interner: &mut Interner) -> rusqlite::Result<DatedQty> {
     Ok(DatedQty::new(
-        r.get::<_, String>(0)?,
+        interned(r, 0, interner)?,
         date_col(r, 1)?,
         milli(r.get(2)?),
     ))
+}
+
+/// Text column `i` as the interned shared string: read in place, allocated only the first time
+/// the value is seen.
+fn interned(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+    interner: &mut Interner,
+) -> rusqlite::Result<Arc<str>> {
+    match r.get_ref(i)?.as_str() {
+        Ok(text) => Ok(interner.intern(text)),
+        // Not text (or not UTF-8): the error reading it as a `String` gives.
+        Err(_) => r.get::<_, String>(i).map(|text| interner.intern(&text)),
+    }
 }
 
 fn json_array(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
