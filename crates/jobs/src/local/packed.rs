@@ -15,9 +15,10 @@ pub(super) struct PackedBatch {
     bytes: Box<[u8]>,
 }
 
-/// Fast deflate: the results' JSON repeats its keys, so even level 1 shrinks it several times,
-/// at a fraction of the time of the default level.
-const LEVEL: Compression = Compression::fast();
+/// Fast deflate. On the 100,000 orders of `generate scale10` (zlib-rs, batches of 20), level 1
+/// shrinks the JSON 3.9x in 0.67 s, level 2 5.1x in 1.08 s, the default level 6 6.5x in 2.5 s:
+/// level 2 takes most of the gain for a fraction of the time.
+const LEVEL: Compression = Compression::new(2);
 
 /// Serializes `results` one after the other and deflates them together.
 pub(super) fn pack(results: &[Resultado]) -> Vec<u8> {
