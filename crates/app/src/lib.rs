@@ -14,7 +14,9 @@ pub mod stream;
 pub mod wire;
 
 pub use decisions::{Decisoes, Produto, Produtos, RelatorioProdutos, Valores};
-pub use run::{analyze, AnalysisError, Batch, InOrder, JsonInOrder, Observer, RunOptions};
+pub use run::{
+    analyze, AnalysisError, Batch, BatchEncoder, InOrder, JsonInOrder, Observer, RunOptions,
+};
 pub use settings::{
     Settings, SettingsError, DEFAULT_BATCH_SIZE, DEFAULT_MAX_WORKERS, DEFAULT_TIME_ZONE,
 };

@@ -62,7 +62,14 @@ pub struct Batch {
     /// What a recorded run keeps of each order, built on the batch's thread when the observer
     /// gives [`Observer::record_groups`].
     pub records: Option<Vec<OrderRec>>,
+    /// The results in the observer's own form, made on the batch's thread when the observer
+    /// gives [`Observer::batch_encoder`].
+    pub encoded: Option<Vec<u8>>,
 }
+
+/// Turns a batch's results into the bytes an observer keeps of them (its JSON compressed, say),
+/// on the batch's thread rather than the observer's.
+pub type BatchEncoder = Arc<dyn Fn(&[Resultado]) -> Vec<u8> + Send + Sync>;
 
 impl Batch {
     fn new(
@@ -71,6 +78,7 @@ impl Batch {
         today: NaiveDate,
         json: bool,
         record: Option<&ProductGroups>,
+        encoder: Option<&BatchEncoder>,
     ) -> Self {
         let results: Vec<Resultado> = outcomes
             .iter()
@@ -79,11 +87,13 @@ impl Batch {
         let json = json.then(|| members(&results));
         let records =
             record.map(|groups| results.iter().map(|r| OrderRec::of(r, groups)).collect());
+        let encoded = encoder.map(|encode| encode(&results));
         Self {
             index,
             results,
             json,
             records,
+            encoded,
             valores: Valores::of(outcomes.iter().map(|(_, o)| o)),
             produtos: Produtos::of(outcomes.iter().map(|(_, o)| o)),
         }
@@ -120,6 +130,11 @@ pub trait Observer {
     /// Product groups to build each order's [`OrderRec`] with on the batch threads
     /// ([`Batch::records`]); asked after [`Observer::snapshot`].
     fn record_groups(&self) -> Option<Arc<ProductGroups>> {
+        None
+    }
+    /// How to encode each batch's results on the batch's thread ([`Batch::encoded`]); asked
+    /// after [`Observer::snapshot`].
+    fn batch_encoder(&self) -> Option<BatchEncoder> {
         None
     }
     /// Called once, after the snapshot is loaded: the orders of the run and how many batches.
@@ -223,12 +238,14 @@ pub async fn analyze(
     )
     .await?;
     let record = observer.record_groups();
+    let encoder = observer.batch_encoder();
     observer.started(&orders, work.batches());
     let mut stats = Estatisticas::new(orders.len());
     let ctx = BatchContext {
         today,
         json: opts.json,
         record,
+        encoder,
     };
     run_batches(work, opts.max_workers.max(1), &ctx, |batch| {
         for r in &batch.results {
@@ -393,6 +410,7 @@ struct BatchContext {
     today: NaiveDate,
     json: bool,
     record: Option<Arc<ProductGroups>>,
+    encoder: Option<BatchEncoder>,
 }
 
 impl BatchContext {
@@ -414,6 +432,7 @@ impl BatchContext {
             self.today,
             self.json,
             self.record.as_deref(),
+            self.encoder.as_ref(),
         )
     }
 }

@@ -161,6 +161,7 @@ mod tests {
             valores: Default::default(),
             produtos: Default::default(),
             records: None,
+            encoded: None,
         }
     }
 

@@ -1,6 +1,8 @@
 //! The in-process queue: [`LocalQueue`] runs jobs in this process, at most `max_running` at
-//! once, keeps each job's results compactly (their JSON) and its events for replay, and forgets
-//! finished jobs past their TTL or past the budget of finished jobs and bytes.
+//! once, keeps each job's results compactly (each batch's JSON, compressed) and its events for
+//! replay, and forgets finished jobs past their TTL or past the budget of finished jobs and bytes.
+
+mod packed;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -11,11 +13,12 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use ruptura_app::runs::{Recorded as RunRecorded, RunLog};
 use ruptura_app::wire::{Estatisticas, Resultado};
-use ruptura_app::{Batch, Decisoes, Observer, RunOptions};
+use ruptura_app::{Batch, BatchEncoder, Decisoes, Observer, RunOptions};
 use ruptura_engine::Params;
 use ruptura_store::{Selection, Store};
 use tokio::sync::{watch, Semaphore};
 
+use self::packed::PackedBatch;
 use crate::{
     Counts, JobCreated, JobError, JobEvent, JobQueue, JobSpec, JobState, JobStatus, OrderFacts,
 };
@@ -31,8 +34,9 @@ pub struct LocalQueueConfig {
     pub ttl: Duration,
     /// Finished jobs kept at most; past it the oldest finished job is forgotten first.
     pub max_finished_jobs: usize,
-    /// Bytes of results (serialized JSON) that finished jobs keep at most; past it the oldest
-    /// finished job is forgotten first (the newest is always kept).
+    /// Bytes that the results of finished jobs hold at most (each batch's JSON compressed, plus
+    /// what the order list filters by); past it the oldest finished job is forgotten first (the
+    /// newest is always kept).
     pub max_finished_bytes: usize,
 }
 
@@ -51,46 +55,35 @@ impl Default for LocalQueueConfig {
 enum Recorded {
     Lote {
         lote_index: usize,
-        results: Range<usize>,
+        /// Its results: `batches[batch]` of the job's state.
+        batch: usize,
         counts: Counts,
     },
     Concluido(Estatisticas),
     Falhou(String),
 }
 
-/// One result, kept compactly: its JSON and its criticality label, not the structure (a
-/// finished whole-book job holds about its JSON size, not several times it).
-struct StoredResult {
-    json: Box<[u8]>,
-    /// What the order list filters and sorts by, so it never parses the JSON.
-    facts: OrderFacts,
+/// A finished batch's results, packed (see [`packed`]), and the positions they take among the
+/// job's results.
+#[derive(Clone)]
+struct HeldBatch {
+    slots: Range<usize>,
+    packed: Arc<PackedBatch>,
 }
 
-impl StoredResult {
-    fn new(r: &Resultado) -> Self {
-        Self {
-            // A plain struct serializes into a Vec without error.
-            json: serde_json::to_vec(r).unwrap_or_default().into_boxed_slice(),
-            facts: OrderFacts::of(r),
-        }
-    }
+/// About what a held batch costs beyond its packed bytes (the batch, its event, the `Arc`).
+const BATCH_OVERHEAD: usize = 96;
 
-    fn size(&self, num_pedido: &str) -> usize {
-        let facts = &self.facts;
-        self.json.len()
-            + facts.criticidade.len()
-            + facts
-                .short_codes
-                .iter()
-                .map(|c| c.len() + 24)
-                .sum::<usize>()
-            + 2 * num_pedido.len()
-            + 128
-    }
-
-    fn result(&self) -> Option<Resultado> {
-        serde_json::from_slice(&self.json).ok()
-    }
+/// About what one result's facts and its entry in `slot_of` hold.
+fn facts_size(facts: &OrderFacts, num_pedido: &str) -> usize {
+    facts.criticidade.len()
+        + facts
+            .short_codes
+            .iter()
+            .map(|c| c.len() + 24)
+            .sum::<usize>()
+        + 2 * num_pedido.len()
+        + 128
 }
 
 /// Finished jobs in the order they finished, with what each holds: the budget of
@@ -137,11 +130,17 @@ struct LocalJobState {
     stats: Estatisticas,
     /// Exact totals and products of the batches finished so far.
     decisoes: Decisoes,
-    /// Results in completion order; `slot_of[i]` is the position of job order i, once finished.
-    results: Vec<StoredResult>,
-    /// Bytes `results` and `slot_of` hold (about).
-    bytes: usize,
+    /// Each finished batch's results, packed, in completion order.
+    batches: Vec<HeldBatch>,
+    /// What the order list filters and sorts by, per result in completion order (never
+    /// packed: the list reads it for every order); `slot_of[num]` is the position of order
+    /// `num`, once finished.
+    facts: Vec<OrderFacts>,
     slot_of: HashMap<String, usize>,
+    /// Bytes `batches`, `facts` and `slot_of` hold (about): what the budget counts.
+    bytes: usize,
+    /// Bytes of the results' JSON, unpacked (for the log).
+    json_bytes: usize,
     events: Vec<Recorded>,
     batches_done: usize,
     finished_at: Option<Instant>,
@@ -191,32 +190,37 @@ impl LocalJob {
         self.events_tx.send_replace(n);
     }
 
-    /// The event at position `index` (id `index + 1`), rendered.
+    /// The event at position `index` (id `index + 1`), rendered; a batch's results are
+    /// unpacked outside the lock.
     fn event_at(&self, index: usize) -> Option<JobEvent> {
-        let st = self.lock();
         let id = index as u64 + 1;
-        Some(match st.events.get(index)? {
-            Recorded::Lote {
-                lote_index,
-                results,
-                counts,
-            } => JobEvent::Lote {
-                id,
-                lote_index: *lote_index,
-                resultados: st.results[results.clone()]
-                    .iter()
-                    .filter_map(StoredResult::result)
-                    .collect(),
-                counts: *counts,
-            },
-            Recorded::Concluido(stats) => JobEvent::Concluido {
-                id,
-                estatisticas: stats.clone(),
-            },
-            Recorded::Falhou(message) => JobEvent::Falhou {
-                id,
-                message: message.clone(),
-            },
+        let (lote_index, packed, counts) = {
+            let st = self.lock();
+            match st.events.get(index)? {
+                Recorded::Lote {
+                    lote_index,
+                    batch,
+                    counts,
+                } => (*lote_index, Arc::clone(&st.batches[*batch].packed), *counts),
+                Recorded::Concluido(stats) => {
+                    return Some(JobEvent::Concluido {
+                        id,
+                        estatisticas: stats.clone(),
+                    })
+                }
+                Recorded::Falhou(message) => {
+                    return Some(JobEvent::Falhou {
+                        id,
+                        message: message.clone(),
+                    })
+                }
+            }
+        };
+        Some(JobEvent::Lote {
+            id,
+            lote_index,
+            resultados: packed.results(),
+            counts,
         })
     }
 
@@ -229,20 +233,36 @@ impl LocalJob {
 struct JobRecorder(Arc<LocalJob>);
 
 impl Observer for JobRecorder {
-    fn batch(&mut self, batch: Batch) {
+    fn batch_encoder(&self) -> Option<BatchEncoder> {
+        Some(Arc::new(packed::pack))
+    }
+
+    fn batch(&mut self, mut batch: Batch) {
         let job = &self.0;
-        // Serialized before taking the lock.
-        let stored: Vec<StoredResult> = batch.results.iter().map(StoredResult::new).collect();
+        // Packed on the batch's thread (see `batch_encoder`); never under the lock.
+        let encoded = batch
+            .encoded
+            .take()
+            .unwrap_or_else(|| packed::pack(&batch.results));
+        let held = Arc::new(PackedBatch::new(encoded));
+        let facts: Vec<OrderFacts> = batch.results.iter().map(OrderFacts::of).collect();
         let event = {
             let mut st = job.lock();
-            let start = st.results.len();
-            for (r, s) in batch.results.iter().zip(stored) {
+            let start = st.facts.len();
+            for (r, f) in batch.results.iter().zip(facts) {
                 st.stats.count(r);
-                let slot = st.results.len();
-                st.bytes += s.size(r.num_pedido());
+                st.bytes += facts_size(&f, r.num_pedido());
+                let slot = st.facts.len();
                 st.slot_of.insert(r.num_pedido().to_string(), slot);
-                st.results.push(s);
+                st.facts.push(f);
             }
+            st.bytes += held.len() + BATCH_OVERHEAD;
+            st.json_bytes += held.raw_len();
+            let slots = start..st.facts.len();
+            st.batches.push(HeldBatch {
+                slots,
+                packed: held,
+            });
             st.stats.add_valores(&batch.valores);
             st.decisoes.merge(Decisoes {
                 valores: batch.valores,
@@ -251,7 +271,7 @@ impl Observer for JobRecorder {
             st.batches_done += 1;
             Recorded::Lote {
                 lote_index: batch.index,
-                results: start..st.results.len(),
+                batch: st.batches.len() - 1,
                 counts: st.stats.contagens,
             }
         };
@@ -307,6 +327,11 @@ impl LocalQueue {
     pub fn recording(mut self, runs: Option<RunLog>) -> Self {
         self.runs = runs;
         self
+    }
+
+    /// Bytes job `id`'s results hold, as the budget of finished jobs counts them.
+    pub fn held_bytes(&self, id: &str) -> Option<usize> {
+        self.get(id).map(|job| job.lock().bytes)
     }
 
     fn get(&self, id: &str) -> Option<Arc<LocalJob>> {
@@ -413,7 +438,11 @@ fn keep_in_budget(
     finished: &Mutex<FinishedJobs>,
     config: &LocalQueueConfig,
 ) {
-    let bytes = job.lock().bytes;
+    let (bytes, json_bytes) = {
+        let st = job.lock();
+        (st.bytes, st.json_bytes)
+    };
+    tracing::debug!(job = %job.id, bytes, json_bytes, "resultados do job mantidos");
     let evicted =
         finished
             .lock()
@@ -429,6 +458,23 @@ fn keep_in_budget(
             "jobs concluídos antigos esquecidos (limite de memória)"
         );
     }
+}
+
+/// The results at `slots` (`None`: not finished yet), in that order, unpacked from `batches`
+/// (each batch once).
+fn in_job_order(batches: &[HeldBatch], slots: &[Option<usize>]) -> Vec<Resultado> {
+    let held = batches.iter().map(|b| b.slots.end).max().unwrap_or(0);
+    let mut by_slot: Vec<Option<Resultado>> = Vec::with_capacity(held);
+    by_slot.resize_with(held, || None);
+    for b in batches {
+        for (slot, r) in b.slots.clone().zip(b.packed.results()) {
+            by_slot[slot] = Some(r);
+        }
+    }
+    slots
+        .iter()
+        .filter_map(|s| s.and_then(|s| by_slot.get_mut(s)?.take()))
+        .collect()
 }
 
 #[async_trait]
@@ -458,9 +504,11 @@ impl JobQueue for LocalQueue {
                 estado: JobState::EmAndamento,
                 stats: Estatisticas::new(spec.orders.len()),
                 decisoes: Decisoes::default(),
-                results: Vec::with_capacity(spec.orders.len()),
-                bytes: 0,
+                batches: Vec::with_capacity(total_batches),
+                facts: Vec::with_capacity(spec.orders.len()),
                 slot_of: HashMap::with_capacity(spec.orders.len()),
+                bytes: 0,
+                json_bytes: 0,
                 events: Vec::new(),
                 batches_done: 0,
                 finished_at: None,
@@ -508,13 +556,19 @@ impl JobQueue for LocalQueue {
     }
 
     async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, JobError> {
-        Ok(self.get(id).map(|job| {
+        let Some(job) = self.get(id) else {
+            return Ok(None);
+        };
+        let (batches, slots): (Vec<HeldBatch>, Vec<Option<usize>>) = {
             let st = job.lock();
-            job.orders
-                .iter()
-                .filter_map(|o| st.slot_of.get(o).and_then(|&i| st.results[i].result()))
-                .collect()
-        }))
+            let slots = job.orders.iter().map(|o| st.slot_of.get(o).copied());
+            (st.batches.clone(), slots.collect())
+        };
+        // Unpacked outside the lock and off the async threads: a whole book is ~150 MB of JSON.
+        tokio::task::spawn_blocking(move || in_job_order(&batches, &slots))
+            .await
+            .map(Some)
+            .map_err(|e| JobError::Internal(format!("leitura dos resultados interrompida: {e}")))
     }
 
     async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, JobError> {
@@ -522,7 +576,7 @@ impl JobQueue for LocalQueue {
             let st = job.lock();
             st.slot_of
                 .iter()
-                .map(|(num, &i)| (num.clone(), st.results[i].facts.criticidade.clone()))
+                .map(|(num, &i)| (num.clone(), st.facts[i].criticidade.clone()))
                 .collect()
         }))
     }
@@ -532,7 +586,7 @@ impl JobQueue for LocalQueue {
             let st = job.lock();
             st.slot_of
                 .iter()
-                .map(|(num, &i)| (num.clone(), st.results[i].facts.clone()))
+                .map(|(num, &i)| (num.clone(), st.facts[i].clone()))
                 .collect()
         }))
     }

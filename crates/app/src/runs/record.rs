@@ -387,6 +387,10 @@ impl Observer for Recording<'_> {
         Some(Arc::clone(&self.groups))
     }
 
+    fn batch_encoder(&self) -> Option<crate::BatchEncoder> {
+        self.inner.batch_encoder()
+    }
+
     fn batch(&mut self, mut batch: Batch) {
         match batch.records.take() {
             // Built on the batch's thread (see `Observer::record_groups`).

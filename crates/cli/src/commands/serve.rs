@@ -155,7 +155,8 @@ pub struct ServerArgs {
         default_value_t = 64
     )]
     pub max_finished_jobs: usize,
-    /// Megabytes de resultados que os jobs concluídos mantêm na memória no máximo (fila no processo).
+    /// Megabytes que os resultados dos jobs concluídos ocupam na memória no máximo, comprimidos por
+    /// lote (fila no processo; os mais antigos saem primeiro).
     #[arg(
         long = "memoria-jobs-mb",
         value_name = "MB",
