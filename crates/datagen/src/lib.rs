@@ -17,7 +17,7 @@ mod generator;
 
 use chrono::NaiveDate;
 use ruptura_engine::records::Dataset;
-use ruptura_engine::{CodeLink, DatedQty, Interner, OrderLine, Snapshot};
+use ruptura_engine::{CodeLink, DatedQty, Interners, OrderLine, Snapshot};
 
 pub use catalog::XSS_PRODUCT_NAME;
 pub use csv_out::write_csv_dir;
@@ -101,22 +101,24 @@ pub fn generate(cfg: &GenConfig) -> Dataset {
 /// and tests of the engine that do without a database.
 pub fn snapshot(ds: &Dataset) -> Snapshot {
     // Shared strings as the store's loads make them: one per distinct value.
-    let mut interner = Interner::new();
-    let mut text = |s: &str| interner.intern(s);
+    let mut texts = Interners::default();
     let lines = ds
         .carteira_principal
         .iter()
         .flatten()
         .filter(|r| r.ativo)
-        .map(|r| OrderLine {
-            id: r.id.unwrap_or_default(),
-            num_pedido: text(&r.num_pedido),
-            cod_produto: text(&r.cod_produto),
-            nome_produto: text(&r.nome_produto),
-            qtd: r.qtd_saldo_produto_pedido,
-            preco: r.preco_produto_pedido,
-            expedicao: r.expedicao,
-            data_pedido: r.data_pedido,
+        .map(|r| {
+            let (cod_produto, nome_produto) = texts.product(&r.cod_produto, &r.nome_produto);
+            OrderLine {
+                id: r.id.unwrap_or_default(),
+                num_pedido: texts.orders.intern(&r.num_pedido),
+                cod_produto,
+                nome_produto,
+                qtd: r.qtd_saldo_produto_pedido,
+                preco: r.preco_produto_pedido,
+                expedicao: r.expedicao,
+                data_pedido: r.data_pedido,
+            }
         })
         .collect();
     let stock = ds
@@ -124,14 +126,14 @@ pub fn snapshot(ds: &Dataset) -> Snapshot {
         .iter()
         .flatten()
         .filter(|r| r.ativo)
-        .map(|r| (text(&r.cod_produto), r.qtd_movimentacao))
+        .map(|r| (texts.codes.intern(&r.cod_produto), r.qtd_movimentacao))
         .collect();
     let outflows = ds
         .separacao
         .iter()
         .flatten()
         .filter(|r| !r.sincronizado_nf)
-        .map(|r| DatedQty::new(text(&r.cod_produto), r.expedicao, r.qtd_saldo))
+        .map(|r| DatedQty::new(texts.codes.intern(&r.cod_produto), r.expedicao, r.qtd_saldo))
         .collect();
     let inflows = ds
         .programacao_producao
@@ -139,7 +141,7 @@ pub fn snapshot(ds: &Dataset) -> Snapshot {
         .flatten()
         .map(|r| {
             DatedQty::new(
-                text(&r.cod_produto),
+                texts.codes.intern(&r.cod_produto),
                 Some(r.data_programacao),
                 r.qtd_programada,
             )
@@ -150,7 +152,12 @@ pub fn snapshot(ds: &Dataset) -> Snapshot {
         .iter()
         .flatten()
         .filter(|r| r.ativo)
-        .map(|r| CodeLink::new(text(&r.codigo_origem), text(&r.codigo_destino)))
+        .map(|r| {
+            CodeLink::new(
+                texts.codes.intern(&r.codigo_origem),
+                texts.codes.intern(&r.codigo_destino),
+            )
+        })
         .collect();
     Snapshot {
         lines,

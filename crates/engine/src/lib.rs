@@ -28,4 +28,4 @@ pub use decision::{Prazo, Sugestao};
 pub use groups::ProductGroups;
 pub use params::{round_half_away, Mode, Params, DEFAULT_HORIZON_DAYS, DEFAULT_LEAD_TIME_DAYS};
 pub use projection::Projection;
-pub use snapshot::{CodeLink, DatedQty, Interner, OrderLine, Snapshot};
+pub use snapshot::{CodeLink, DatedQty, Interner, Interners, OrderLine, Snapshot};

@@ -87,11 +87,14 @@ pub fn min_open_qty() -> Decimal {
 }
 
 /// Hands out one shared string per distinct value: a loader interns the order numbers, codes
-/// and names it reads, so that a value repeated over many rows is allocated once. Drop it when
-/// the snapshot is built (it holds one more reference to every value).
+/// and names it reads, so that a value repeated over many rows is allocated once. The last value
+/// is checked first (rows often come grouped: the lines of an order, the flows of a code), so a
+/// repeat of it costs no hash lookup. Drop it once the snapshot is built (it holds one more
+/// reference to every value).
 #[derive(Debug, Default)]
 pub struct Interner {
     values: foldhash::HashSet<Arc<str>>,
+    last: Option<Arc<str>>,
 }
 
 impl Interner {
@@ -101,11 +104,18 @@ impl Interner {
 
     /// The shared string equal to `value`, allocated on its first occurrence.
     pub fn intern(&mut self, value: &str) -> Arc<str> {
-        if let Some(shared) = self.values.get(value) {
-            return Arc::clone(shared);
+        if let Some(last) = self.last.as_ref().filter(|last| ***last == *value) {
+            return Arc::clone(last);
         }
-        let shared: Arc<str> = Arc::from(value);
-        self.values.insert(Arc::clone(&shared));
+        let shared = match self.values.get(value) {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let shared: Arc<str> = Arc::from(value);
+                self.values.insert(Arc::clone(&shared));
+                shared
+            }
+        };
+        self.last = Some(Arc::clone(&shared));
         shared
     }
 
@@ -116,6 +126,34 @@ impl Interner {
 
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+}
+
+/// The interners of one load, one per kind of text: each table stays small, and the last-value
+/// check of each works on rows grouped by order or by code.
+#[derive(Debug, Default)]
+pub struct Interners {
+    /// Order numbers (`num_pedido`).
+    pub orders: Interner,
+    /// Product codes: of the lines, the stock, the flows and the links alike.
+    pub codes: Interner,
+    /// Product names.
+    pub names: Interner,
+    /// The name last read with each code: a line's code and name then cost one lookup.
+    products: foldhash::HashMap<Arc<str>, Arc<str>>,
+}
+
+impl Interners {
+    /// A line's product code and name, interned.
+    pub fn product(&mut self, code: &str, name: &str) -> (Arc<str>, Arc<str>) {
+        if let Some((code, known)) = self.products.get_key_value(code) {
+            if **known == *name {
+                return (Arc::clone(code), Arc::clone(known));
+            }
+        }
+        let (code, name) = (self.codes.intern(code), self.names.intern(name));
+        self.products.insert(Arc::clone(&code), Arc::clone(&name));
+        (code, name)
     }
 }
 
@@ -132,5 +170,23 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(&*c, "A");
         assert_eq!(interner.len(), 2);
+        // The last value, then an earlier one again: the same shared strings.
+        assert!(Arc::ptr_eq(&interner.intern("A"), &c));
+        assert!(Arc::ptr_eq(&interner.intern("P1"), &a));
+        assert_eq!(interner.len(), 2);
+    }
+
+    #[test]
+    fn a_product_code_and_name_are_shared_whatever_the_order_read() {
+        let mut texts = Interners::default();
+        let (a, name) = texts.product("A", "Produto A");
+        let (a2, name2) = texts.product("A", "Produto A");
+        assert!(Arc::ptr_eq(&a, &a2) && Arc::ptr_eq(&name, &name2));
+        // A code read with another name keeps both names; the flows share the lines' codes.
+        let (a3, other) = texts.product("A", "Outro nome");
+        assert!(Arc::ptr_eq(&a, &a3));
+        assert_eq!(&*other, "Outro nome");
+        assert!(Arc::ptr_eq(&texts.codes.intern("A"), &a));
+        assert!(Arc::ptr_eq(&texts.product("A", "Produto A").1, &name));
     }
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use ruptura_engine::records::Dataset;
-use ruptura_engine::{CodeLink, DatedQty, Interner, OrderLine, Snapshot};
+use ruptura_engine::{CodeLink, DatedQty, Interners, OrderLine, Snapshot};
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{Connection, PgPool, Postgres, QueryBuilder, Transaction};
@@ -193,18 +193,18 @@ impl PgStore {
             Selection::Book(_) => None,
         };
         // Order numbers, codes and names: one shared string per distinct value.
-        let mut interner = Interner::new();
+        let mut texts = Interners::default();
         let lines: Vec<OrderLine> = match selection {
             Selection::Orders(_) => {
                 let rows = sqlx::query_as(&sql.lines_of_orders)
                     .bind(&asked)
                     .fetch(&mut **tx);
-                lines_of(rows, &mut interner).await?
+                lines_of(rows, &mut texts).await?
             }
             Selection::Book(filter) => {
                 let mut query = QueryBuilder::new(&sql.lines_of_book);
                 sql.filter.push(&mut query, filter);
-                lines_of(query.build_query_as().fetch(&mut **tx), &mut interner).await?
+                lines_of(query.build_query_as().fetch(&mut **tx), &mut texts).await?
             }
         };
         let orders = match asked {
@@ -215,7 +215,7 @@ impl PgStore {
         let links: Vec<(String, String)> = sqlx::query_as(&sql.links).fetch_all(&mut **tx).await?;
         let links: Vec<CodeLink> = links
             .into_iter()
-            .map(|(a, b)| CodeLink::new(interner.intern(&a), interner.intern(&b)))
+            .map(|(a, b)| CodeLink::new(texts.codes.intern(&a), texts.codes.intern(&b)))
             .collect();
 
         // The whole book needs every code; a subset needs the codes of its product groups.
@@ -237,7 +237,7 @@ impl PgStore {
                 .fetch_all(&mut **tx)
                 .await?;
 
-        let mut code = |c: String| interner.intern(&c);
+        let mut code = |c: String| texts.codes.intern(&c);
         let snapshot = Snapshot {
             lines,
             stock: stock

@@ -14,7 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use ruptura_engine::records::Dataset;
-use ruptura_engine::{CodeLink, DatedQty, Interner, OrderLine, Snapshot};
+use ruptura_engine::{CodeLink, DatedQty, Interner, Interners, OrderLine, Snapshot};
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, DatabaseName, OpenFlags, Transaction, TransactionBehavior};
 use rust_decimal::Decimal;

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use futures::{Stream, TryStreamExt};
-use ruptura_engine::{Interner, OrderLine};
+use ruptura_engine::{Interners, OrderLine};
 use rust_decimal::Decimal;
 use sqlx::{Postgres, QueryBuilder};
 
@@ -26,12 +26,13 @@ pub(super) struct LineRow {
 
 impl LineRow {
     /// The line, its order number, code and name interned.
-    fn into_line(self, interner: &mut Interner) -> OrderLine {
+    fn into_line(self, texts: &mut Interners) -> OrderLine {
+        let (cod_produto, nome_produto) = texts.product(&self.cod_produto, &self.nome_produto);
         OrderLine {
             id: self.id,
-            num_pedido: interner.intern(&self.num_pedido),
-            cod_produto: interner.intern(&self.cod_produto),
-            nome_produto: interner.intern(&self.nome_produto),
+            num_pedido: texts.orders.intern(&self.num_pedido),
+            cod_produto,
+            nome_produto,
             qtd: self.qtd,
             preco: self.preco,
             expedicao: self.expedicao,
@@ -43,9 +44,9 @@ impl LineRow {
 /// The lines of `rows`, each made as it arrives: the rows as read are never all held at once.
 pub(super) async fn lines_of(
     rows: impl Stream<Item = Result<LineRow, sqlx::Error>>,
-    interner: &mut Interner,
+    texts: &mut Interners,
 ) -> Result<Vec<OrderLine>, sqlx::Error> {
-    rows.map_ok(|r| r.into_line(interner)).try_collect().await
+    rows.map_ok(|r| r.into_line(texts)).try_collect().await
 }
 
 /// One order of the order list, as [`LoadSql::summaries`] selects it.

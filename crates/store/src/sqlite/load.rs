@@ -21,16 +21,16 @@ pub(super) fn load_snapshot(
 ) -> Result<Loaded, StoreError> {
     // One read transaction: in WAL mode every read below sees the same snapshot.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    let mut interner = Interner::new();
-    let (lines, orders) = load_lines(&tx, selection, &mut interner)?;
+    let mut texts = Interners::default();
+    let (lines, orders) = load_lines(&tx, selection, &mut texts)?;
     let links = read_all(
         &tx,
         "SELECT codigo_origem, codigo_destino FROM unificacao_codigos WHERE ativo = 1",
         [],
         |r| {
             Ok(CodeLink::new(
-                interned(r, 0, &mut interner)?,
-                interned(r, 1, &mut interner)?,
+                interned(r, 0, &mut texts.codes)?,
+                interned(r, 1, &mut texts.codes)?,
             ))
         },
     )?;
@@ -40,7 +40,7 @@ pub(super) fn load_snapshot(
         stock,
         outflows,
         inflows,
-    } = load_flows(&tx, codes.as_deref(), today, &mut interner)?;
+    } = load_flows(&tx, codes.as_deref(), today, &mut texts.codes)?;
     tx.commit()?;
     Ok(Loaded {
         snapshot: Snapshot {
@@ -57,9 +57,9 @@ pub(super) fn load_snapshot(
 fn load_lines(
     tx: &Transaction<'_>,
     selection: &Selection,
-    interner: &mut Interner,
+    texts: &mut Interners,
 ) -> Result<(Vec<OrderLine>, Vec<String>), StoreError> {
-    let line = |r: &rusqlite::Row<'_>| line_from_row(r, interner);
+    let line = |r: &rusqlite::Row<'_>| line_from_row(r, texts);
     let lines = match selection {
         Selection::Orders(orders) => read_all(
             tx,
@@ -92,7 +92,7 @@ fn load_flows(
     tx: &Transaction<'_>,
     codes: Option<&str>,
     today: NaiveDate,
-    interner: &mut Interner,
+    codes_interner: &mut Interner,
 ) -> Result<Flows, StoreError> {
     let code_filter = if codes.is_some() {
         "AND cod_produto IN (SELECT value FROM json_each(?2))"
@@ -118,10 +118,14 @@ fn load_flows(
     );
     Ok(Flows {
         stock: read_all(tx, &stock_sql, params.as_slice(), |r| {
-            Ok((interned(r, 0, interner)?, milli(r.get(1)?)))
+            Ok((interned(r, 0, codes_interner)?, milli(r.get(1)?)))
         })?,
-        outflows: read_all(tx, &out_sql, params.as_slice(), |r| dated_qty(r, interner))?,
-        inflows: read_all(tx, &in_sql, params.as_slice(), |r| dated_qty(r, interner))?,
+        outflows: read_all(tx, &out_sql, params.as_slice(), |r| {
+            dated_qty(r, codes_interner)
+        })?,
+        inflows: read_all(tx, &in_sql, params.as_slice(), |r| {
+            dated_qty(r, codes_interner)
+        })?,
     })
 }
 
@@ -138,12 +142,13 @@ fn read_all<T>(
 }
 
 /// One line of [`LINE_COLUMNS`].
-fn line_from_row(r: &rusqlite::Row<'_>, interner: &mut Interner) -> rusqlite::Result<OrderLine> {
+fn line_from_row(r: &rusqlite::Row<'_>, texts: &mut Interners) -> rusqlite::Result<OrderLine> {
+    let (cod_produto, nome_produto) = texts.product(text(r, 2)?, text(r, 3)?);
     Ok(OrderLine {
         id: r.get(0)?,
-        num_pedido: interned(r, 1, interner)?,
-        cod_produto: interned(r, 2, interner)?,
-        nome_produto: interned(r, 3, interner)?,
+        num_pedido: interned(r, 1, &mut texts.orders)?,
+        cod_produto,
+        nome_produto,
         qtd: milli(r.get(4)?),
         preco: r.get::<_, Option<i64>>(5)?.map(|c| Decimal::new(c, 2)),
         expedicao: date_col(r, 6)?,
@@ -151,10 +156,10 @@ fn line_from_row(r: &rusqlite::Row<'_>, interner: &mut Interner) -> rusqlite::Re
     })
 }
 
-/// Code, day (or none) and quantity in thousandths.
-fn dated_qty(r: &rusqlite::Row<'_>, interner: &mut Interner) -> rusqlite::Result<DatedQty> {
+/// Code (interned with `codes`), day (or none) and quantity in thousandths.
+fn dated_qty(r: &rusqlite::Row<'_>, codes: &mut Interner) -> rusqlite::Result<DatedQty> {
     Ok(DatedQty::new(
-        interned(r, 0, interner)?,
+        interned(r, 0, codes)?,
         date_col(r, 1)?,
         milli(r.get(2)?),
     ))
@@ -167,11 +172,27 @@ fn interned(
     i: usize,
     interner: &mut Interner,
 ) -> rusqlite::Result<Arc<str>> {
-    match r.get_ref(i)?.as_str() {
-        Ok(text) => Ok(interner.intern(text)),
-        // Not text (or not UTF-8): the error reading it as a `String` gives.
-        Err(_) => r.get::<_, String>(i).map(|text| interner.intern(&text)),
-    }
+    Ok(interner.intern(text(r, i)?))
+}
+
+/// Text column `i`, read in place (not copied into a `String`). Not text, or not UTF-8: the
+/// error `Row::get::<String>` gives.
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    use rusqlite::types::FromSqlError;
+    let value = r.get_ref(i)?;
+    value.as_str().map_err(|e| match e {
+        FromSqlError::InvalidType => {
+            let name = r
+                .as_ref()
+                .column_name(i)
+                .map_or_else(|_| String::new(), str::to_string);
+            rusqlite::Error::InvalidColumnType(i, name, value.data_type())
+        }
+        FromSqlError::Other(e) => {
+            rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), e)
+        }
+        e => rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(e)),
+    })
 }
 
 fn json_array(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
@@ -182,4 +203,24 @@ fn json_array(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
             .collect(),
     )
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_column_read_in_place_fails_as_reading_a_string_does() {
+        let conn = Connection::open_in_memory().expect("open");
+        conn.query_row("SELECT 'A', 7, x'ff', NULL, CAST(x'ff' AS TEXT)", [], |r| {
+            assert_eq!(text(r, 0)?, "A");
+            for i in 1..5 {
+                let in_place = text(r, i).expect_err("not text").to_string();
+                let string = r.get::<_, String>(i).expect_err("not text").to_string();
+                assert_eq!(in_place, string, "column {i}");
+            }
+            Ok(())
+        })
+        .expect("row");
+    }
 }
