@@ -460,6 +460,13 @@ async fn run_batches(
                 break;
             }
             let Some(work) = work.next().await else {
+                if next < work.batches() {
+                    // The allocation thread stopped early: it panicked.
+                    return Err(AnalysisError::Internal(format!(
+                        "a alocação parou depois de {next} de {} lotes",
+                        work.batches()
+                    )));
+                }
                 exhausted = true;
                 break;
             };
