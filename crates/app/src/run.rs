@@ -298,12 +298,7 @@ async fn plan(
         "projeções prontas"
     );
     let work = if mode == Mode::Sequential && matches!(selection, Selection::Book(_)) {
-        Work::allocated(
-            Arc::clone(&analyzer),
-            orders.clone(),
-            orders.clone(),
-            batch_size,
-        )
+        Work::allocated(Arc::clone(&analyzer), orders.clone(), false, batch_size)
     } else if mode == Mode::Sequential {
         // A list of orders (an API request) comes back in its own order.
         let (a, list) = (Arc::clone(&analyzer), orders.clone());
@@ -349,60 +344,81 @@ impl Work {
         }
     }
 
-    /// Allocates over `over` in priority order on a blocking thread and streams the outcomes
-    /// of the orders of `report` (distinct), `batch_size` a batch, in allocation order; then
-    /// the orders of `report` that the allocation did not reach, as not found. Every order of
-    /// `report` is sent once, so the run has as many batches as if they were listed.
+    /// Allocates in priority order on a blocking thread and streams the outcomes of the orders
+    /// of `report` (distinct), `batch_size` a batch, in allocation order, then those it did not
+    /// reach, as not found: every order of `report` once, so the run has as many batches as if
+    /// they were listed. Sequential mode allocates over `report` itself; priority mode
+    /// (`whole_book`) over every order of the analyzer, reporting those of `report`.
     fn allocated(
         analyzer: Arc<Analyzer>,
-        over: Vec<String>,
         report: Vec<String>,
+        whole_book: bool,
         batch_size: usize,
     ) -> Self {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let batches = report.len().div_ceil(batch_size);
         tokio::task::spawn_blocking(move || {
-            let mut left: std::collections::HashSet<&str> =
-                report.iter().map(String::as_str).collect();
-            let mut chunk: Vec<(String, OrderOutcome)> = Vec::with_capacity(batch_size);
-            let send = |chunk: &mut Vec<(String, OrderOutcome)>, tx: &Sender| {
-                let full = std::mem::replace(chunk, Vec::with_capacity(batch_size));
-                // Fails only when the run was dropped: nobody reads any more.
-                tx.blocking_send(BatchWork::Map(full)).is_ok()
+            let mut out = Batcher {
+                chunk: Vec::with_capacity(batch_size),
+                size: batch_size,
+                tx,
             };
-            let list: Vec<&str> = over.iter().map(String::as_str).collect();
-            let mut open = true;
-            analyzer.allocate_each(&list, |num, outcome| {
-                if open && left.remove(num) {
-                    chunk.push((num.to_string(), outcome));
-                    if chunk.len() == batch_size {
-                        open = send(&mut chunk, &tx);
-                    }
-                }
-                if open {
-                    ControlFlow::Continue(())
-                } else {
-                    ControlFlow::Break(())
-                }
+            let reported: Vec<&str> = report.iter().map(String::as_str).collect();
+            if !whole_book {
+                // Each order of `report` comes out once: found, failed, or not found.
+                analyzer.allocate_each(&reported, |num, outcome| out.push(num, outcome));
+                out.flush();
+                return;
+            }
+            let mut left: std::collections::HashSet<&str> = reported.iter().copied().collect();
+            let mut stopped = false;
+            analyzer.allocate_each(&analyzer.order_numbers(), |num, outcome| {
+                let flow = match left.remove(num) {
+                    true => out.push(num, outcome),
+                    false => ControlFlow::Continue(()),
+                };
+                stopped = flow.is_break();
+                flow
             });
-            for num in report.iter().filter(|n| left.contains(n.as_str())) {
-                if !open {
+            for num in reported.iter().filter(|n| left.contains(*n)) {
+                if stopped || out.push(num, OrderOutcome::NotFound).is_break() {
                     return;
                 }
-                chunk.push((num.clone(), OrderOutcome::NotFound));
-                if chunk.len() == batch_size {
-                    open = send(&mut chunk, &tx);
-                }
             }
-            if open && !chunk.is_empty() {
-                send(&mut chunk, &tx);
-            }
+            out.flush();
         });
         Work::Streamed { rx, batches }
     }
 }
 
-type Sender = tokio::sync::mpsc::Sender<BatchWork>;
+/// Gathers an allocation's outcomes into batches and sends each full one.
+struct Batcher {
+    chunk: Vec<(String, OrderOutcome)>,
+    size: usize,
+    tx: tokio::sync::mpsc::Sender<BatchWork>,
+}
+
+impl Batcher {
+    /// Adds one outcome; breaks once nobody reads any more (the run was dropped).
+    fn push(&mut self, num: &str, outcome: OrderOutcome) -> ControlFlow<()> {
+        self.chunk.push((num.to_string(), outcome));
+        if self.chunk.len() < self.size {
+            return ControlFlow::Continue(());
+        }
+        let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(self.size));
+        match self.tx.blocking_send(BatchWork::Map(full)) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
+        }
+    }
+
+    /// Sends what is left.
+    fn flush(self) {
+        if !self.chunk.is_empty() {
+            let _ = self.tx.blocking_send(BatchWork::Map(self.chunk));
+        }
+    }
+}
 
 /// What every batch of a run is made with.
 #[derive(Clone)]
@@ -517,18 +533,13 @@ async fn priority(
             if let Selection::Book(filter) = selection {
                 cache::count(store, false, false);
                 let report = if filter.is_empty() {
-                    loaded.orders.clone()
+                    loaded.orders
                 } else {
                     store.order_numbers(filter).await?
                 };
                 let snapshot = loaded.snapshot;
                 let analyzer = Arc::new(blocking(move || Analyzer::new(snapshot, params)).await?);
-                let work = Work::allocated(
-                    Arc::clone(&analyzer),
-                    loaded.orders,
-                    report.clone(),
-                    batch_size,
-                );
+                let work = Work::allocated(Arc::clone(&analyzer), report.clone(), true, batch_size);
                 return Ok((report, work, Some(analyzer)));
             }
             allocate_and_keep(store, key, params, loaded).await?
