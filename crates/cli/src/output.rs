@@ -65,6 +65,19 @@ pub fn shown(limit: usize, len: usize) -> usize {
     }
 }
 
+/// The line under a table cut by `--limite`: how many of `len` rows (`noun`, plural) were not
+/// shown; nothing when all were.
+pub fn more_rows(out: &mut dyn Write, shown: usize, len: usize, noun: &str) -> std::io::Result<()> {
+    if shown < len {
+        writeln!(
+            out,
+            "... e mais {} {noun} (--limite 0 mostra tudo)",
+            len - shown
+        )?;
+    }
+    Ok(())
+}
+
 /// Brazilian money formatting: 1234.5 -> "1.234,50".
 pub fn brl(v: f64) -> String {
     grouped(&format!("{v:.2}"))
@@ -107,6 +120,19 @@ pub fn br_integer(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cut_table_says_how_many_rows_it_hid() {
+        let mut out = Vec::new();
+        more_rows(&mut out, 20, 35, "produto(s)").unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "... e mais 15 produto(s) (--limite 0 mostra tudo)\n"
+        );
+        let mut all = Vec::new();
+        more_rows(&mut all, 35, 35, "produto(s)").unwrap();
+        assert!(all.is_empty());
+    }
 
     #[test]
     fn brazilian_money() {

@@ -11,7 +11,7 @@ use ruptura_app::runs::{analyze_recorded, is_whole_book, Recorded};
 use ruptura_app::wire::{Estatisticas, Resultado, Resultados};
 use ruptura_app::{Batch, InOrderSink, JsonStream, Streamed};
 
-use crate::output::{br_integer, br_number, brl, shown, OutputArgs};
+use crate::output::{br_integer, br_number, brl, more_rows, shown, OutputArgs};
 use crate::settings::BookArgs;
 use crate::RunArgs;
 
@@ -418,13 +418,7 @@ fn write_rows(out: &mut dyn Write, rows: &[&Resultado], limit: usize) -> anyhow:
     for r in &rows[..shown] {
         write_row(out, r)?;
     }
-    if shown < rows.len() {
-        writeln!(
-            out,
-            "... e mais {} pedido(s) (--limite 0 mostra todos)",
-            rows.len() - shown
-        )?;
-    }
+    more_rows(out, shown, rows.len(), "pedido(s)")?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use ruptura_app::{Produto, RelatorioProdutos};
 
 use super::analyze::write_values;
-use crate::output::{br_day, brl, shown, write_json, OutputArgs};
+use crate::output::{br_day, brl, more_rows, shown, write_json, OutputArgs};
 use crate::settings::BookArgs;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -157,13 +157,7 @@ fn write_table(out: &mut dyn Write, r: &RelatorioProdutos, limit: usize) -> anyh
             next
         )?;
     }
-    if shown < r.produtos.len() {
-        writeln!(
-            out,
-            "... e mais {} produto(s) (use --limite 0 para ver todos)",
-            r.produtos.len() - shown
-        )?;
-    }
+    more_rows(out, shown, r.produtos.len(), "produto(s)")?;
     writeln!(
         out,
         "\n\"destrava\": valor dos pedidos que só esperam este produto; \"pedidos\": destravados/bloqueados."

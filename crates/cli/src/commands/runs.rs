@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::{Args, ValueEnum};
 use ruptura_app::runs::{ListaExecucoes, Mudancas, Situacao, TIPOS};
 
-use crate::output::{brl, shown, write_json, OutputArgs};
+use crate::output::{brl, more_rows, shown, write_json, OutputArgs};
 use crate::{DbArgs, RunArgs};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -115,13 +115,7 @@ fn write_runs(out: &mut dyn Write, list: &ListaExecucoes, limit: usize) -> anyho
             r.bytes as f64 / 1024.0
         )?;
     }
-    if shown < list.execucoes.len() {
-        writeln!(
-            out,
-            "... e mais {} execução(ões) (use --limite 0 para ver todas)",
-            list.execucoes.len() - shown
-        )?;
-    }
+    more_rows(out, shown, list.execucoes.len(), "execução(ões)")?;
     Ok(())
 }
 
@@ -173,12 +167,6 @@ fn write_changes(out: &mut dyn Write, m: &Mudancas, limit: usize) -> anyhow::Res
             writeln!(out, "    - {}", causa.texto)?;
         }
     }
-    if shown < m.mudancas.len() {
-        writeln!(
-            out,
-            "\n... e mais {} pedido(s) (use --limite 0 para ver todos)",
-            m.mudancas.len() - shown
-        )?;
-    }
+    more_rows(out, shown, m.mudancas.len(), "pedido(s)")?;
     Ok(())
 }
