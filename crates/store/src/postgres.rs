@@ -21,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use ruptura_engine::records::Dataset;
-use ruptura_engine::{CodeLink, DatedQty, Interners, OrderLine, Snapshot};
+use ruptura_engine::{CodeLink, DatedQty, Interner, Interners, OrderLine, Snapshot};
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{Connection, PgPool, Postgres, QueryBuilder, Transaction};
@@ -56,6 +56,55 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// A `statement_timeout` given in the URL (`?options[statement_timeout]=30s` or
 /// `?options=-c%20statement_timeout%3D30s`) replaces it.
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The stock, outflows and inflows of a load.
+struct Flows {
+    stock: Vec<(Arc<str>, Decimal)>,
+    outflows: Vec<DatedQty>,
+    inflows: Vec<DatedQty>,
+}
+
+/// The stock, outflows (from `today` on) and inflows (from `today` on) of `codes` (`None`: every
+/// code), codes interned with `interner`.
+async fn read_flows(
+    tx: &mut Transaction<'_, Postgres>,
+    sql: &LoadSql,
+    codes: Option<Vec<String>>,
+    today: NaiveDate,
+    interner: &mut Interner,
+) -> Result<Flows, StoreError> {
+    let (stock_sql, out_sql, in_sql) = match codes {
+        Some(_) => (&sql.stock_of, &sql.outflows_of, &sql.inflows_of),
+        None => (&sql.stock_all, &sql.outflows_all, &sql.inflows_all),
+    };
+    // The dated reads bind today, and every read the codes when it reads only some.
+    let stock: Vec<(String, Option<Decimal>)> = with_codes(sqlx::query_as(stock_sql), &codes)
+        .fetch_all(&mut **tx)
+        .await?;
+    let outflows: Vec<(String, Option<NaiveDate>, Option<Decimal>)> =
+        with_codes(sqlx::query_as(out_sql).bind(today), &codes)
+            .fetch_all(&mut **tx)
+            .await?;
+    let inflows: Vec<(String, NaiveDate, Option<Decimal>)> =
+        with_codes(sqlx::query_as(in_sql).bind(today), &codes)
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut code = |c: String| interner.intern(&c);
+    Ok(Flows {
+        stock: stock
+            .into_iter()
+            .map(|(c, q)| (code(c), q.unwrap_or_default()))
+            .collect(),
+        outflows: outflows
+            .into_iter()
+            .map(|(c, d, q)| DatedQty::new(code(c), d, q.unwrap_or_default()))
+            .collect(),
+        inflows: inflows
+            .into_iter()
+            .map(|(c, d, q)| DatedQty::new(code(c), Some(d), q.unwrap_or_default()))
+            .collect(),
+    })
+}
 
 /// The transaction every load reads from: one snapshot for all its queries, and no writes.
 const READ_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
@@ -186,6 +235,12 @@ impl PgStore {
         today: NaiveDate,
     ) -> Result<Loaded, StoreError> {
         let sql = self.load_sql(tx).await?;
+        // The whole book reads every code's flows, whatever its lines: on a second connection,
+        // at the same time, from this transaction's snapshot (exported to it).
+        let flows = match selection {
+            Selection::Book(f) if f.is_empty() => Some(self.flows_beside(tx, &sql, today).await?),
+            _ => None,
+        };
 
         // The orders asked, first occurrence order, each once.
         let asked = match selection {
@@ -220,41 +275,49 @@ impl PgStore {
 
         // The whole book needs every code; a subset needs the codes of its product groups.
         let codes = codes_to_load(selection, &links, &lines);
-        let (stock_sql, out_sql, in_sql) = match codes {
-            Some(_) => (&sql.stock_of, &sql.outflows_of, &sql.inflows_of),
-            None => (&sql.stock_all, &sql.outflows_all, &sql.inflows_all),
+        let flows = match flows {
+            Some(flows) => flows
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("leitura dos fluxos parou: {e}")))??,
+            None => read_flows(tx, &sql, codes, today, &mut texts.codes).await?,
         };
-        // The dated reads bind today, and every read the codes when it reads only some.
-        let stock: Vec<(String, Option<Decimal>)> = with_codes(sqlx::query_as(stock_sql), &codes)
-            .fetch_all(&mut **tx)
-            .await?;
-        let outflows: Vec<(String, Option<NaiveDate>, Option<Decimal>)> =
-            with_codes(sqlx::query_as(out_sql).bind(today), &codes)
-                .fetch_all(&mut **tx)
-                .await?;
-        let inflows: Vec<(String, NaiveDate, Option<Decimal>)> =
-            with_codes(sqlx::query_as(in_sql).bind(today), &codes)
-                .fetch_all(&mut **tx)
-                .await?;
-
-        let mut code = |c: String| texts.codes.intern(&c);
         let snapshot = Snapshot {
             lines,
-            stock: stock
-                .into_iter()
-                .map(|(c, q)| (code(c), q.unwrap_or_default()))
-                .collect(),
-            outflows: outflows
-                .into_iter()
-                .map(|(c, d, q)| DatedQty::new(code(c), d, q.unwrap_or_default()))
-                .collect(),
-            inflows: inflows
-                .into_iter()
-                .map(|(c, d, q)| DatedQty::new(code(c), Some(d), q.unwrap_or_default()))
-                .collect(),
+            stock: flows.stock,
+            outflows: flows.outflows,
+            inflows: flows.inflows,
             links,
         };
         Ok(Loaded { snapshot, orders })
+    }
+
+    /// Starts reading every code's stock and flows on another connection of the pool, in a
+    /// transaction that sees the snapshot of `tx` (`pg_export_snapshot`, `SET TRANSACTION
+    /// SNAPSHOT`: the same data, whatever commits meanwhile).
+    async fn flows_beside(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        sql: &Arc<LoadSql>,
+        today: NaiveDate,
+    ) -> Result<tokio::task::JoinHandle<Result<Flows, StoreError>>, StoreError> {
+        let id: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut **tx)
+            .await?;
+        if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(StoreError::Unavailable(format!(
+                "identificador de snapshot inesperado: {id}"
+            )));
+        }
+        let mut other = self.pool.begin_with(READ_SNAPSHOT).await?;
+        sqlx::query(&format!("SET TRANSACTION SNAPSHOT '{id}'"))
+            .execute(&mut *other)
+            .await?;
+        let sql = Arc::clone(sql);
+        Ok(tokio::spawn(async move {
+            let flows = read_flows(&mut other, &sql, None, today, &mut Interner::new()).await?;
+            other.commit().await?;
+            Ok(flows)
+        }))
     }
 
     /// The tables of the analysis found in a database Ruptura did not create (no

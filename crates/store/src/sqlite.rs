@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use ruptura_engine::records::Dataset;
 use ruptura_engine::{CodeLink, DatedQty, Interner, Interners, OrderLine, Snapshot};
 use rusqlite::types::ToSql;
-use rusqlite::{Connection, DatabaseName, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, DatabaseName, OpenFlags, TransactionBehavior};
 use rust_decimal::Decimal;
 use tokio::sync::Semaphore;
 
@@ -32,11 +32,18 @@ use crate::{
 };
 use filter::Condition;
 use import::{import, import_pieces};
-use load::load_snapshot;
+use load::{load_book_split, load_snapshot};
 use orders::{facets, list_orders, order_numbers, order_shipment};
 
 /// Connections open at once (readers run in parallel in WAL mode; writers wait their turn).
 pub const MAX_CONNECTIONS: usize = 8;
+
+/// The page cache of a connection, in KiB: large, for imports and repeated reads by index.
+const CACHE_KIB: u32 = 65_536;
+
+/// The page cache while a connection reads the whole book, in KiB: the book is read once, by
+/// scans larger than any cache, so a large one would only hold memory (64 MB a connection).
+const SCAN_CACHE_KIB: u32 = 4_096;
 
 /// Ruptura's schema, one script per version: `user_version` = how many have run.
 const MIGRATIONS: [&str; 3] = [
@@ -226,7 +233,9 @@ impl SqliteStore {
             }
         };
         conn.busy_timeout(Duration::from_secs(30))?;
-        conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")?;
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = MEMORY;"
+        ))?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
@@ -254,6 +263,44 @@ impl SqliteStore {
             // A connection left inside a transaction (a panic or an error mid-way) is dropped.
             if conn.is_autocommit() {
                 idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("tarefa do banco interrompida: {e}")))?
+    }
+}
+
+impl SqliteStore {
+    /// Runs `f` on two connections of the pool at once, on the blocking thread pool (`f` may
+    /// use them from two threads).
+    async fn run_pair<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let permits = Arc::clone(&self.permits)
+            .acquire_many_owned(2)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let idle = Arc::clone(&self.idle);
+        let target = self.target.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permits = permits;
+            let take = || {
+                let pooled = idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                match pooled {
+                    Some(c) => Ok(c),
+                    None => Self::connect(&target),
+                }
+            };
+            let (mut a, mut b) = (take()?, take()?);
+            let out = f(&mut a, &mut b);
+            // A connection left inside a transaction (a panic or an error mid-way) is dropped.
+            for conn in [a, b] {
+                if conn.is_autocommit() {
+                    idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+                }
             }
             out
         })
@@ -444,7 +491,14 @@ impl Store for SqliteStore {
 
     async fn load(&self, selection: &Selection, today: NaiveDate) -> Result<Loaded, StoreError> {
         let selection = selection.clone();
-        self.run(move |c| load_snapshot(c, &selection, today)).await
+        match &selection {
+            // Every code's flows are read whatever the lines: both at once, on two connections.
+            Selection::Book(f) if f.is_empty() && !matches!(self.target, Target::Memory) => {
+                self.run_pair(move |a, b| load_book_split(a, b, &selection, today))
+                    .await
+            }
+            _ => self.run(move |c| load_snapshot(c, &selection, today)).await,
+        }
     }
 
     async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {

@@ -23,26 +23,97 @@ pub(super) fn load_snapshot(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     let mut texts = Interners::default();
     let (lines, orders) = load_lines(&tx, selection, &mut texts)?;
-    let links = read_all(
-        &tx,
-        "SELECT codigo_origem, codigo_destino FROM unificacao_codigos WHERE ativo = 1",
-        [],
-        |r| {
-            Ok(CodeLink::new(
-                interned(r, 0, &mut texts.codes)?,
-                interned(r, 1, &mut texts.codes)?,
-            ))
-        },
-    )?;
+    let links = load_links(&tx, &mut texts.codes)?;
     // The whole book needs every code; a subset needs the codes of its product groups.
     let codes = codes_to_load(selection, &links, &lines).map(json_array);
+    let flows = load_flows(&tx, codes.as_deref(), today, &mut texts.codes)?;
+    tx.commit()?;
+    Ok(loaded(lines, links, flows, orders))
+}
+
+/// The whole book (every code's flows, whatever its lines) read on two connections at once:
+/// the open lines and links on `conn`, the stock and flows on `other`, each on its own thread,
+/// from the same snapshot of the database. When a write commits between the start of the two
+/// read transactions (so they would not see the same data), everything is read on `conn`.
+pub(super) fn load_book_split(
+    conn: &mut Connection,
+    other: &mut Connection,
+    selection: &Selection,
+    today: NaiveDate,
+) -> Result<Loaded, StoreError> {
+    // A small page cache while scanning (see SCAN_CACHE_KIB), the usual one after.
+    for c in [&*conn, &*other] {
+        c.execute_batch(&format!("PRAGMA cache_size = -{SCAN_CACHE_KIB}"))?;
+    }
+    let loaded = load_book_split_in(conn, other, selection, today, || {});
+    for c in [&*conn, &*other] {
+        c.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}"))?;
+    }
+    loaded
+}
+
+/// [`load_book_split`], with `between` called between the starts of the two read transactions
+/// (tests commit a write there).
+fn load_book_split_in(
+    conn: &mut Connection,
+    other: &mut Connection,
+    selection: &Selection,
+    today: NaiveDate,
+    between: impl FnOnce(),
+) -> Result<Loaded, StoreError> {
+    let version = |c: &Connection| -> rusqlite::Result<i64> {
+        c.query_row("PRAGMA data_version", [], |r| r.get(0))
+    };
+    // `PRAGMA data_version` changes when another connection committed since this one last
+    // looked. Read by `other` before `conn` starts its read transaction and again as `other`
+    // starts its own: unchanged, nothing was committed between the two starts, and both see
+    // the same data. (Inside an open transaction, the pragma is what starts the read.)
+    let before = version(other)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    version(&tx)?;
+    between();
+    other.execute_batch("BEGIN DEFERRED")?;
+    if version(other)? != before {
+        other.execute_batch("ROLLBACK")?;
+        drop(tx);
+        return load_snapshot(conn, selection, today);
+    }
+    let (read, flows) = std::thread::scope(|s| {
+        let flows = s.spawn(move || {
+            let flows = load_flows(other, None, today, &mut Interner::new())?;
+            other.execute_batch("COMMIT")?;
+            Ok::<_, StoreError>(flows)
+        });
+        let read = (|| {
+            let mut texts = Interners::default();
+            let (lines, orders) = load_lines(&tx, selection, &mut texts)?;
+            let links = load_links(&tx, &mut texts.codes)?;
+            Ok::<_, StoreError>((lines, orders, links))
+        })();
+        let flows = flows.join().unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(
+                "a leitura do estoque e dos fluxos parou".to_string(),
+            ))
+        });
+        (read, flows)
+    });
+    let ((lines, orders, links), flows) = (read?, flows?);
+    tx.commit()?;
+    Ok(loaded(lines, links, flows, orders))
+}
+
+fn loaded(
+    lines: Vec<OrderLine>,
+    links: Vec<CodeLink>,
+    flows: Flows,
+    orders: Vec<String>,
+) -> Loaded {
     let Flows {
         stock,
         outflows,
         inflows,
-    } = load_flows(&tx, codes.as_deref(), today, &mut texts.codes)?;
-    tx.commit()?;
-    Ok(Loaded {
+    } = flows;
+    Loaded {
         snapshot: Snapshot {
             lines,
             stock,
@@ -51,11 +122,25 @@ pub(super) fn load_snapshot(
             links,
         },
         orders,
-    })
+    }
+}
+
+fn load_links(conn: &Connection, codes: &mut Interner) -> Result<Vec<CodeLink>, StoreError> {
+    read_all(
+        conn,
+        "SELECT codigo_origem, codigo_destino FROM unificacao_codigos WHERE ativo = 1",
+        [],
+        |r| {
+            Ok(CodeLink::new(
+                interned(r, 0, codes)?,
+                interned(r, 1, codes)?,
+            ))
+        },
+    )
 }
 
 fn load_lines(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     selection: &Selection,
     texts: &mut Interners,
 ) -> Result<(Vec<OrderLine>, Vec<String>), StoreError> {
@@ -89,7 +174,7 @@ fn load_lines(
 /// The stock, outflows (from `today` on; earlier and undated ones undated) and inflows (from
 /// `today` on) of `codes` (a JSON array; `None`: every code).
 fn load_flows(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     codes: Option<&str>,
     today: NaiveDate,
     codes_interner: &mut Interner,
@@ -131,7 +216,7 @@ fn load_flows(
 
 /// Every row of `sql` with `params`, read by `row`.
 fn read_all<T>(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     sql: &str,
     params: impl rusqlite::Params,
     row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
@@ -222,5 +307,113 @@ mod tests {
             Ok(())
         })
         .expect("row");
+    }
+
+    /// A database file with the schema, two stock movements and one open line.
+    fn book(dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("r.db");
+        let mut conn = SqliteStore::connect(&Target::File(path.clone())).expect("open");
+        migrate(&mut conn).expect("migrate");
+        conn.execute_batch(
+            "INSERT INTO carteira_principal (id, num_pedido, cod_produto, nome_produto, \
+             qtd_saldo_produto_pedido) VALUES (1, 'P1', 'A', 'Produto A', 5000);
+             INSERT INTO movimentacao_estoque (cod_produto, qtd_movimentacao) VALUES ('A', 2000), ('A', 1000);",
+        )
+        .expect("rows");
+        path
+    }
+
+    fn stock_of(loaded: &Loaded) -> Vec<(String, Decimal)> {
+        let stock = &loaded.snapshot.stock;
+        stock.iter().map(|(c, q)| (c.to_string(), *q)).collect()
+    }
+
+    #[test]
+    fn the_split_load_reads_what_the_single_one_reads() {
+        let dir = tempfile::tempdir().expect("dir");
+        let target = Target::File(book(dir.path()));
+        let (mut a, mut b) = (
+            SqliteStore::connect(&target).expect("a"),
+            SqliteStore::connect(&target).expect("b"),
+        );
+        let whole = Selection::Book(OrderFilter::default());
+        let today = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let split = load_book_split(&mut a, &mut b, &whole, today).expect("split");
+        let single = load_snapshot(&mut a, &whole, today).expect("single");
+        assert_eq!(split.snapshot, single.snapshot);
+        assert_eq!(split.orders, vec!["P1".to_string()]);
+        assert_eq!(
+            stock_of(&split),
+            vec![("A".to_string(), Decimal::new(3, 0))]
+        );
+        // Both connections are back out of their transactions.
+        assert!(a.is_autocommit() && b.is_autocommit());
+    }
+
+    #[test]
+    fn a_write_between_the_two_starts_is_read_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().expect("dir");
+        let target = Target::File(book(dir.path()));
+        let connect = || SqliteStore::connect(&target).expect("connect");
+        let (mut a, mut b, writer) = (connect(), connect(), connect());
+        let whole = Selection::Book(OrderFilter::default());
+        let today = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        // One transaction adds an order and the stock for it: a load sees both or neither.
+        let loaded = load_book_split_in(&mut a, &mut b, &whole, today, || {
+            writer
+                .execute_batch(
+                    "BEGIN;
+                     INSERT INTO carteira_principal (id, num_pedido, cod_produto, nome_produto, \
+                     qtd_saldo_produto_pedido) VALUES (2, 'P2', 'A', 'Produto A', 1000);
+                     INSERT INTO movimentacao_estoque (cod_produto, qtd_movimentacao) VALUES ('A', 1000);
+                     COMMIT;",
+                )
+                .expect("write");
+        })
+        .expect("load");
+        assert_eq!(loaded.orders, vec!["P1".to_string(), "P2".to_string()]);
+        assert_eq!(
+            stock_of(&loaded),
+            vec![("A".to_string(), Decimal::new(4, 0))]
+        );
+        assert!(a.is_autocommit() && b.is_autocommit());
+    }
+
+    /// What the split load relies on: inside an open transaction, `PRAGMA data_version` starts
+    /// the read (a later commit is not seen), and it moves when another connection committed
+    /// since this one last read it.
+    #[test]
+    fn data_version_starts_the_read_and_sees_commits_between() {
+        let dir = tempfile::tempdir().expect("dir");
+        let target = Target::File(book(dir.path()));
+        let connect = || SqliteStore::connect(&target).expect("connect");
+        let (a, b, writer) = (connect(), connect(), connect());
+        let version = |c: &Connection| -> i64 {
+            c.query_row("PRAGMA data_version", [], |r| r.get(0))
+                .expect("version")
+        };
+        let stock = |c: &Connection| -> i64 {
+            c.query_row(
+                "SELECT SUM(qtd_movimentacao) FROM movimentacao_estoque",
+                [],
+                |r| r.get(0),
+            )
+            .expect("sum")
+        };
+        let before = version(&b);
+        a.execute_batch("BEGIN DEFERRED").expect("begin");
+        version(&a);
+        writer
+            .execute("INSERT INTO movimentacao_estoque (cod_produto, qtd_movimentacao) VALUES ('A', 500)", [])
+            .expect("write");
+        assert_eq!(stock(&a), 3000, "the read started at the pragma");
+        a.execute_batch("COMMIT").expect("commit");
+        b.execute_batch("BEGIN DEFERRED").expect("begin");
+        assert_ne!(version(&b), before, "a commit in between moves the version");
+        assert_eq!(stock(&b), 3500);
+        b.execute_batch("COMMIT").expect("commit");
+        // Nothing committed in between: the version stays.
+        let again = version(&b);
+        assert_eq!(version(&b), again);
     }
 }
