@@ -263,9 +263,19 @@ pub async fn analyze(
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
         orders = stats.contagens.processados,
+        pico_mb = peak_mb(),
         "análise concluída"
     );
     Ok(stats)
+}
+
+/// The process's peak resident memory so far, in MB (`VmHWM`; Linux only), for the debug log
+/// of a run's phases.
+pub(crate) fn peak_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
 
 /// The orders of a run, what each batch task does and the analyzer they share: analyse its
@@ -288,6 +298,7 @@ async fn plan(
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
         lines = snapshot.lines.len(),
+        pico_mb = peak_mb(),
         "snapshot carregado"
     );
     observer.snapshot(&snapshot, params.today);
@@ -295,6 +306,7 @@ async fn plan(
     let analyzer = Arc::new(blocking(move || Analyzer::new(snapshot, params)).await?);
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
+        pico_mb = peak_mb(),
         "projeções prontas"
     );
     let work = if mode == Mode::Sequential && matches!(selection, Selection::Book(_)) {

@@ -307,6 +307,7 @@ pub async fn analyze_recorded(
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
         bytes = dados.len(),
+        pico_mb = crate::run::peak_mb(),
         "documento da execução codificado"
     );
     let recorded = match runs
@@ -315,6 +316,7 @@ pub async fn analyze_recorded(
     {
         Ok(id) => {
             tracing::info!(execucao = id, origem, "execução registrada");
+            tracing::debug!(pico_mb = crate::run::peak_mb(), "execução registrada");
             Recorded::Saved(id)
         }
         Err(e) => {
