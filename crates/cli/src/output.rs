@@ -36,17 +36,38 @@ impl<F, const LIMITE: usize> OutputArgs<F, LIMITE>
 where
     F: ValueEnum + Default + Clone + Send + Sync + 'static,
 {
-    /// Opens the output, buffered: the file of `--saida` (created or truncated), else stdout.
-    /// Commands open it before their work, so a bad path fails fast.
+    /// Opens the output, buffered: the file of `--saida` (created, or replaced: see
+    /// [`replace_file`]), else stdout. Commands open it before their work, so a bad path fails
+    /// fast.
     pub fn open(&self) -> anyhow::Result<Box<dyn Write + Send>> {
         Ok(match &self.output {
             Some(path) => Box::new(std::io::BufWriter::new(
-                std::fs::File::create(path)
+                replace_file(path)
                     .with_context(|| format!("não foi possível criar {}", path.display()))?,
             )),
             None => Box::new(std::io::BufWriter::new(std::io::stdout())),
         })
     }
+}
+
+/// Creates the file at `path`; a writable regular file already there with no other name is
+/// removed first (its permissions kept), not truncated. Linux's ext4 writes back a file
+/// truncated to zero as soon as it is closed (its `auto_da_alloc` guard against empty files
+/// after a crash): 0.1 s of the command's own time for the 186 MB of a 100,000-order JSON
+/// written over yesterday's. A new file is written back in the kernel's own time. Anything else
+/// (a device such as `/dev/null`, a symbolic link, a file with other hard links, a read-only
+/// file) is opened as `File::create` does.
+pub fn replace_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(old) = std::fs::symlink_metadata(path) {
+        if old.is_file() && old.nlink() == 1 && !old.permissions().readonly() {
+            std::fs::remove_file(path)?;
+            let file = std::fs::File::create(path)?;
+            file.set_permissions(old.permissions())?;
+            return Ok(file);
+        }
+    }
+    std::fs::File::create(path)
 }
 
 /// `value` as one line of JSON.
@@ -120,6 +141,44 @@ pub fn br_integer(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_output_replaces_a_file_and_keeps_what_must_be_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &std::path::Path, text: &str| -> std::io::Result<()> {
+            let mut f = replace_file(path)?;
+            f.write_all(text.as_bytes())
+        };
+        // Replaced: the new text only, the old permissions.
+        let plain = dir.path().join("a.json");
+        std::fs::write(&plain, "conteúdo antigo, mais longo").unwrap();
+        std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write(&plain, "novo").unwrap();
+        assert_eq!(std::fs::read_to_string(&plain).unwrap(), "novo");
+        let mode = std::fs::metadata(&plain).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // A file with a second name is written in place: both names see the new text.
+        let other = dir.path().join("b.json");
+        std::fs::hard_link(&plain, &other).unwrap();
+        write(&plain, "terceiro").unwrap();
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "terceiro");
+        // Through a symbolic link, the target is written and the link stays.
+        let link = dir.path().join("c.json");
+        std::os::unix::fs::symlink(&plain, &link).unwrap();
+        write(&link, "quarto").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&plain).unwrap(), "quarto");
+        // A device is opened, not removed.
+        write(std::path::Path::new("/dev/null"), "nada").unwrap();
+        assert!(std::path::Path::new("/dev/null").exists());
+        // A new file is created.
+        write(&dir.path().join("novo.json"), "x").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("novo.json")).unwrap(),
+            "x"
+        );
+    }
 
     #[test]
     fn a_cut_table_says_how_many_rows_it_hid() {
