@@ -207,8 +207,11 @@ pub struct Recording<'a> {
     inner: &'a mut (dyn Observer + Send),
     groups: Arc<ProductGroups>,
     data_base: Option<NaiveDate>,
-    /// Inputs per group key.
-    inputs: HashMap<String, GroupRec>,
+    /// Inputs per group key, summed on a thread of their own while the run goes on (see
+    /// [`Recording::record_inputs`]).
+    inputs: Option<std::thread::JoinHandle<HashMap<String, GroupRec>>>,
+    /// The highest window minimum any order saw of each group.
+    seen: HashMap<String, i64>,
     /// Each order's record, encoded as it comes (see [`OrderArena`]).
     orders: OrderArena,
 }
@@ -219,7 +222,8 @@ impl<'a> Recording<'a> {
             inner,
             groups: Arc::default(),
             data_base: None,
-            inputs: HashMap::new(),
+            inputs: None,
+            seen: HashMap::new(),
             orders: OrderArena::default(),
         }
     }
@@ -229,33 +233,84 @@ impl<'a> Recording<'a> {
         let Recording {
             data_base,
             inputs,
+            seen,
             orders,
             ..
         } = self;
+        let mut inputs = match inputs.map(std::thread::JoinHandle::join) {
+            Some(Ok(inputs)) => inputs,
+            // The same panic as if the inputs had been summed on this thread.
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => HashMap::new(),
+        };
+        // Holds of a priority mode only lower a group's balances, so the highest minimum any
+        // order saw is the group's own (every order of the book that uses it comes here).
+        for (key, visto) in seen {
+            if let Some(input) = inputs.get_mut(&key) {
+                input.menor_estoque = input.menor_estoque.max(visto);
+            }
+        }
         let mut grupos: Vec<GroupRec> = inputs.into_values().collect();
         grupos.sort_unstable_by(|a, b| a.grupo.cmp(&b.grupo));
         orders.finish(FORMAT_VERSION, data_base, &grupos)
     }
 
-    /// Keeps one order's record: its bytes, and the window minimum it saw of each group. Holds
-    /// of a priority mode only lower a group's balances, so the highest minimum any order saw
-    /// is the group's own (every order of the book that uses it comes here).
+    /// Keeps one order's record: its bytes, and the window minimum it saw of each group.
     fn keep(&mut self, rec: &OrderRec) {
         for g in &rec.grupos {
-            if let Some(input) = self.inputs.get_mut(&g.grupo) {
-                input.menor_estoque = input.menor_estoque.max(g.visto);
+            match self.seen.get_mut(&g.grupo) {
+                Some(seen) => *seen = (*seen).max(g.visto),
+                None => {
+                    self.seen.insert(g.grupo.clone(), g.visto);
+                }
             }
         }
         self.orders.push(rec);
     }
 
+    /// Starts summing the inputs of every group of the snapshot's lines on a thread of its own:
+    /// the run's analysis does not wait for them (its projections are built meanwhile), the
+    /// document does ([`Recording::finish`]).
     fn record_inputs(&mut self, s: &Snapshot, today: NaiveDate) {
         self.groups = Arc::new(ProductGroups::from_links(&s.links));
         let groups = Arc::clone(&self.groups);
-        let groups = groups.as_ref();
+        // The lines' codes, each once: a load shares one string per code, so most repeats are
+        // found by address.
+        let mut by_address: foldhash::HashSet<*const u8> = foldhash::HashSet::default();
+        let codes: Vec<Arc<str>> = s
+            .lines
+            .iter()
+            .filter(|l| by_address.insert(l.cod_produto.as_ptr()))
+            .map(|l| Arc::clone(&l.cod_produto))
+            .collect();
+        let (stock, outflows, inflows) = (s.stock.clone(), s.outflows.clone(), s.inflows.clone());
+        let inputs = Inputs {
+            codes,
+            stock,
+            outflows,
+            inflows,
+        };
+        self.inputs = Some(std::thread::spawn(move || inputs.sum(&groups, today)));
+        self.data_base = Some(today);
+    }
+}
+
+/// What the record of a run's inputs is summed from: the codes of its lines, the stock and the
+/// flows.
+struct Inputs {
+    codes: Vec<Arc<str>>,
+    stock: Vec<(Arc<str>, Decimal)>,
+    outflows: Vec<ruptura_engine::DatedQty>,
+    inflows: Vec<ruptura_engine::DatedQty>,
+}
+
+impl Inputs {
+    /// Each group of the lines with its stock, outflows and inflows (from `today` on) by date.
+    fn sum(self, groups: &ProductGroups, today: NaiveDate) -> HashMap<String, GroupRec> {
+        let s = self;
         let mut inputs: HashMap<String, GroupRec> = HashMap::new();
-        for l in &s.lines {
-            let key = groups.key_of(&l.cod_produto);
+        for code in &s.codes {
+            let key = groups.key_of(code);
             if !inputs.contains_key(key) {
                 inputs.insert(
                     key.to_string(),
@@ -299,8 +354,7 @@ impl<'a> Recording<'a> {
                 g.entradas = by_date.into_iter().filter(|(_, q)| *q != 0).collect();
             }
         }
-        self.inputs = inputs;
-        self.data_base = Some(today);
+        inputs
     }
 }
 
