@@ -80,6 +80,7 @@ if psql "$PG_URL/postgres" -X -q -c 'select 1' >/dev/null 2>&1; then
   bench/timeit.py "$RUNS" \
     psql_raw_reads "psql $PG_URL/$PGDB -X -q --csv -v today=$TODAY -f bench/pg_raw_reads.sql" \
     analyze_json "$BIN analyze --db $PG_URL/$PGDB --today $TODAY --format json --output $OUT/out-pg.json" \
+    analyze_json_sem_registro "$BIN analyze --db $PG_URL/$PGDB --today $TODAY --format json --sem-registro --output $OUT/out-pg-nr.json" \
     analyze_table "$BIN analyze --db $PG_URL/$PGDB --today $TODAY --format table --output $OUT/out-pg.txt" \
     analyze_prioridade "$BIN analyze --db $PG_URL/$PGDB --today $TODAY --modo prioridade --format json --output $OUT/out-pg-pri.json" \
     | tee "$OUT/pg.txt" | awk '{printf "%-26s median %.3f s  (min %.3f, max %.3f)  peak %.0f MB\n", $1, $2, $3, $4, $5}'
@@ -87,7 +88,7 @@ if psql "$PG_URL/postgres" -X -q -c 'select 1' >/dev/null 2>&1; then
 import sys
 rows = {l.split()[0]: (float(l.split()[1]), float(l.split()[4])) for l in open(sys.argv[1])}
 raw = rows["psql_raw_reads"][0]
-for k in ("analyze_json", "analyze_table", "analyze_prioridade"):
+for k in ("analyze_json", "analyze_json_sem_registro", "analyze_table", "analyze_prioridade"):
     t, mb = rows[k]
     print(f"{k}: {t / raw:.2f} x the raw reads, {t / 100_000 * 1e6:.1f} us and {mb * 1024 / 100_000:.2f} KB per order")
 PY
