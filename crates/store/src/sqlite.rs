@@ -39,11 +39,11 @@ use orders::{facets, list_orders, order_numbers, order_shipment};
 pub const MAX_CONNECTIONS: usize = 8;
 
 /// The page cache of a connection, in KiB: large, for imports and repeated reads by index.
-const CACHE_KIB: u32 = 65_536;
+pub(crate) const CACHE_KIB: u32 = 65_536;
 
 /// The page cache while a connection reads the whole book, in KiB: the book is read once, by
 /// scans larger than any cache, so a large one would only hold memory (64 MB a connection).
-const SCAN_CACHE_KIB: u32 = 4_096;
+pub(crate) const SCAN_CACHE_KIB: u32 = 4_096;
 
 /// Ruptura's schema, one script per version: `user_version` = how many have run.
 const MIGRATIONS: [&str; 3] = [

@@ -189,7 +189,7 @@ impl RunLog {
             duracao_ms: i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
         };
         let run = NewRun { facts, dados };
-        Ok(self.store.save_run(&run, self.keep).await?)
+        Ok(self.store.save_run(run, self.keep).await?)
     }
 
     /// The runs kept, newest first.
