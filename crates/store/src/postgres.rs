@@ -24,6 +24,7 @@ use ruptura_engine::records::Dataset;
 use ruptura_engine::{CodeLink, DatedQty, Interner, Interners, OrderLine, Snapshot};
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::ConnectOptions;
 use sqlx::{Connection, PgPool, Postgres, QueryBuilder, Transaction};
 
 use crate::shared::{codes_to_load, dedup, facets_of, sort_column, sorted_orders};
@@ -48,6 +49,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// How long a request waits for a connection (and start-up for the first one): short, so that a
 /// request during an outage fails fast with [`StoreError::Unavailable`].
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A statement slower than this is logged as a warning (sqlx's default: 1 s).
+const SLOW_STATEMENT: Duration = Duration::from_secs(10);
 
 /// How long one load (the snapshot's queries) may take. PostgreSQL cancels a statement past
 /// it (`statement_timeout`, sent at connection start), and the client gives up at the same
@@ -128,7 +132,10 @@ impl PgStore {
         let shown = crate::redact(url);
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl(format!("{shown}: {e}")))?
-            .application_name("ruptura");
+            .application_name("ruptura")
+            // Reading a large book whole takes seconds (1.2 s for 480,000 lines): sqlx's
+            // default warns past 1 s, on every whole-book analysis.
+            .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
         let given = options
             .get_options()
             .filter(|o| o.contains("statement_timeout="))
