@@ -62,9 +62,15 @@ pub fn replace_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
     if let Ok(old) = std::fs::symlink_metadata(path) {
         if old.is_file() && old.nlink() == 1 && !old.permissions().readonly() {
             std::fs::remove_file(path)?;
-            let file = std::fs::File::create(path)?;
-            file.set_permissions(old.permissions())?;
-            return Ok(file);
+            // Refused if something took the name meanwhile (then opened as before).
+            match std::fs::File::create_new(path) {
+                Ok(file) => {
+                    file.set_permissions(old.permissions())?;
+                    return Ok(file);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     std::fs::File::create(path)

@@ -209,7 +209,7 @@ pub struct Recording<'a> {
     data_base: Option<NaiveDate>,
     /// Inputs per group key, summed on a thread of their own while the run goes on (see
     /// [`Recording::record_inputs`]).
-    inputs: Option<std::thread::JoinHandle<HashMap<String, GroupRec>>>,
+    inputs: GroupInputs,
     /// The highest window minimum any order saw of each group.
     seen: HashMap<String, i64>,
     /// Each order's record, encoded as it comes (see [`OrderArena`]).
@@ -222,7 +222,7 @@ impl<'a> Recording<'a> {
             inner,
             groups: Arc::default(),
             data_base: None,
-            inputs: None,
+            inputs: GroupInputs::None,
             seen: HashMap::new(),
             orders: OrderArena::default(),
         }
@@ -237,11 +237,14 @@ impl<'a> Recording<'a> {
             orders,
             ..
         } = self;
-        let mut inputs = match inputs.map(std::thread::JoinHandle::join) {
-            Some(Ok(inputs)) => inputs,
-            // The same panic as if the inputs had been summed on this thread.
-            Some(Err(panic)) => std::panic::resume_unwind(panic),
-            None => HashMap::new(),
+        let mut inputs = match inputs {
+            GroupInputs::None => HashMap::new(),
+            GroupInputs::Summed(inputs) => inputs,
+            GroupInputs::Summing(thread) => match thread.join() {
+                Ok(inputs) => inputs,
+                // The same panic as if the inputs had been summed on this thread.
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
         };
         // Holds of a priority mode only lower a group's balances, so the highest minimum any
         // order saw is the group's own (every order of the book that uses it comes here).
@@ -274,25 +277,27 @@ impl<'a> Recording<'a> {
     fn record_inputs(&mut self, s: &Snapshot, today: NaiveDate) {
         self.groups = Arc::new(ProductGroups::from_links(&s.links));
         let groups = Arc::clone(&self.groups);
-        // The lines' codes, each once: a load shares one string per code, so most repeats are
-        // found by address.
-        let mut by_address: foldhash::HashSet<*const u8> = foldhash::HashSet::default();
-        let codes: Vec<Arc<str>> = s
-            .lines
-            .iter()
-            .filter(|l| by_address.insert(l.cod_produto.as_ptr()))
-            .map(|l| Arc::clone(&l.cod_produto))
-            .collect();
-        let (stock, outflows, inflows) = (s.stock.clone(), s.outflows.clone(), s.inflows.clone());
-        let inputs = Inputs {
-            codes,
-            stock,
-            outflows,
-            inflows,
+        let inputs = Inputs::of(s);
+        let summing = std::thread::Builder::new()
+            .name("ruptura-registro".to_string())
+            .spawn({
+                let groups = Arc::clone(&groups);
+                move || inputs.sum(&groups, today)
+            });
+        self.inputs = match summing {
+            Ok(thread) => GroupInputs::Summing(thread),
+            // No thread to be had: summed here, as the run waits.
+            Err(_) => GroupInputs::Summed(Inputs::of(s).sum(&groups, today)),
         };
-        self.inputs = Some(std::thread::spawn(move || inputs.sum(&groups, today)));
         self.data_base = Some(today);
     }
+}
+
+/// The inputs of a run's groups: none yet, being summed, or summed.
+enum GroupInputs {
+    None,
+    Summing(std::thread::JoinHandle<HashMap<String, GroupRec>>),
+    Summed(HashMap<String, GroupRec>),
 }
 
 /// What the record of a run's inputs is summed from: the codes of its lines, the stock and the
@@ -305,6 +310,24 @@ struct Inputs {
 }
 
 impl Inputs {
+    /// What `s` gives: the lines' codes, each once (a load shares one string per code, so most
+    /// repeats are found by address), and copies of the stock and flows.
+    fn of(s: &Snapshot) -> Self {
+        let mut by_address: foldhash::HashSet<*const u8> = foldhash::HashSet::default();
+        let codes: Vec<Arc<str>> = s
+            .lines
+            .iter()
+            .filter(|l| by_address.insert(l.cod_produto.as_ptr()))
+            .map(|l| Arc::clone(&l.cod_produto))
+            .collect();
+        Inputs {
+            codes,
+            stock: s.stock.clone(),
+            outflows: s.outflows.clone(),
+            inflows: s.inflows.clone(),
+        }
+    }
+
     /// Each group of the lines with its stock, outflows and inflows (from `today` on) by date.
     fn sum(self, groups: &ProductGroups, today: NaiveDate) -> HashMap<String, GroupRec> {
         let s = self;
