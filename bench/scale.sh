@@ -55,6 +55,7 @@ SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 400); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.05; done
 job_times=()
+resident=()
 for i in $(seq 0 "$RUNS"); do   # run 0 is the warm-up
   start=$(date +%s.%N)
   id=$(curl -sf -X POST "http://127.0.0.1:$PORT/api/ruptura/jobs" -H 'content-type: application/json' \
@@ -62,8 +63,12 @@ for i in $(seq 0 "$RUNS"); do   # run 0 is the warm-up
   curl -sfN --max-time 900 "http://127.0.0.1:$PORT/api/ruptura/jobs/$id/eventos" | grep -c '^event: lote' >/dev/null
   end=$(date +%s.%N)
   [ "$i" -gt 0 ] && job_times+=("$(python3 -c "print($end - $start)")")
+  resident+=("$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SERVER_PID/status")")
 done
 server_mb=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$SERVER_PID/status")
+# What the server keeps resident after each job (the warm-up first): it levels off, above the
+# live heap (see the README on the allocator keeping freed pages).
+echo "server resident after each job: ${resident[*]} MB"
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 printf 'job: %s  median %s s, server peak %s MB (after %s jobs, results kept by the server)\n' "${job_times[*]}" \
   "$(printf '%s\n' "${job_times[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')" \
