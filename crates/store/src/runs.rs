@@ -105,16 +105,7 @@ impl RunStore for SqliteStore {
         self.run(move |c| {
             // The document goes to the file through a small page cache, not a copy in the
             // cache (about 10 MB at 100,000 orders).
-            c.execute_batch(&format!(
-                "PRAGMA cache_size = -{}",
-                crate::sqlite::SCAN_CACHE_KIB
-            ))?;
-            let saved = insert_run(c, &run, keep);
-            c.execute_batch(&format!(
-                "PRAGMA cache_size = -{}",
-                crate::sqlite::CACHE_KIB
-            ))?;
-            let id = saved?;
+            let id = crate::sqlite::with_scan_cache(c, |c| insert_run(c, &run, keep))?;
             settle_wal(c);
             Ok(id)
         })

@@ -39,11 +39,26 @@ use orders::{facets, list_orders, order_numbers, order_shipment};
 pub const MAX_CONNECTIONS: usize = 8;
 
 /// The page cache of a connection, in KiB: large, for imports and repeated reads by index.
-pub(crate) const CACHE_KIB: u32 = 65_536;
+const CACHE_KIB: u32 = 65_536;
 
-/// The page cache while a connection reads the whole book, in KiB: the book is read once, by
-/// scans larger than any cache, so a large one would only hold memory (64 MB a connection).
-pub(crate) const SCAN_CACHE_KIB: u32 = 4_096;
+/// The page cache while a connection reads the whole book or writes a run's document, in KiB:
+/// either is done once, by scans or writes larger than any cache, so a large one would only
+/// hold memory (64 MB a connection).
+const SCAN_CACHE_KIB: u32 = 4_096;
+
+/// Runs `f` with `conn`'s page cache at [`SCAN_CACHE_KIB`], then sets it back to
+/// [`CACHE_KIB`] (whatever `f` returned; `f`'s error comes first).
+pub(crate) fn with_scan_cache<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.execute_batch(&format!("PRAGMA cache_size = -{SCAN_CACHE_KIB}"))?;
+    let out = f(conn);
+    let restored = conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}"));
+    let out = out?;
+    restored?;
+    Ok(out)
+}
 
 /// Ruptura's schema, one script per version: `user_version` = how many have run.
 const MIGRATIONS: [&str; 3] = [

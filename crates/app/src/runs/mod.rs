@@ -315,8 +315,12 @@ pub async fn analyze_recorded(
         .await
     {
         Ok(id) => {
-            tracing::info!(execucao = id, origem, "execução registrada");
-            tracing::debug!(pico_mb = crate::run::peak_mb(), "execução registrada");
+            tracing::info!(
+                execucao = id,
+                origem,
+                pico_mb = crate::run::peak_mb(),
+                "execução registrada"
+            );
             Recorded::Saved(id)
         }
         Err(e) => {

@@ -330,9 +330,8 @@ impl Inputs {
 
     /// Each group of the lines with its stock, outflows and inflows (from `today` on) by date.
     fn sum(self, groups: &ProductGroups, today: NaiveDate) -> HashMap<String, GroupRec> {
-        let s = self;
         let mut inputs: HashMap<String, GroupRec> = HashMap::new();
-        for code in &s.codes {
+        for code in &self.codes {
             let key = groups.key_of(code);
             if !inputs.contains_key(key) {
                 inputs.insert(
@@ -345,20 +344,20 @@ impl Inputs {
                 );
             }
         }
-        for (code, qty) in &s.stock {
+        for (code, qty) in &self.stock {
             if let Some(g) = inputs.get_mut(groups.key_of(code)) {
                 g.estoque += milli(*qty);
             }
         }
         let mut out: HashMap<&str, BTreeMap<Option<NaiveDate>, i64>> = HashMap::new();
-        for o in &s.outflows {
+        for o in &self.outflows {
             let key = groups.key_of(&o.cod_produto);
             if inputs.contains_key(key) {
                 *out.entry(key).or_default().entry(o.date).or_default() += milli(o.qty);
             }
         }
         let mut inflow: HashMap<&str, BTreeMap<NaiveDate, i64>> = HashMap::new();
-        for i in &s.inflows {
+        for i in &self.inflows {
             let key = groups.key_of(&i.cod_produto);
             // The analysis ignores production dated before the reference date.
             if let Some(date) = i.date.filter(|d| *d >= today) {

@@ -42,14 +42,11 @@ pub(super) fn load_book_split(
     today: NaiveDate,
 ) -> Result<Loaded, StoreError> {
     // A small page cache while scanning (see SCAN_CACHE_KIB), the usual one after.
-    for c in [&*conn, &*other] {
-        c.execute_batch(&format!("PRAGMA cache_size = -{SCAN_CACHE_KIB}"))?;
-    }
-    let loaded = load_book_split_in(conn, other, selection, today, || {});
-    for c in [&*conn, &*other] {
-        c.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}"))?;
-    }
-    loaded
+    with_scan_cache(conn, |conn| {
+        with_scan_cache(other, |other| {
+            load_book_split_in(conn, other, selection, today, || {})
+        })
+    })
 }
 
 /// [`load_book_split`], with `between` called between the starts of the two read transactions
