@@ -32,7 +32,7 @@ use crate::{
 };
 use filter::Condition;
 use import::{import, import_pieces};
-use load::{load_book_split, load_snapshot};
+use load::{is_scan, load_book_split, load_snapshot};
 use orders::{facets, list_orders, order_numbers, order_shipment};
 
 /// Connections open at once (readers run in parallel in WAL mode; writers wait their turn).
@@ -512,13 +512,20 @@ impl Store for SqliteStore {
                 self.run_pair(move |a, b| load_book_split(a, b, &selection, today))
                     .await
             }
+            // A read of many orders touches most pages once: with the small cache too.
+            _ if is_scan(&selection) => {
+                self.run(move |c| with_scan_cache(c, |c| load_snapshot(c, &selection, today)))
+                    .await
+            }
             _ => self.run(move |c| load_snapshot(c, &selection, today)).await,
         }
     }
 
     async fn order_numbers(&self, filter: &OrderFilter) -> Result<Vec<String>, StoreError> {
         let filter = filter.clone();
-        self.run(move |c| order_numbers(c, &filter)).await
+        // Every matching line is read once (the whole book for a whole-book job): a scan.
+        self.run(move |c| with_scan_cache(c, |c| order_numbers(c, &filter)))
+            .await
     }
 
     async fn fingerprint(&self) -> Result<Option<String>, StoreError> {

@@ -14,6 +14,21 @@ struct Flows {
     inflows: Vec<DatedQty>,
 }
 
+/// Orders past which a list is read like the book: its lines and their codes' flows cover most
+/// of the database's pages, each read once (a whole-book job lists every open order).
+const SCAN_ORDERS: usize = 5_000;
+
+/// Whether loading `selection` is a scan, done with the small page cache (see
+/// [`SCAN_CACHE_KIB`]): the book, filtered or not, or a list of more than [`SCAN_ORDERS`]
+/// orders. Left at the large cache, each connection that served such a load would keep up to
+/// 64 MB of pages no later read asks for.
+pub(super) fn is_scan(selection: &Selection) -> bool {
+    match selection {
+        Selection::Orders(orders) => orders.len() > SCAN_ORDERS,
+        Selection::Book(_) => true,
+    }
+}
+
 pub(super) fn load_snapshot(
     conn: &mut Connection,
     selection: &Selection,
@@ -304,6 +319,20 @@ mod tests {
             Ok(())
         })
         .expect("row");
+    }
+
+    #[test]
+    fn the_book_and_long_lists_are_read_as_scans_short_lists_are_not() {
+        let list = |n: usize| Selection::Orders((0..n).map(|i| format!("P{i}")).collect());
+        assert!(is_scan(&Selection::Book(OrderFilter::default())));
+        assert!(is_scan(&Selection::Book(OrderFilter {
+            vendedor: Some("Ana".into()),
+            ..OrderFilter::default()
+        })));
+        assert!(is_scan(&list(SCAN_ORDERS + 1)));
+        // A page's orders, or the 1,000 of one request, keep the large cache.
+        assert!(!is_scan(&list(SCAN_ORDERS)));
+        assert!(!is_scan(&list(1_000)));
     }
 
     /// A database file with the schema, two stock movements and one open line.
