@@ -18,7 +18,7 @@ use ruptura_engine::Params;
 use ruptura_store::{Selection, Store};
 use tokio::sync::{watch, Semaphore};
 
-use self::packed::PackedBatch;
+use self::packed::{PackedAt, PackedBatch, Packs};
 use crate::{
     Counts, JobCreated, JobError, JobEvent, JobQueue, JobSpec, JobState, JobStatus, OrderFacts,
 };
@@ -65,10 +65,9 @@ enum Recorded {
 
 /// A finished batch's results, packed (see [`packed`]), and the positions they take among the
 /// job's results.
-#[derive(Clone)]
 struct HeldBatch {
     slots: Range<usize>,
-    packed: Arc<PackedBatch>,
+    at: PackedAt,
 }
 
 /// About what a held batch costs beyond its packed bytes (the batch, its event, the `Arc`).
@@ -130,8 +129,9 @@ struct LocalJobState {
     stats: Estatisticas,
     /// Exact totals and products of the batches finished so far.
     decisoes: Decisoes,
-    /// Each finished batch's results, packed, in completion order.
+    /// Each finished batch's results, packed, in completion order (their bytes are in `packs`).
     batches: Vec<HeldBatch>,
+    packs: Packs,
     /// What the order list filters and sorts by, per result in completion order (never
     /// packed: the list reads it for every order); `slot_of[num]` is the position of order
     /// `num`, once finished.
@@ -201,7 +201,7 @@ impl LocalJob {
                     lote_index,
                     batch,
                     counts,
-                } => (*lote_index, Arc::clone(&st.batches[*batch].packed), *counts),
+                } => (*lote_index, st.packs.get(&st.batches[*batch].at), *counts),
                 Recorded::Concluido(stats) => {
                     return Some(JobEvent::Concluido {
                         id,
@@ -244,7 +244,6 @@ impl Observer for JobRecorder {
             .encoded
             .take()
             .unwrap_or_else(|| packed::pack(&batch.results));
-        let held = Arc::new(PackedBatch::new(encoded));
         let facts: Vec<OrderFacts> = batch.results.iter().map(OrderFacts::of).collect();
         let event = {
             let mut st = job.lock();
@@ -256,13 +255,11 @@ impl Observer for JobRecorder {
                 st.slot_of.insert(r.num_pedido().to_string(), slot);
                 st.facts.push(f);
             }
-            st.bytes += held.len() + BATCH_OVERHEAD;
-            st.json_bytes += held.raw_len();
+            st.bytes += encoded.len() + BATCH_OVERHEAD;
+            st.json_bytes += packed::raw_len(&encoded);
             let slots = start..st.facts.len();
-            st.batches.push(HeldBatch {
-                slots,
-                packed: held,
-            });
+            let at = st.packs.push(&encoded);
+            st.batches.push(HeldBatch { slots, at });
             st.stats.add_valores(&batch.valores);
             st.decisoes.merge(Decisoes {
                 valores: batch.valores,
@@ -401,6 +398,7 @@ fn record_end(
     let count = {
         let mut st = job.lock();
         st.finished_at = Some(Instant::now());
+        st.packs.seal();
         let event = match outcome {
             Ok((_, recorded)) => {
                 if let RunRecorded::Failed(e) = recorded {
@@ -461,13 +459,16 @@ fn keep_in_budget(
 }
 
 /// The results at `slots` (`None`: not finished yet), in that order, unpacked from `batches`
-/// (each batch once).
-fn in_job_order(batches: &[HeldBatch], slots: &[Option<usize>]) -> Vec<Resultado> {
-    let held = batches.iter().map(|b| b.slots.end).max().unwrap_or(0);
+/// (each batch once, with the positions its results take).
+fn in_job_order(
+    batches: &[(Range<usize>, PackedBatch)],
+    slots: &[Option<usize>],
+) -> Vec<Resultado> {
+    let held = batches.iter().map(|b| b.0.end).max().unwrap_or(0);
     let mut by_slot: Vec<Option<Resultado>> = Vec::with_capacity(held);
     by_slot.resize_with(held, || None);
-    for b in batches {
-        for (slot, r) in b.slots.clone().zip(b.packed.results()) {
+    for (positions, packed) in batches {
+        for (slot, r) in positions.clone().zip(packed.results()) {
             by_slot[slot] = Some(r);
         }
     }
@@ -505,6 +506,7 @@ impl JobQueue for LocalQueue {
                 stats: Estatisticas::new(spec.orders.len()),
                 decisoes: Decisoes::default(),
                 batches: Vec::with_capacity(total_batches),
+                packs: Packs::default(),
                 facts: Vec::with_capacity(spec.orders.len()),
                 slot_of: HashMap::with_capacity(spec.orders.len()),
                 bytes: 0,
@@ -559,10 +561,12 @@ impl JobQueue for LocalQueue {
         let Some(job) = self.get(id) else {
             return Ok(None);
         };
-        let (batches, slots): (Vec<HeldBatch>, Vec<Option<usize>>) = {
+        let (batches, slots): (Vec<_>, Vec<Option<usize>>) = {
             let st = job.lock();
             let slots = job.orders.iter().map(|o| st.slot_of.get(o).copied());
-            (st.batches.clone(), slots.collect())
+            let batches = st.batches.iter();
+            let batches = batches.map(|b| (b.slots.clone(), st.packs.get(&b.at)));
+            (batches.collect(), slots.collect())
         };
         // Unpacked outside the lock and off the async threads: a whole book is ~150 MB of JSON.
         tokio::task::spawn_blocking(move || in_job_order(&batches, &slots))
