@@ -67,8 +67,12 @@ for i in $(seq 0 "$RUNS"); do   # run 0 is the warm-up
 done
 server_mb=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$SERVER_PID/status")
 # What the server keeps resident after each job (the warm-up first): it levels off, above the
-# live heap (see the README on the allocator keeping freed pages).
+# live heap (see the README on the allocator keeping freed pages). Once idle past the blocking
+# threads' keep-alive (10 s), their freed memory goes back: what is left is the finished jobs'
+# results (kept within MEMORIA_JOBS_MB) and the SQLite page caches.
 echo "server resident after each job: ${resident[*]} MB"
+sleep 12
+echo "server resident when idle (12 s after the last job): $(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SERVER_PID/status") MB"
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 printf 'job: %s  median %s s, server peak %s MB (after %s jobs, results kept by the server)\n' "${job_times[*]}" \
   "$(printf '%s\n' "${job_times[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')" \
