@@ -2,6 +2,7 @@
 //! once, keeps each job's results compactly (each batch's JSON, compressed) and its events for
 //! replay, and forgets finished jobs past their TTL or past the budget of finished jobs and bytes.
 
+mod facts;
 mod packed;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use ruptura_engine::Params;
 use ruptura_store::{Selection, Store};
 use tokio::sync::{watch, Semaphore};
 
+use self::facts::{Facts, Texts};
 use self::packed::{PackedAt, PackedBatch, Packs};
 use crate::{
     Counts, JobCreated, JobError, JobEvent, JobQueue, JobSpec, JobState, JobStatus, OrderFacts,
@@ -73,18 +75,6 @@ struct HeldBatch {
 /// About what a held batch costs beyond its packed bytes (the batch, its event, the `Arc`).
 const BATCH_OVERHEAD: usize = 96;
 
-/// About what one result's facts and its entry in `slot_of` hold.
-fn facts_size(facts: &OrderFacts, num_pedido: &str) -> usize {
-    facts.criticidade.len()
-        + facts
-            .short_codes
-            .iter()
-            .map(|c| c.len() + 24)
-            .sum::<usize>()
-        + 2 * num_pedido.len()
-        + 128
-}
-
 /// Finished jobs in the order they finished, with what each holds: the budget of
 /// `max_finished_jobs` and `max_finished_bytes`.
 #[derive(Default)]
@@ -133,11 +123,9 @@ struct LocalJobState {
     batches: Vec<HeldBatch>,
     packs: Packs,
     /// What the order list filters and sorts by, per result in completion order (never
-    /// packed: the list reads it for every order); `slot_of[num]` is the position of order
-    /// `num`, once finished.
-    facts: Vec<OrderFacts>,
-    slot_of: HashMap<String, usize>,
-    /// Bytes `batches`, `facts` and `slot_of` hold (about): what the budget counts.
+    /// packed: the list reads it for every order), with each result's order number.
+    facts: Facts,
+    /// Bytes `batches` and `facts` hold (about): what the budget counts.
     bytes: usize,
     /// Bytes of the results' JSON, unpacked (for the log).
     json_bytes: usize,
@@ -149,7 +137,8 @@ struct LocalJobState {
 
 struct LocalJob {
     id: String,
-    orders: Vec<String>,
+    /// The orders of the job, as submitted.
+    orders: Texts,
     total_batches: usize,
     params: Params,
     state: Mutex<LocalJobState>,
@@ -248,13 +237,12 @@ impl Observer for JobRecorder {
         let event = {
             let mut st = job.lock();
             let start = st.facts.len();
-            for (r, f) in batch.results.iter().zip(facts) {
+            let held = st.facts.bytes();
+            for (r, f) in batch.results.iter().zip(&facts) {
                 st.stats.count(r);
-                st.bytes += facts_size(&f, r.num_pedido());
-                let slot = st.facts.len();
-                st.slot_of.insert(r.num_pedido().to_string(), slot);
-                st.facts.push(f);
+                st.facts.push(r.num_pedido(), f);
             }
+            st.bytes += st.facts.bytes() - held;
             st.bytes += encoded.len() + BATCH_OVERHEAD;
             st.json_bytes += packed::raw_len(&encoded);
             let slots = start..st.facts.len();
@@ -399,6 +387,11 @@ fn record_end(
         let mut st = job.lock();
         st.finished_at = Some(Instant::now());
         st.packs.seal();
+        let before = st.facts.bytes();
+        st.facts.shrink_to_fit();
+        st.bytes = st
+            .bytes
+            .saturating_sub(before.saturating_sub(st.facts.bytes()));
         let event = match outcome {
             Ok((_, recorded)) => {
                 if let RunRecorded::Failed(e) = recorded {
@@ -496,9 +489,10 @@ impl JobQueue for LocalQueue {
         let id = uuid::Uuid::new_v4().to_string();
         let total_batches = spec.total_batches();
         let (events_tx, _) = watch::channel(0);
+        let facts = Facts::with_capacity(spec.orders.len());
         let job = Arc::new(LocalJob {
             id: id.clone(),
-            orders: spec.orders.clone(),
+            orders: spec.orders.iter().collect(),
             total_batches,
             params: spec.params.clone(),
             state: Mutex::new(LocalJobState {
@@ -507,9 +501,8 @@ impl JobQueue for LocalQueue {
                 decisoes: Decisoes::default(),
                 batches: Vec::with_capacity(total_batches),
                 packs: Packs::default(),
-                facts: Vec::with_capacity(spec.orders.len()),
-                slot_of: HashMap::with_capacity(spec.orders.len()),
-                bytes: 0,
+                bytes: facts.bytes(),
+                facts,
                 json_bytes: 0,
                 events: Vec::new(),
                 batches_done: 0,
@@ -563,7 +556,8 @@ impl JobQueue for LocalQueue {
         };
         let (batches, slots): (Vec<_>, Vec<Option<usize>>) = {
             let st = job.lock();
-            let slots = job.orders.iter().map(|o| st.slot_of.get(o).copied());
+            let slot_of = st.facts.slots();
+            let slots = job.orders.iter().map(|o| slot_of.get(o).copied());
             let batches = st.batches.iter();
             let batches = batches.map(|b| (b.slots.clone(), st.packs.get(&b.at)));
             (batches.collect(), slots.collect())
@@ -578,9 +572,13 @@ impl JobQueue for LocalQueue {
     async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, JobError> {
         Ok(self.get(id).map(|job| {
             let st = job.lock();
-            st.slot_of
-                .iter()
-                .map(|(num, &i)| (num.clone(), st.facts[i].criticidade.clone()))
+            (0..st.facts.len())
+                .map(|i| {
+                    (
+                        st.facts.num(i).to_string(),
+                        st.facts.criticidade(i).to_string(),
+                    )
+                })
                 .collect()
         }))
     }
@@ -588,9 +586,8 @@ impl JobQueue for LocalQueue {
     async fn order_facts(&self, id: &str) -> Result<Option<HashMap<String, OrderFacts>>, JobError> {
         Ok(self.get(id).map(|job| {
             let st = job.lock();
-            st.slot_of
-                .iter()
-                .map(|(num, &i)| (num.clone(), st.facts[i].clone()))
+            (0..st.facts.len())
+                .filter_map(|i| Some((st.facts.num(i).to_string(), st.facts.get(i)?)))
                 .collect()
         }))
     }
