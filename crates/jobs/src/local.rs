@@ -72,7 +72,7 @@ struct HeldBatch {
     at: PackedAt,
 }
 
-/// About what a held batch costs beyond its packed bytes (the batch, its event, the `Arc`).
+/// About what a held batch costs beyond its packed bytes (its entry and its event).
 const BATCH_OVERHEAD: usize = 96;
 
 /// Finished jobs in the order they finished, with what each holds: the budget of
@@ -242,7 +242,7 @@ impl Observer for JobRecorder {
                 st.stats.count(r);
                 st.facts.push(r.num_pedido(), f);
             }
-            st.bytes += st.facts.bytes() - held;
+            st.bytes += st.facts.bytes().saturating_sub(held);
             st.bytes += encoded.len() + BATCH_OVERHEAD;
             st.json_bytes += packed::raw_len(&encoded);
             let slots = start..st.facts.len();
