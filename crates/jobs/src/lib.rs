@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use futures::stream::BoxStream;
-use ruptura_app::wire::{Contagens, Estatisticas, Resultado, Rotulo};
+use ruptura_app::wire::{Contagens, Estatisticas, ItemRuptura, Resultado, Rotulo};
 use ruptura_app::Decisoes;
 use ruptura_engine::Params;
 use serde::Serialize;
@@ -182,6 +182,42 @@ pub trait JobQueue: Send + Sync {
     ) -> Result<Option<BoxStream<'static, JobEvent>>, JobError>;
 }
 
+/// [`OrderFacts`] read in place from a result, nothing copied (what the in-process queue keeps
+/// goes straight into its buffers).
+pub(crate) struct FactsOf<'a> {
+    pub criticidade: &'a str,
+    pub valor_com_ruptura: f64,
+    pub data_pronto: Option<NaiveDate>,
+    pub dias_atraso: Option<i64>,
+    short: &'a [ItemRuptura],
+}
+
+impl<'a> FactsOf<'a> {
+    pub fn of(r: &'a Resultado) -> Self {
+        match r.analisado() {
+            Some(p) => Self {
+                criticidade: &p.resumo.criticidade,
+                valor_com_ruptura: p.resumo.valor_com_ruptura,
+                data_pronto: p.resumo.data_pronto.map(|d| d.0),
+                dias_atraso: p.resumo.dias_atraso,
+                short: &p.itens,
+            },
+            None => Self {
+                criticidade: Rotulo::Erro.as_str(),
+                valor_com_ruptura: 0.0,
+                data_pronto: None,
+                dias_atraso: None,
+                short: &[],
+            },
+        }
+    }
+
+    /// The codes of the order's short lines.
+    pub fn short_codes(&self) -> impl Iterator<Item = &'a str> {
+        self.short.iter().map(|i| i.cod_produto.as_str())
+    }
+}
+
 /// The figures of one order's result that the order list filters and sorts by.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderFacts {
@@ -196,21 +232,13 @@ pub struct OrderFacts {
 
 impl OrderFacts {
     pub fn of(r: &Resultado) -> Self {
-        match r.analisado() {
-            Some(p) => Self {
-                criticidade: p.resumo.criticidade.clone(),
-                valor_com_ruptura: p.resumo.valor_com_ruptura,
-                data_pronto: p.resumo.data_pronto.map(|d| d.0),
-                dias_atraso: p.resumo.dias_atraso,
-                short_codes: p.itens.iter().map(|i| i.cod_produto.clone()).collect(),
-            },
-            None => Self {
-                criticidade: Rotulo::Erro.as_str().to_string(),
-                valor_com_ruptura: 0.0,
-                data_pronto: None,
-                dias_atraso: None,
-                short_codes: Vec::new(),
-            },
+        let facts = FactsOf::of(r);
+        Self {
+            criticidade: facts.criticidade.to_string(),
+            valor_com_ruptura: facts.valor_com_ruptura,
+            data_pronto: facts.data_pronto,
+            dias_atraso: facts.dias_atraso,
+            short_codes: facts.short_codes().map(str::to_string).collect(),
         }
     }
 

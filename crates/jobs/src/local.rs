@@ -22,7 +22,8 @@ use tokio::sync::{watch, Semaphore};
 use self::facts::{Facts, Texts};
 use self::packed::{PackedAt, PackedBatch, Packs};
 use crate::{
-    Counts, JobCreated, JobError, JobEvent, JobQueue, JobSpec, JobState, JobStatus, OrderFacts,
+    Counts, FactsOf, JobCreated, JobError, JobEvent, JobQueue, JobSpec, JobState, JobStatus,
+    OrderFacts,
 };
 
 /// Limits of the in-process queue.
@@ -125,14 +126,19 @@ struct LocalJobState {
     /// What the order list filters and sorts by, per result in completion order (never
     /// packed: the list reads it for every order), with each result's order number.
     facts: Facts,
-    /// Bytes `batches` and `facts` hold (about): what the budget counts.
-    bytes: usize,
     /// Bytes of the results' JSON, unpacked (for the log).
     json_bytes: usize,
     events: Vec<Recorded>,
     batches_done: usize,
     finished_at: Option<Instant>,
     message: Option<String>,
+}
+
+impl LocalJobState {
+    /// Bytes the batches and facts hold (about): what the budget counts.
+    fn bytes(&self) -> usize {
+        self.packs.bytes() + self.batches.len() * BATCH_OVERHEAD + self.facts.bytes()
+    }
 }
 
 struct LocalJob {
@@ -233,17 +239,13 @@ impl Observer for JobRecorder {
             .encoded
             .take()
             .unwrap_or_else(|| packed::pack(&batch.results));
-        let facts: Vec<OrderFacts> = batch.results.iter().map(OrderFacts::of).collect();
         let event = {
             let mut st = job.lock();
             let start = st.facts.len();
-            let held = st.facts.bytes();
-            for (r, f) in batch.results.iter().zip(&facts) {
+            for r in &batch.results {
                 st.stats.count(r);
-                st.facts.push(r.num_pedido(), f);
+                st.facts.push(r.num_pedido(), &FactsOf::of(r));
             }
-            st.bytes += st.facts.bytes().saturating_sub(held);
-            st.bytes += encoded.len() + BATCH_OVERHEAD;
             st.json_bytes += packed::raw_len(&encoded);
             let slots = start..st.facts.len();
             let at = st.packs.push(&encoded);
@@ -316,7 +318,7 @@ impl LocalQueue {
 
     /// Bytes job `id`'s results hold, as the budget of finished jobs counts them.
     pub fn held_bytes(&self, id: &str) -> Option<usize> {
-        self.get(id).map(|job| job.lock().bytes)
+        self.get(id).map(|job| job.lock().bytes())
     }
 
     fn get(&self, id: &str) -> Option<Arc<LocalJob>> {
@@ -387,11 +389,7 @@ fn record_end(
         let mut st = job.lock();
         st.finished_at = Some(Instant::now());
         st.packs.seal();
-        let before = st.facts.bytes();
         st.facts.shrink_to_fit();
-        st.bytes = st
-            .bytes
-            .saturating_sub(before.saturating_sub(st.facts.bytes()));
         let event = match outcome {
             Ok((_, recorded)) => {
                 if let RunRecorded::Failed(e) = recorded {
@@ -431,7 +429,7 @@ fn keep_in_budget(
 ) {
     let (bytes, json_bytes) = {
         let st = job.lock();
-        (st.bytes, st.json_bytes)
+        (st.bytes(), st.json_bytes)
     };
     tracing::debug!(job = %job.id, bytes, json_bytes, "resultados do job mantidos");
     let evicted =
@@ -489,7 +487,6 @@ impl JobQueue for LocalQueue {
         let id = uuid::Uuid::new_v4().to_string();
         let total_batches = spec.total_batches();
         let (events_tx, _) = watch::channel(0);
-        let facts = Facts::with_capacity(spec.orders.len());
         let job = Arc::new(LocalJob {
             id: id.clone(),
             orders: spec.orders.iter().collect(),
@@ -501,8 +498,7 @@ impl JobQueue for LocalQueue {
                 decisoes: Decisoes::default(),
                 batches: Vec::with_capacity(total_batches),
                 packs: Packs::default(),
-                bytes: facts.bytes(),
-                facts,
+                facts: Facts::with_capacity(spec.orders.len()),
                 json_bytes: 0,
                 events: Vec::new(),
                 batches_done: 0,

@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use chrono::NaiveDate;
 
-use crate::OrderFacts;
+use crate::{FactsOf, OrderFacts};
 
 /// Strings one after the other in one buffer.
 #[derive(Debug, Default)]
@@ -97,16 +97,16 @@ impl Facts {
     }
 
     /// Adds the facts of order `num`; returns its slot.
-    pub(super) fn push(&mut self, num: &str, facts: &OrderFacts) -> usize {
-        let label = match self.labels.iter().position(|l| *l == facts.criticidade) {
+    pub(super) fn push(&mut self, num: &str, facts: &FactsOf<'_>) -> usize {
+        let label = match self.labels.iter().position(|l| l == facts.criticidade) {
             Some(i) => i,
             None => {
-                self.labels.push(facts.criticidade.clone());
+                self.labels.push(facts.criticidade.to_string());
                 self.labels.len() - 1
             }
         };
         let first = self.codes.len();
-        for code in &facts.short_codes {
+        for code in facts.short_codes() {
             self.codes.push(code);
         }
         self.nums.push(num);
@@ -176,34 +176,72 @@ impl Facts {
 
 #[cfg(test)]
 mod tests {
+    use ruptura_app::wire::ItemRuptura;
+
     use super::*;
 
-    fn facts(crit: &str, codes: &[&str], valor: f64, dias: Option<i64>) -> OrderFacts {
-        OrderFacts {
+    fn item(code: &str) -> ItemRuptura {
+        ItemRuptura {
+            cod_produto: code.to_string(),
+            nome_produto: format!("produto {code}"),
+            qtd_saldo: 1.0,
+            estoque_atual: 0.0,
+            estoque_min_d7: 0.0,
+            ruptura_qtd: 1.0,
+            data_producao: None,
+            qtd_producao: 0.0,
+            data_disponivel: None,
+            qtd_agora: 0.0,
+            qtd_disponivel: 0.0,
+            preco_unitario: 1.0,
+            valor_total: 1.0,
+            grupo: None,
+            projecao: Vec::new(),
+        }
+    }
+
+    /// Facts as a result would give them, and the same owned.
+    fn facts<'a>(
+        crit: &'a str,
+        short: &'a [ItemRuptura],
+        valor: f64,
+        dias: Option<i64>,
+    ) -> (FactsOf<'a>, OrderFacts) {
+        let data_pronto = NaiveDate::from_ymd_opt(2026, 3, 2);
+        let of = FactsOf {
+            criticidade: crit,
+            valor_com_ruptura: valor,
+            data_pronto,
+            dias_atraso: dias,
+            short,
+        };
+        let owned = OrderFacts {
             criticidade: crit.to_string(),
             valor_com_ruptura: valor,
-            data_pronto: NaiveDate::from_ymd_opt(2026, 3, 2),
+            data_pronto,
             dias_atraso: dias,
-            short_codes: codes.iter().map(|c| c.to_string()).collect(),
-        }
+            short_codes: short.iter().map(|i| i.cod_produto.clone()).collect(),
+        };
+        (of, owned)
     }
 
     #[test]
     fn facts_read_back_as_pushed_by_slot_and_by_number() {
+        let (ab, empty, c) = ([item("A"), item("B")], [item("")], [item("C")]);
         let pushed = [
-            ("P1", facts("CRITICA", &["A", "B"], 10.5, Some(3))),
+            ("P1", facts("CRITICA", &ab, 10.5, Some(3))),
             ("P2", facts("OK", &[], 0.0, None)),
-            ("", facts("", &[""], -1.0, Some(-2))),
-            ("P3", facts("CRITICA", &["C"], 1e9, Some(0))),
+            ("", facts("", &empty, -1.0, Some(-2))),
+            ("P3", facts("CRITICA", &c, 1e9, Some(0))),
         ];
         let mut table = Facts::with_capacity(1);
-        for (i, (num, f)) in pushed.iter().enumerate() {
-            assert_eq!(table.push(num, f), i);
+        for (i, (num, (of, _))) in pushed.iter().enumerate() {
+            assert_eq!(table.push(num, of), i);
         }
         assert_eq!(table.len(), pushed.len());
         assert_eq!(table.labels.len(), 3, "labels are shared");
         let slots = table.slots();
-        for (i, (num, f)) in pushed.iter().enumerate() {
+        for (i, (num, (_, f))) in pushed.iter().enumerate() {
             assert_eq!(table.num(i), *num);
             assert_eq!(table.criticidade(i), f.criticidade);
             assert_eq!(table.get(i).as_ref(), Some(f));

@@ -66,6 +66,11 @@ impl Packs {
         }
     }
 
+    /// Bytes held: the full chunks, and the one being filled at its capacity.
+    pub(super) fn bytes(&self) -> usize {
+        self.sealed.iter().map(|c| c.len()).sum::<usize>() + self.open.capacity()
+    }
+
     /// The batch at `at`: shares a full chunk, copies out of the one being filled.
     pub(super) fn get(&self, at: &PackedAt) -> PackedBatch {
         match self.sealed.get(at.chunk) {
@@ -211,9 +216,8 @@ mod tests {
         for (a, bytes) in at.iter().zip(&batches) {
             assert_eq!(packs.get(a).bytes(), &bytes[..]);
         }
-        let held: usize = packs.sealed.iter().map(|c| c.len()).sum();
         assert_eq!(
-            held,
+            packs.bytes(),
             sizes.iter().sum::<usize>(),
             "no spare bytes once sealed"
         );
