@@ -8,17 +8,21 @@
 #   bench/server_memory.sh                         # JOBS=5 IDLE=12, default settings
 #   SLEEP=12 bench/server_memory.sh                # idle between jobs too, resident printed then
 #   bench/server_memory.sh MAX_JOBS_CONCLUIDOS=1   # extra environment for the server
+#   RESULTADOS=1 bench/server_memory.sh            # also read each job's /resultados (gzip)
+#   RUPTURA_BIN=/tmp/other/ruptura bench/server_memory.sh   # another build, for comparisons
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-5}
 IDLE=${IDLE:-12}
 SLEEP=${SLEEP:-0}
+RESULTADOS=${RESULTADOS:-0}
 TODAY=2026-03-02
 DB=${BENCH_DIR:-/tmp/ruptura-scale}/scale10.db
 [ -f "$DB" ] || { echo "falta $DB: rode bench/scale.sh antes" >&2; exit 1; }
 
 . bench/lib.sh
 build_release
+BIN=${RUPTURA_BIN:-$BIN}
 trap stop_server EXIT
 start_server "sqlite://$DB" "$(mktemp)" "$@"
 
@@ -57,6 +61,12 @@ for i in $(seq 1 "$JOBS"); do
   curl -sfN --max-time 900 "http://127.0.0.1:$PORT/api/ruptura/jobs/$id/eventos" >/dev/null
   end=$(date +%s.%N)
   printf 'job %d: %.2f s, resident %s MB, peak %s MB\n' "$i" "$(python3 -c "print($end - $start)")" "$(mb VmRSS)" "$(mb VmHWM)"
+  if [ "$RESULTADOS" != 0 ]; then
+    start=$(date +%s.%N)
+    bytes=$(curl -sf --compressed --max-time 900 "http://127.0.0.1:$PORT/api/ruptura/jobs/$id/resultados" | wc -c)
+    end=$(date +%s.%N)
+    printf '  /resultados: %s bytes in %.2f s, resident %s MB, peak %s MB\n' "$bytes" "$(python3 -c "print($end - $start)")" "$(mb VmRSS)" "$(mb VmHWM)"
+  fi
   if [ "$SLEEP" != 0 ]; then
     sleep "$SLEEP"
     echo "  after ${SLEEP} s idle: resident $(mb VmRSS) MB"

@@ -144,6 +144,31 @@ pub trait JobQueue: Send + Sync {
     async fn status(&self, id: &str) -> Result<Option<JobStatus>, JobError>;
     /// Every result finished so far, in the order of the job's orders.
     async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, JobError>;
+    /// The same results as the JSON object `/resultados` sends (`{"num_pedido": RESULT, ...}`,
+    /// the entries in the order of [`results`](Self::results)), in pieces to write as they
+    /// come: a queue that keeps results serialized streams them without building them whole.
+    async fn results_json(
+        &self,
+        id: &str,
+    ) -> Result<Option<BoxStream<'static, Vec<u8>>>, JobError> {
+        Ok(self.results(id).await?.map(|results| {
+            let mut object = JsonObject::default();
+            let mut pieces: Vec<Vec<u8>> = results
+                .chunks(256)
+                .map(|chunk| {
+                    let mut piece = Vec::with_capacity(chunk.len() * 2048);
+                    for r in chunk {
+                        // A plain struct serializes into a Vec without error.
+                        let value = serde_json::to_vec(r).unwrap_or_default();
+                        object.entry(&mut piece, r.num_pedido(), &value);
+                    }
+                    piece
+                })
+                .collect();
+            pieces.push(object.end());
+            Box::pin(futures::stream::iter(pieces)) as BoxStream<'static, Vec<u8>>
+        }))
+    }
     /// The criticality label (`OK`, `CRITICA`, ..., `ERRO`) of every order finished so far: what
     /// the page filters the book by, without copying whole results.
     async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, JobError> {
@@ -180,6 +205,34 @@ pub trait JobQueue: Send + Sync {
         id: &str,
         after: u64,
     ) -> Result<Option<BoxStream<'static, JobEvent>>, JobError>;
+}
+
+/// A JSON object written a piece at a time: `{` before the first entry, `,` between entries,
+/// `}` at the end (`{}` when there was no entry).
+#[derive(Default)]
+pub(crate) struct JsonObject {
+    entries: usize,
+}
+
+impl JsonObject {
+    /// Writes `"key": value` into `out`; `value` is JSON already.
+    pub fn entry(&mut self, out: &mut Vec<u8>, key: &str, value: &[u8]) {
+        out.push(if self.entries == 0 { b'{' } else { b',' });
+        // A string serializes into a Vec without error.
+        let _ = serde_json::to_writer(&mut *out, key);
+        out.push(b':');
+        out.extend_from_slice(value);
+        self.entries += 1;
+    }
+
+    /// What closes the object.
+    pub fn end(&self) -> Vec<u8> {
+        if self.entries == 0 {
+            b"{}".to_vec()
+        } else {
+            b"}".to_vec()
+        }
+    }
 }
 
 /// [`OrderFacts`] read in place from a result, nothing copied (what the in-process queue keeps

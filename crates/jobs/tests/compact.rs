@@ -140,6 +140,22 @@ async fn check_job(
     let results: Vec<Vec<u8>> = results.iter().map(to_json).collect();
     assert_eq!(results.len(), expected.len());
     assert!(results == expected, "the job's results differ");
+    // `/resultados` as the queue streams it, one piece per batch: the object of the results
+    // by order number, in the job's order, byte for byte.
+    let pieces = queue.results_json(&id).await.expect("json").expect("job");
+    let pieces: Vec<Vec<u8>> = pieces.collect().await;
+    assert_eq!(pieces.len(), batches + 1, "a piece per batch and the end");
+    let mut object = b"{".to_vec();
+    for (i, (num, json)) in orders.iter().zip(expected).enumerate() {
+        if i > 0 {
+            object.push(b',');
+        }
+        object.extend_from_slice(&serde_json::to_vec(num).expect("key"));
+        object.push(b':');
+        object.extend_from_slice(json);
+    }
+    object.push(b'}');
+    assert!(pieces.concat() == object, "the streamed results differ");
 
     // Replayed from the start and from the middle: the same events again.
     assert_eq!(events(queue, &id, 0).await, live);

@@ -78,6 +78,12 @@ async fn job_through_workers_equals_in_process() {
             .collect();
         assert_eq!(labels, from_results);
         assert_same_results(&want, &got);
+        // `/resultados` in pieces (the trait's default): the JSON of the same results.
+        let pieces = queue.results_json(&created.job_id).await.unwrap().unwrap();
+        let streamed: Vec<Vec<u8>> = futures::StreamExt::collect(pieces).await;
+        assert!(streamed.len() > 1, "{} pieces", streamed.len());
+        let whole = serde_json::to_vec(&ruptura_app::wire::Resultados(got.clone())).unwrap();
+        assert!(streamed.concat() == whole, "the streamed JSON differs");
         let status = queue.status(&created.job_id).await.unwrap().unwrap();
         assert_eq!(status.estado, JobState::Concluido);
         assert_eq!(status.contagens.processados, spec.orders.len());

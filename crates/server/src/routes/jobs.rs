@@ -135,13 +135,28 @@ pub struct JobResults {
 pub async fn resultados(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<JobResults>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     check_id(&id)?;
-    let results = state.jobs.results(&id).await?.ok_or_else(|| unknown(&id))?;
-    Ok(Json(JobResults {
-        job_id: id,
-        resultados: Resultados(results),
-    }))
+    let resultados = state
+        .jobs
+        .results_json(&id)
+        .await?
+        .ok_or_else(|| unknown(&id))?;
+    // A [`JobResults`] written as the queue hands over its pieces: a whole-book job's results
+    // (~190 MB of JSON at 100,000 orders) are never held whole.
+    let head = format!(
+        "{{\"job_id\":{},\"resultados\":",
+        serde_json::Value::String(id)
+    );
+    let body = futures::stream::once(async move { head.into_bytes() })
+        .chain(resultados)
+        .chain(futures::stream::once(async { b"}".to_vec() }))
+        .map(|piece| Ok::<_, Infallible>(Bytes::from(piece)));
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
 }
 
 /// `data` de um evento `lote`.
