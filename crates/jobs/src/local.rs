@@ -41,6 +41,10 @@ pub struct LocalQueueConfig {
     /// what the order list filters by); past it the oldest finished job is forgotten first (the
     /// newest is always kept).
     pub max_finished_bytes: usize,
+    /// Each job's results go to a temporary file of its own as they are packed (a chunk of
+    /// about 1 MB at a time), not kept in memory: a job then holds in memory only what the
+    /// order list filters by. `max_finished_bytes` still counts them, as the disk they take.
+    pub results_in_file: bool,
 }
 
 impl Default for LocalQueueConfig {
@@ -51,6 +55,7 @@ impl Default for LocalQueueConfig {
             ttl: Duration::from_secs(3600),
             max_finished_jobs: 64,
             max_finished_bytes: 256 * 1024 * 1024,
+            results_in_file: true,
         }
     }
 }
@@ -140,6 +145,11 @@ impl LocalJobState {
     /// Bytes the batches and facts hold (about): what the budget counts.
     fn bytes(&self) -> usize {
         self.packs.bytes() + self.batches.len() * BATCH_OVERHEAD + self.facts.bytes()
+    }
+
+    /// [`bytes`](Self::bytes) without the results in the job's file.
+    fn in_memory(&self) -> usize {
+        self.packs.in_memory() + self.batches.len() * BATCH_OVERHEAD + self.facts.bytes()
     }
 }
 
@@ -364,6 +374,11 @@ impl LocalQueue {
         self.get(id).map(|job| job.lock().bytes())
     }
 
+    /// Of [`held_bytes`](Self::held_bytes), what is in memory (not in the job's file).
+    pub fn bytes_in_memory(&self, id: &str) -> Option<usize> {
+        self.get(id).map(|job| job.lock().in_memory())
+    }
+
     fn get(&self, id: &str) -> Option<Arc<LocalJob>> {
         self.jobs
             .read()
@@ -470,11 +485,11 @@ fn keep_in_budget(
     finished: &Mutex<FinishedJobs>,
     config: &LocalQueueConfig,
 ) {
-    let (bytes, json_bytes) = {
+    let (bytes, in_memory, json_bytes) = {
         let st = job.lock();
-        (st.bytes(), st.json_bytes)
+        (st.bytes(), st.in_memory(), st.json_bytes)
     };
-    tracing::debug!(job = %job.id, bytes, json_bytes, "resultados do job mantidos");
+    tracing::debug!(job = %job.id, bytes, in_memory, json_bytes, "resultados do job mantidos");
     let evicted =
         finished
             .lock()
@@ -540,7 +555,11 @@ impl JobQueue for LocalQueue {
                 stats: Estatisticas::new(spec.orders.len()),
                 decisoes: Decisoes::default(),
                 batches: Vec::with_capacity(total_batches),
-                packs: Packs::default(),
+                packs: if self.config.results_in_file {
+                    Packs::in_file()
+                } else {
+                    Packs::default()
+                },
                 facts: Facts::with_capacity(spec.orders.len()),
                 json_bytes: 0,
                 events: Vec::new(),

@@ -23,7 +23,12 @@ fn today() -> NaiveDate {
 
 /// A generated book of [`ORDERS`] orders in a SQLite file.
 async fn store(dir: &tempfile::TempDir) -> Arc<dyn Store> {
-    let data = ruptura_datagen::generate(&ruptura_datagen::GenConfig::demo(11, today(), ORDERS));
+    store_of(dir, ORDERS).await
+}
+
+/// A generated book of `orders` orders in a SQLite file.
+async fn store_of(dir: &tempfile::TempDir, orders: usize) -> Arc<dyn Store> {
+    let data = ruptura_datagen::generate(&ruptura_datagen::GenConfig::demo(11, today(), orders));
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let store = ruptura_store::connect(&url).await.expect("open");
     store.migrate().await.expect("migrate");
@@ -217,4 +222,34 @@ async fn the_budget_counts_the_packed_bytes() {
         "first forgotten"
     );
     assert!(queue.status(&second).await.expect("status").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_in_the_jobs_file_read_back_as_in_memory() {
+    // Enough orders for several chunks of packed results (about 1 MB each).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store_of(&dir, 6_000).await;
+    let (orders, expected) = direct(store.as_ref()).await;
+    let in_file = LocalQueue::new(Arc::clone(&store), LocalQueueConfig::default());
+    let id = check_job(&in_file, &orders, &expected, false).await;
+    let held = in_file.held_bytes(&id).expect("held");
+    let in_memory = in_file.bytes_in_memory(&id).expect("in memory");
+    assert!(held > 2 << 20, "{held} bytes: more than one chunk");
+    assert!(
+        in_memory * 4 < held,
+        "{in_memory} of {held} bytes in memory"
+    );
+
+    let config = LocalQueueConfig {
+        results_in_file: false,
+        ..LocalQueueConfig::default()
+    };
+    let in_memory = LocalQueue::new(Arc::clone(&store), config);
+    let id = check_job(&in_memory, &orders, &expected, false).await;
+    assert_eq!(in_memory.bytes_in_memory(&id), in_memory.held_bytes(&id));
+    assert_eq!(
+        in_memory.held_bytes(&id),
+        Some(held),
+        "the same bytes, held"
+    );
 }

@@ -155,8 +155,9 @@ pub struct ServerArgs {
         default_value_t = 64
     )]
     pub max_finished_jobs: usize,
-    /// Megabytes que os resultados dos jobs concluídos ocupam na memória no máximo, comprimidos por
-    /// lote (fila no processo; os mais antigos saem primeiro).
+    /// Megabytes que os resultados dos jobs concluídos ocupam no máximo, comprimidos por lote,
+    /// no arquivo temporário de cada job (ou na memória, com --resultados-em-memoria) (fila no
+    /// processo; os mais antigos saem primeiro).
     #[arg(
         long = "memoria-jobs-mb",
         value_name = "MB",
@@ -164,6 +165,11 @@ pub struct ServerArgs {
         default_value_t = 256
     )]
     pub finished_jobs_mb: usize,
+    /// Mantém os resultados dos jobs na memória, não num arquivo temporário de cada job (no
+    /// diretório temporário do sistema, TMPDIR; apagado quando o job é esquecido) (fila no
+    /// processo).
+    #[arg(long = "resultados-em-memoria", env = "RESULTADOS_JOBS_EM_MEMORIA")]
+    pub results_in_memory: bool,
 }
 
 /// Recorded runs and scheduled analyses, shared by `serve` and `demo`.
@@ -295,6 +301,7 @@ pub async fn serve_with(
         ttl: Duration::from_secs(server.job_ttl_secs),
         max_finished_jobs: server.max_finished_jobs.max(1),
         max_finished_bytes: server.finished_jobs_mb.saturating_mul(1024 * 1024),
+        results_in_file: !server.results_in_memory,
         ..LocalQueueConfig::default()
     };
     let auth = Auth::new(server.api_token.clone())

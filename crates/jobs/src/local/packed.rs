@@ -3,9 +3,10 @@
 //! Packed on the batch's thread ([`pack`] is the job's [`ruptura_app::BatchEncoder`]) and
 //! unpacked on each read.
 
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
@@ -28,12 +29,47 @@ const CHUNK: usize = 1 << 20;
 /// the run's short-lived memory, where each would keep a page resident after the rest of it is
 /// freed. At 100,000 orders, what a finished job kept resident went from about twice its
 /// packed bytes to about its packed bytes.
+///
+/// With a file ([`Packs::in_file`]), each full chunk is written to a temporary file of the
+/// job's own instead (made when the first chunk is full, so a job under a chunk never makes
+/// one; deleted when the job is forgotten), and a reader reads its batch back from there: a
+/// job keeps in memory only the chunk being filled, whatever the size of the book.
 #[derive(Default)]
 pub(super) struct Packs {
-    /// Full chunks, shared with the readers.
-    sealed: Vec<Arc<[u8]>>,
+    /// Full chunks, in memory or in the file.
+    sealed: Vec<Chunk>,
     /// The chunk being filled (never grown past its capacity: nothing points into it).
     open: Vec<u8>,
+    /// Whether full chunks go to a file, and the file once made.
+    file: Option<ChunkFile>,
+}
+
+/// A full chunk of [`Packs`].
+enum Chunk {
+    /// In memory, shared with the readers.
+    Held(Arc<[u8]>),
+    /// In the file, `len` bytes at `offset`.
+    Filed { offset: u64, len: usize },
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        match self {
+            Chunk::Held(bytes) => bytes.len(),
+            Chunk::Filed { len, .. } => *len,
+        }
+    }
+}
+
+/// The temporary file of [`Packs::in_file`]: made with the first full chunk.
+#[derive(Default)]
+struct ChunkFile {
+    file: Option<Arc<Mutex<File>>>,
+    /// Bytes written so far: where the next chunk goes.
+    end: u64,
+    /// The file could not be made or written: the job's later chunks stay in memory (the ones
+    /// written are still read from it).
+    failed: bool,
 }
 
 /// Where a batch's packed bytes are in [`Packs`].
@@ -44,10 +80,22 @@ pub(super) struct PackedAt {
 }
 
 impl Packs {
+    /// Packs whose full chunks go to a temporary file (see [`Packs`]).
+    pub(super) fn in_file() -> Self {
+        Self {
+            file: Some(ChunkFile::default()),
+            ..Self::default()
+        }
+    }
+
     /// Keeps what [`pack`] made; returns where it is.
     pub(super) fn push(&mut self, packed: &[u8]) -> PackedAt {
         if self.open.len() + packed.len() > self.open.capacity() {
-            self.seal();
+            if !self.open.is_empty() {
+                let full = std::mem::take(&mut self.open);
+                let chunk = self.file_or_hold(full, true);
+                self.sealed.push(chunk);
+            }
             self.open = Vec::with_capacity(CHUNK.max(packed.len()));
         }
         let start = self.open.len();
@@ -59,25 +107,95 @@ impl Packs {
     }
 
     /// Closes the chunk being filled (at its length: a finished job keeps no spare capacity).
+    /// It goes to the file if the job has one already.
     pub(super) fn seal(&mut self) {
         if !self.open.is_empty() {
             let full = std::mem::take(&mut self.open);
-            self.sealed.push(Arc::from(full));
+            let chunk = self.file_or_hold(full, false);
+            self.sealed.push(chunk);
         }
     }
 
-    /// Bytes held: the full chunks, and the one being filled at its capacity.
-    pub(super) fn bytes(&self) -> usize {
-        self.sealed.iter().map(|c| c.len()).sum::<usize>() + self.open.capacity()
+    /// `full` written at the end of the file (made first if `make` and there is none yet), or
+    /// held in memory: without a file, or when the file cannot be made or written (said in
+    /// the log once; the job's later chunks stay in memory).
+    fn file_or_hold(&mut self, full: Vec<u8>, make: bool) -> Chunk {
+        if let Some(spill) = self.file.as_mut().filter(|f| !f.failed) {
+            if spill.file.is_none() && make {
+                match tempfile::tempfile() {
+                    Ok(f) => spill.file = Some(Arc::new(Mutex::new(f))),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "arquivo temporário dos resultados de um job não criado: ficam na memória");
+                        spill.failed = true;
+                    }
+                }
+            }
+            if let Some(file) = &spill.file {
+                let offset = spill.end;
+                let written = {
+                    let mut f = file.lock().unwrap_or_else(|e| e.into_inner());
+                    f.seek(SeekFrom::Start(offset))
+                        .and_then(|_| f.write_all(&full))
+                };
+                match written {
+                    Ok(()) => {
+                        spill.end += full.len() as u64;
+                        return Chunk::Filed {
+                            offset,
+                            len: full.len(),
+                        };
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "resultados de um job não gravados no arquivo temporário: ficam na memória");
+                        spill.failed = true;
+                    }
+                }
+            }
+        }
+        Chunk::Held(Arc::from(full))
     }
 
-    /// The batch at `at`: shares a full chunk, copies out of the one being filled.
+    /// Bytes packed: the full chunks, wherever they are, and the one being filled at its
+    /// capacity (what the budget of finished jobs counts).
+    pub(super) fn bytes(&self) -> usize {
+        self.sealed.iter().map(Chunk::len).sum::<usize>() + self.open.capacity()
+    }
+
+    /// Bytes in memory: [`bytes`](Self::bytes) without the chunks in the file.
+    pub(super) fn in_memory(&self) -> usize {
+        let held = self.sealed.iter().map(|c| match c {
+            Chunk::Held(bytes) => bytes.len(),
+            Chunk::Filed { .. } => 0,
+        });
+        held.sum::<usize>() + self.open.capacity()
+    }
+
+    /// The batch at `at`: shares a full chunk in memory, reads it from the file, copies it out
+    /// of the chunk being filled.
     pub(super) fn get(&self, at: &PackedAt) -> PackedBatch {
         match self.sealed.get(at.chunk) {
-            Some(chunk) => PackedBatch {
+            Some(Chunk::Held(chunk)) => PackedBatch {
                 chunk: Arc::clone(chunk),
                 range: at.range.clone(),
             },
+            Some(Chunk::Filed { offset, .. }) => {
+                let file = self.file.as_ref().and_then(|f| f.file.as_ref());
+                let mut bytes = vec![0; at.range.len()];
+                let read = file.map(|file| {
+                    let mut f = file.lock().unwrap_or_else(|e| e.into_inner());
+                    f.seek(SeekFrom::Start(offset + at.range.start as u64))
+                        .and_then(|_| f.read_exact(&mut bytes))
+                });
+                match read {
+                    Some(Ok(())) => {}
+                    Some(Err(e)) => {
+                        tracing::error!(error = %e, "resultados de um lote ilegíveis no arquivo temporário");
+                        bytes.clear();
+                    }
+                    None => bytes.clear(),
+                }
+                PackedBatch::new(bytes)
+            }
             None => PackedBatch::new(self.open.get(at.range.clone()).unwrap_or_default().to_vec()),
         }
     }
@@ -192,6 +310,31 @@ mod tests {
 
     #[test]
     fn batches_kept_in_chunks_read_back_the_same_before_and_after_sealing() {
+        chunks_read_back(Packs::default());
+    }
+
+    #[test]
+    fn chunks_in_a_file_read_back_the_same_and_leave_nothing_in_memory() {
+        let packs = chunks_read_back(Packs::in_file());
+        assert_eq!(packs.in_memory(), 0, "every chunk in the file");
+        let end = packs.file.as_ref().map(|f| f.end);
+        assert_eq!(end, Some(packs.bytes() as u64));
+    }
+
+    #[test]
+    fn a_job_under_a_chunk_makes_no_file() {
+        let mut packs = Packs::in_file();
+        let at = packs.push(&[7; 9_000]);
+        packs.seal();
+        assert!(packs.file.as_ref().is_some_and(|f| f.file.is_none()));
+        assert_eq!(packs.in_memory(), 9_000);
+        assert_eq!(packs.get(&at).bytes(), &[7; 9_000][..]);
+    }
+
+    /// Fills `packs` with batches over several chunks, checks every batch reads back the same
+    /// while the job runs and once sealed, and returns them sealed.
+    fn chunks_read_back(mut packs: Packs) -> Packs {
+        let in_file = packs.file.is_some();
         // Packed batches of different sizes, one larger than a chunk: several chunks.
         let sizes = [
             8_000, 300_000, 900_000, 5, 1_500_000, 700_000, 12_000, 400_000,
@@ -201,7 +344,6 @@ mod tests {
             .enumerate()
             .map(|(b, &n)| (0..n).map(|i| (i * 7 + b * 13) as u8).collect())
             .collect();
-        let mut packs = Packs::default();
         let mut at = Vec::new();
         for (b, bytes) in batches.iter().enumerate() {
             at.push(packs.push(bytes));
@@ -221,6 +363,9 @@ mod tests {
             sizes.iter().sum::<usize>(),
             "no spare bytes once sealed"
         );
+        if !in_file {
+            assert_eq!(packs.in_memory(), packs.bytes());
+        }
 
         // Results read back through a chunk as packed.
         let results: Vec<Resultado> = (0..20)
@@ -230,6 +375,7 @@ mod tests {
         assert_eq!(packs.get(&at).results(), results);
         packs.seal();
         assert_eq!(packs.get(&at).results(), results);
+        packs
     }
 
     #[test]
