@@ -12,19 +12,18 @@ use std::io::Write;
 use chrono::{Datelike, NaiveDate};
 use ruptura_store::OrderSummary;
 use rust_decimal::prelude::ToPrimitive;
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use serde_json::Value;
 use thiserror::Error;
 
 use crate::wire::Resultado;
 
-/// The list data (client, CNPJ, city, seller, team) of the orders of `results`, by order
-/// number: what the exports show beside the figures.
+/// The list data (client, CNPJ, city, seller, team) of the book's orders, by order number:
+/// what the exports show beside the figures. Read before the results, so that each batch of
+/// results becomes rows as it comes (see [`Sheets`]).
 pub async fn order_summaries(
     store: &dyn ruptura_store::Store,
-    results: &[Resultado],
 ) -> Result<HashMap<String, OrderSummary>, ruptura_store::StoreError> {
-    let wanted: std::collections::HashSet<&str> = results.iter().map(|r| r.num_pedido()).collect();
     let all = store
         .list_orders(&ruptura_store::OrderQuery::all(
             ruptura_store::OrderFilter::default(),
@@ -33,7 +32,6 @@ pub async fn order_summaries(
     Ok(all
         .orders
         .into_iter()
-        .filter(|o| wanted.contains(o.num_pedido.as_str()))
         .map(|o| (o.num_pedido.clone(), o))
         .collect())
 }
@@ -74,12 +72,58 @@ pub struct Sheet {
     pub rows: Vec<Vec<Cell>>,
 }
 
-/// What an export holds: every result of the analysis, the orders' list data, and the rows of
-/// SPEC 8.4 (as their JSON).
-pub struct Export<'a> {
-    pub results: &'a [Resultado],
-    pub orders: &'a HashMap<String, OrderSummary>,
-    pub produtos: &'a [Value],
+/// An export in the making: each batch of results becomes rows at once ([`Sheets::add`]) and
+/// the rows are written as they come, so that an export of a whole book holds neither its
+/// results nor its rows (at 100,000 orders the results take several hundred MB): the CSV into
+/// its bytes, the workbook's Pedidos and Itens em falta sheets row by row into temporary files
+/// (rust_xlsxwriter's low-memory worksheets, which keep only the table of distinct strings).
+/// [`Sheets::finish`] adds the rows of SPEC 8.4 and writes the whole.
+pub struct Sheets {
+    /// The orders' list data, by order number (see [`order_summaries`]).
+    orders: HashMap<String, OrderSummary>,
+    out: Out,
+}
+
+enum Out {
+    /// The Pedidos sheet as Brazilian CSV, written so far (BOM and header first).
+    Csv(Box<csv::Writer<Vec<u8>>>),
+    Xlsx(Box<Book>),
+}
+
+/// The workbook being written: its formats, and where each streamed sheet is.
+struct Book {
+    wb: Workbook,
+    formats: Formats,
+    pedidos: Streamed,
+    itens: Streamed,
+}
+
+struct Formats {
+    header: Format,
+    money: Format,
+    qty: Format,
+    date: Format,
+}
+
+impl Formats {
+    fn new() -> Self {
+        Self {
+            header: Format::new().set_bold(),
+            money: Format::new().set_num_format("#,##0.00"),
+            qty: Format::new().set_num_format("#,##0.###"),
+            date: Format::new().set_num_format("dd/mm/yyyy"),
+        }
+    }
+}
+
+/// A sheet written row by row: its place in the workbook, the rows written (after the
+/// header) and each column's width so far (pixels, from the header and the first
+/// [`AUTOFIT_ROWS`] rows: Excel's autofit needs the rows in memory).
+struct Streamed {
+    index: usize,
+    columns: u16,
+    rows: u32,
+    widths: Vec<u32>,
 }
 
 fn text(v: Option<&str>) -> Cell {
@@ -165,7 +209,85 @@ pub const PRODUTOS: [&str; 14] = [
     "qtd_producao",
 ];
 
-impl Export<'_> {
+impl Sheets {
+    /// An export as the workbook (`xlsx`: Pedidos, Itens em falta, Produtos) or as the CSV
+    /// (Pedidos), with the orders' list data of [`order_summaries`].
+    pub fn new(orders: HashMap<String, OrderSummary>, xlsx: bool) -> Result<Self, ExportError> {
+        let out = if xlsx {
+            let mut wb = Workbook::new();
+            let formats = Formats::new();
+            let pedidos = Streamed::start(&mut wb, "Pedidos", &PEDIDOS, &formats)?;
+            let itens = Streamed::start(&mut wb, "Itens em falta", &ITENS, &formats)?;
+            Out::Xlsx(Box::new(Book {
+                wb,
+                formats,
+                pedidos,
+                itens,
+            }))
+        } else {
+            let mut bytes = Vec::with_capacity(1 << 20);
+            bytes.extend_from_slice("\u{feff}".as_bytes());
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(b';')
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(bytes);
+            w.write_record(PEDIDOS)?;
+            Out::Csv(Box::new(w))
+        };
+        Ok(Self { orders, out })
+    }
+
+    /// Writes the rows of `results`, in their order.
+    pub fn add(&mut self, results: &[Resultado]) -> Result<(), ExportError> {
+        for r in results {
+            let row = self.pedido_row(r);
+            let items = match (&self.out, r.analisado()) {
+                (Out::Xlsx(_), Some(p)) => self.item_rows(p),
+                _ => Vec::new(),
+            };
+            match &mut self.out {
+                Out::Csv(w) => w.write_record(row.iter().map(brazilian))?,
+                Out::Xlsx(book) => {
+                    let Book {
+                        wb,
+                        formats,
+                        pedidos,
+                        itens,
+                    } = book.as_mut();
+                    pedidos.write(wb, &row, formats)?;
+                    for item in &items {
+                        itens.write(wb, item, formats)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the whole export to `out`: the CSV, or the workbook with the Produtos sheet of
+    /// `produtos` (the rows of SPEC 8.4 as their JSON, ranked as given).
+    pub fn finish(self, produtos: &[Value], out: &mut dyn Write) -> Result<(), ExportError> {
+        match self.out {
+            Out::Csv(w) => {
+                let bytes = (*w).into_inner().map_err(|e| e.into_error())?;
+                out.write_all(&bytes)?;
+            }
+            Out::Xlsx(book) => {
+                let Book {
+                    mut wb,
+                    formats,
+                    pedidos,
+                    itens,
+                } = *book;
+                pedidos.end(&mut wb)?;
+                itens.end(&mut wb)?;
+                write_sheet(&mut wb, produtos_sheet(produtos), &formats)?;
+                out.write_all(&wb.save_to_buffer()?)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The client columns of an order (empty when the order is not in the list).
     fn order_cells(&self, num: &str) -> [Cell; 6] {
         match self.orders.get(num) {
@@ -193,51 +315,38 @@ impl Export<'_> {
     }
 
     /// Pedidos: one row per order.
-    pub fn pedidos(&self) -> Sheet {
-        let rows = self
-            .results
-            .iter()
-            .map(|r| {
-                let num = r.num_pedido();
-                let mut row = vec![Cell::Text(num.to_string())];
-                row.extend(self.order_cells(num));
-                match r.analisado() {
-                    Some(p) => {
-                        let s = serde_json::to_value(&p.resumo).unwrap_or(Value::Null);
-                        row.push(self.expedicao(num, Some(&s)));
-                        row.push(money_of(&s["valor_total_pedido"]));
-                        row.push(money_of(&s["valor_com_ruptura"]));
-                        row.push(money_of(&s["valor_agora"]));
-                        row.push(str_of(&s["criticidade"]));
-                        row.push(str_of(&s["prazo"]));
-                        row.push(int_of(&s["dias_atraso"]));
-                        row.push(date_of(&s["data_pronto"]));
-                        row.push(str_of(&s["sugestao"]));
-                    }
-                    None => {
-                        row.push(self.expedicao(num, None));
-                        row.extend([Cell::Empty, Cell::Empty, Cell::Empty]);
-                        row.push(Cell::Text("ERRO".into()));
-                        row.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty]);
-                    }
-                }
-                row
-            })
-            .collect();
-        Sheet {
-            name: "Pedidos",
-            headers: PEDIDOS.to_vec(),
-            rows,
+    fn pedido_row(&self, r: &Resultado) -> Vec<Cell> {
+        let num = r.num_pedido();
+        let mut row = Vec::with_capacity(PEDIDOS.len());
+        row.push(Cell::Text(num.to_string()));
+        row.extend(self.order_cells(num));
+        match r.analisado() {
+            Some(p) => {
+                let s = serde_json::to_value(&p.resumo).unwrap_or(Value::Null);
+                row.push(self.expedicao(num, Some(&s)));
+                row.push(money_of(&s["valor_total_pedido"]));
+                row.push(money_of(&s["valor_com_ruptura"]));
+                row.push(money_of(&s["valor_agora"]));
+                row.push(str_of(&s["criticidade"]));
+                row.push(str_of(&s["prazo"]));
+                row.push(int_of(&s["dias_atraso"]));
+                row.push(date_of(&s["data_pronto"]));
+                row.push(str_of(&s["sugestao"]));
+            }
+            None => {
+                row.push(self.expedicao(num, None));
+                row.extend([Cell::Empty, Cell::Empty, Cell::Empty]);
+                row.push(Cell::Text("ERRO".into()));
+                row.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty]);
+            }
         }
+        row
     }
 
-    /// Itens em falta: one row per short line, with its order's client and ship date.
-    pub fn itens(&self) -> Sheet {
-        let mut rows = Vec::new();
-        for p in self.results.iter().filter_map(Resultado::analisado) {
-            if p.itens.is_empty() {
-                continue;
-            }
+    /// Itens em falta: one row per short line of `p`, with its order's client and ship date.
+    fn item_rows(&self, p: &crate::wire::PedidoAnalisado) -> Vec<Vec<Cell>> {
+        let mut rows = Vec::with_capacity(p.itens.len());
+        if !p.itens.is_empty() {
             let resumo = serde_json::to_value(&p.resumo).unwrap_or(Value::Null);
             let cliente = self
                 .orders
@@ -268,122 +377,187 @@ impl Export<'_> {
                 ]);
             }
         }
-        Sheet {
-            name: "Itens em falta",
-            headers: ITENS.to_vec(),
-            rows,
+        rows
+    }
+}
+
+/// Rows past this one do not change the columns' widths: autofit formats every cell it reads
+/// as text, and a reader sees the first screens of rows.
+const AUTOFIT_ROWS: u32 = 2_000;
+
+/// Produtos: the rows of SPEC 8.4, ranked as given.
+fn produtos_sheet(produtos: &[Value]) -> Sheet {
+    let rows = produtos
+        .iter()
+        .map(|p| {
+            let codigos = p["codigos"]
+                .as_array()
+                .map(|c| {
+                    c.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            vec![
+                str_of(&p["cod_produto"]),
+                str_of(&p["nome_produto"]),
+                text(Some(&codigos)),
+                int_of(&p["pedidos"]),
+                int_of(&p["linhas"]),
+                qty_of(&p["qtd_falta"]),
+                money_of(&p["valor_linhas"]),
+                money_of(&p["valor_pedidos"]),
+                int_of(&p["pedidos_destravados"]),
+                money_of(&p["valor_destravado"]),
+                qty_of(&p["estoque_atual"]),
+                qty_of(&p["menor_estoque"]),
+                date_of(&p["data_producao"]),
+                qty_of(&p["qtd_producao"]),
+            ]
+        })
+        .collect();
+    Sheet {
+        name: "Produtos",
+        headers: PRODUTOS.to_vec(),
+        rows,
+    }
+}
+
+/// `sheet` as a worksheet of `wb` kept in memory (a small sheet: Produtos), autofitted.
+fn write_sheet(wb: &mut Workbook, sheet: Sheet, formats: &Formats) -> Result<(), ExportError> {
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet.name)?;
+    for (c, h) in sheet.headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &formats.header)?;
+    }
+    let rows = sheet.rows.len() as u32;
+    for (r, row) in sheet.rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            write_cell(ws, r as u32 + 1, c as u16, cell, formats)?;
         }
     }
+    ws.set_freeze_panes(1, 0)?;
+    if rows > 0 {
+        ws.autofilter(0, 0, rows, sheet.headers.len() as u16 - 1)?;
+    }
+    ws.set_autofit_max_row(AUTOFIT_ROWS);
+    ws.autofit();
+    Ok(())
+}
 
-    /// Produtos: the rows of SPEC 8.4, ranked as given.
-    pub fn produtos(&self) -> Sheet {
-        let rows = self
-            .produtos
-            .iter()
-            .map(|p| {
-                let codigos = p["codigos"]
-                    .as_array()
-                    .map(|c| {
-                        c.iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default();
-                vec![
-                    str_of(&p["cod_produto"]),
-                    str_of(&p["nome_produto"]),
-                    text(Some(&codigos)),
-                    int_of(&p["pedidos"]),
-                    int_of(&p["linhas"]),
-                    qty_of(&p["qtd_falta"]),
-                    money_of(&p["valor_linhas"]),
-                    money_of(&p["valor_pedidos"]),
-                    int_of(&p["pedidos_destravados"]),
-                    money_of(&p["valor_destravado"]),
-                    qty_of(&p["estoque_atual"]),
-                    qty_of(&p["menor_estoque"]),
-                    date_of(&p["data_producao"]),
-                    qty_of(&p["qtd_producao"]),
-                ]
-            })
-            .collect();
-        Sheet {
-            name: "Produtos",
-            headers: PRODUTOS.to_vec(),
-            rows,
+/// Writes `cell` at (`r`, `c`): text, or a real number or date with its format.
+fn write_cell(
+    ws: &mut Worksheet,
+    r: u32,
+    c: u16,
+    cell: &Cell,
+    formats: &Formats,
+) -> Result<(), ExportError> {
+    match cell {
+        Cell::Text(s) => {
+            ws.write_string(r, c, s)?;
         }
+        Cell::Money(v) => {
+            ws.write_number_with_format(r, c, *v, &formats.money)?;
+        }
+        Cell::Qty(v) => {
+            ws.write_number_with_format(r, c, *v, &formats.qty)?;
+        }
+        Cell::Int(v) => {
+            ws.write_number(r, c, *v as f64)?;
+        }
+        Cell::Date(d) => {
+            let dt = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
+            ws.write_datetime_with_format(r, c, &dt, &formats.date)?;
+        }
+        Cell::Empty => {}
+    }
+    Ok(())
+}
+
+/// About the width in pixels Excel gives `cell` in its default font (7 pixels a character,
+/// as rust_xlsxwriter's autofit counts them, plus the cell's margin).
+fn pixel_width(cell: &Cell) -> u32 {
+    let chars = match cell {
+        Cell::Text(s) => s.chars().count(),
+        // "1.234.567,89": the digits, a separator every three, the decimals.
+        Cell::Money(v) => digits(*v) + digits(*v) / 3 + 3,
+        Cell::Qty(v) => digits(*v) + digits(*v) / 3 + 4,
+        Cell::Int(v) => v.to_string().len(),
+        Cell::Date(_) => 10,
+        Cell::Empty => 0,
+    };
+    if chars == 0 {
+        0
+    } else {
+        (chars as u32 * 7 + 7).min(MAX_WIDTH_PIXELS)
+    }
+}
+
+/// Digits of the integer part of `v`, with its sign.
+fn digits(v: f64) -> usize {
+    format!("{:.0}", v.trunc()).len()
+}
+
+/// No column wider than this (pixels): long names stay readable without filling the screen.
+const MAX_WIDTH_PIXELS: u32 = 400;
+
+impl Streamed {
+    /// A low-memory worksheet named `name`, with its header row.
+    fn start(
+        wb: &mut Workbook,
+        name: &str,
+        headers: &[&str],
+        formats: &Formats,
+    ) -> Result<Self, ExportError> {
+        let index = wb.worksheets().len();
+        let ws = wb.add_worksheet_with_low_memory()?;
+        ws.set_name(name)?;
+        let mut widths = Vec::with_capacity(headers.len());
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &formats.header)?;
+            // The header has the filter's button beside it.
+            widths.push(h.chars().count() as u32 * 7 + 7 + 16);
+        }
+        Ok(Self {
+            index,
+            columns: headers.len() as u16,
+            rows: 0,
+            widths,
+        })
     }
 
-    /// The workbook: Pedidos, Itens em falta, Produtos.
-    pub fn xlsx(&self) -> Result<Vec<u8>, ExportError> {
-        let mut wb = Workbook::new();
-        let header = Format::new().set_bold();
-        let money = Format::new().set_num_format("#,##0.00");
-        let qty = Format::new().set_num_format("#,##0.###");
-        let date = Format::new().set_num_format("dd/mm/yyyy");
-        for sheet in [self.pedidos(), self.itens(), self.produtos()] {
-            let ws = wb.add_worksheet();
-            ws.set_name(sheet.name)?;
-            for (c, h) in sheet.headers.iter().enumerate() {
-                ws.write_string_with_format(0, c as u16, *h, &header)?;
-            }
-            for (r, row) in sheet.rows.iter().enumerate() {
-                let r = r as u32 + 1;
-                for (c, cell) in row.iter().enumerate() {
-                    let c = c as u16;
-                    match cell {
-                        Cell::Text(s) => {
-                            ws.write_string(r, c, s)?;
-                        }
-                        Cell::Money(v) => {
-                            ws.write_number_with_format(r, c, *v, &money)?;
-                        }
-                        Cell::Qty(v) => {
-                            ws.write_number_with_format(r, c, *v, &qty)?;
-                        }
-                        Cell::Int(v) => {
-                            ws.write_number(r, c, *v as f64)?;
-                        }
-                        Cell::Date(d) => {
-                            let dt = ExcelDateTime::from_ymd(
-                                d.year() as u16,
-                                d.month() as u8,
-                                d.day() as u8,
-                            )?;
-                            ws.write_datetime_with_format(r, c, &dt, &date)?;
-                        }
-                        Cell::Empty => {}
-                    }
+    /// Writes `row` after the rows written so far.
+    fn write(
+        &mut self,
+        wb: &mut Workbook,
+        row: &[Cell],
+        formats: &Formats,
+    ) -> Result<(), ExportError> {
+        let ws = wb.worksheet_from_index(self.index)?;
+        self.rows += 1;
+        for (c, cell) in row.iter().enumerate() {
+            write_cell(ws, self.rows, c as u16, cell, formats)?;
+            if self.rows <= AUTOFIT_ROWS {
+                if let Some(w) = self.widths.get_mut(c) {
+                    *w = (*w).max(pixel_width(cell));
                 }
             }
-            ws.set_freeze_panes(1, 0)?;
-            if !sheet.rows.is_empty() {
-                ws.autofilter(
-                    0,
-                    0,
-                    sheet.rows.len() as u32,
-                    sheet.headers.len() as u16 - 1,
-                )?;
-            }
-            ws.autofit();
         }
-        Ok(wb.save_to_buffer()?)
+        Ok(())
     }
 
-    /// The Pedidos sheet as Brazilian CSV: UTF-8 with BOM, `;`, decimal comma, dd/mm/aaaa.
-    pub fn csv(&self, out: &mut dyn Write) -> Result<(), ExportError> {
-        out.write_all("\u{feff}".as_bytes())?;
-        let sheet = self.pedidos();
-        let mut w = csv::WriterBuilder::new()
-            .delimiter(b';')
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(out);
-        w.write_record(&sheet.headers)?;
-        for row in &sheet.rows {
-            w.write_record(row.iter().map(brazilian))?;
+    /// The header frozen, the filter over the rows written, the columns' widths.
+    fn end(self, wb: &mut Workbook) -> Result<(), ExportError> {
+        let ws = wb.worksheet_from_index(self.index)?;
+        ws.set_freeze_panes(1, 0)?;
+        if self.rows > 0 {
+            ws.autofilter(0, 0, self.rows, self.columns - 1)?;
         }
-        w.flush()?;
+        for (c, w) in self.widths.iter().enumerate() {
+            ws.set_column_width_pixels(c as u16, *w)?;
+        }
         Ok(())
     }
 }
@@ -425,6 +599,53 @@ fn decimal_comma(v: f64, min_places: usize, max_places: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streamed_sheets_take_the_width_of_their_longest_early_cells() {
+        let client = "Distribuidora de Alimentos do Vale do Paraíba Ltda";
+        let summary = |num: &str| OrderSummary {
+            num_pedido: num.to_string(),
+            raz_social_red: Some(client.to_string()),
+            cnpj_cpf: None,
+            nome_cidade: None,
+            cod_uf: Some("SP".into()),
+            vendedor: None,
+            equipe_vendas: None,
+            data_pedido: None,
+            expedicao: None,
+            agendamento: None,
+            valor_total: rust_decimal::Decimal::ZERO,
+            linhas: 1,
+        };
+        let orders = HashMap::from([("P1".to_string(), summary("P1"))]);
+        let mut sheets = Sheets::new(orders, true).expect("workbook");
+        let results = [Resultado::erro("P1", "x"), Resultado::erro("P2", "x")];
+        sheets.add(&results).expect("rows");
+        let Out::Xlsx(book) = &sheets.out else {
+            panic!("a workbook")
+        };
+        assert_eq!(book.pedidos.rows, 2);
+        assert_eq!(book.itens.rows, 0, "an error has no short lines");
+        let width =
+            |header: &str| book.pedidos.widths[PEDIDOS.iter().position(|h| *h == header).unwrap()];
+        assert_eq!(width("cliente"), client.chars().count() as u32 * 7 + 7);
+        // A short value keeps its header's width (with the filter's button).
+        assert_eq!(width("uf"), 2 * 7 + 7 + 16);
+        let mut bytes = Vec::new();
+        sheets.finish(&[], &mut bytes).expect("written");
+        assert!(bytes.starts_with(b"PK"), "a zip");
+
+        // The CSV: BOM, header, one row per result.
+        let mut csv = Sheets::new(HashMap::new(), false).expect("csv");
+        csv.add(&results).expect("rows");
+        let mut bytes = Vec::new();
+        csv.finish(&[], &mut bytes).expect("written");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[2].starts_with("P2;"), "{}", lines[2]);
+        assert!(lines[2].contains(";ERRO;"), "{}", lines[2]);
+    }
 
     #[test]
     fn numbers_are_spelled_with_a_decimal_comma() {

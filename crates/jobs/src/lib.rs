@@ -144,6 +144,21 @@ pub trait JobQueue: Send + Sync {
     async fn status(&self, id: &str) -> Result<Option<JobStatus>, JobError>;
     /// Every result finished so far, in the order of the job's orders.
     async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, JobError>;
+    /// The same results a batch at a time, in the same order: what an export makes its rows
+    /// from, without holding every result at once where the queue keeps them packed.
+    async fn result_batches(
+        &self,
+        id: &str,
+    ) -> Result<Option<BoxStream<'static, Vec<Resultado>>>, JobError> {
+        Ok(self.results(id).await?.map(|results| {
+            let mut batches = Vec::new();
+            let mut rest = results.into_iter().peekable();
+            while rest.peek().is_some() {
+                batches.push(rest.by_ref().take(256).collect::<Vec<_>>());
+            }
+            Box::pin(futures::stream::iter(batches)) as BoxStream<'static, Vec<Resultado>>
+        }))
+    }
     /// The same results as the JSON object `/resultados` sends (`{"num_pedido": RESULT, ...}`,
     /// the entries in the order of [`results`](Self::results)), in pieces to write as they
     /// come: a queue that keeps results serialized streams them without building them whole.

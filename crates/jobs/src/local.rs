@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use futures::StreamExt;
 use ruptura_app::runs::{Recorded as RunRecorded, RunLog};
 use ruptura_app::wire::{Estatisticas, Resultado};
 use ruptura_app::{Batch, BatchEncoder, Decisoes, Observer, RunOptions};
@@ -233,6 +234,15 @@ impl LocalJob {
 
     fn finished(&self) -> bool {
         self.lock().estado != JobState::EmAndamento
+    }
+
+    /// The held batches finished by now, in the order of the job's orders (batches are slices
+    /// of them; each holds its results in that order).
+    fn batches_in_order(&self) -> Vec<usize> {
+        let st = self.lock();
+        let mut order: Vec<usize> = (0..st.batches.len()).collect();
+        order.sort_unstable_by_key(|&b| st.batches.get(b).map_or(0, |h| h.index));
+        order
     }
 
     /// The entries of held batch `b` in the results' JSON object, written by `object`: each
@@ -634,15 +644,9 @@ impl JobQueue for LocalQueue {
         let Some(job) = self.get(id) else {
             return Ok(None);
         };
-        // The batches finished by now, in the order of the job's orders; one piece each,
-        // unpacked as the response is written: the whole JSON (~190 MB for 100,000 orders) and
-        // the results are never held at once.
-        let order: Vec<usize> = {
-            let st = job.lock();
-            let mut order: Vec<usize> = (0..st.batches.len()).collect();
-            order.sort_unstable_by_key(|&b| st.batches.get(b).map_or(0, |h| h.index));
-            order
-        };
+        // One piece per batch finished by now, unpacked as the response is written: the whole
+        // JSON (~190 MB for 100,000 orders) and the results are never held at once.
+        let order = job.batches_in_order();
         let pieces = futures::stream::unfold(
             (job, order.into_iter(), Some(JsonObject::default())),
             |(job, mut order, object)| async move {
@@ -658,6 +662,24 @@ impl JobQueue for LocalQueue {
             },
         );
         Ok(Some(Box::pin(pieces)))
+    }
+
+    async fn result_batches(
+        &self,
+        id: &str,
+    ) -> Result<Option<BoxStream<'static, Vec<Resultado>>>, JobError> {
+        let Some(job) = self.get(id) else {
+            return Ok(None);
+        };
+        let order = job.batches_in_order();
+        let batches = futures::stream::iter(order).map(move |b| {
+            let packed = {
+                let st = job.lock();
+                st.batches.get(b).map(|held| st.packs.get(&held.at))
+            };
+            packed.map(|p| p.results()).unwrap_or_default()
+        });
+        Ok(Some(Box::pin(batches)))
     }
 
     async fn criticalities(&self, id: &str) -> Result<Option<HashMap<String, String>>, JobError> {

@@ -68,6 +68,10 @@ async fn direct(store: &dyn Store) -> (Vec<String>, Vec<Vec<u8>>) {
     (orders, json)
 }
 
+fn batches_of(orders: usize) -> usize {
+    orders.div_ceil(BATCH)
+}
+
 fn to_json(r: &Resultado) -> Vec<u8> {
     serde_json::to_vec(r).expect("json")
 }
@@ -161,6 +165,16 @@ async fn check_job(
     }
     object.push(b'}');
     assert!(pieces.concat() == object, "the streamed results differ");
+    // A batch at a time, as the exports read them: the same results in the same order.
+    let batches = queue
+        .result_batches(&id)
+        .await
+        .expect("batches")
+        .expect("job");
+    let batches: Vec<Vec<Resultado>> = batches.collect().await;
+    assert_eq!(batches.len(), batches_of(orders.len()));
+    let batched: Vec<Vec<u8>> = batches.iter().flatten().map(to_json).collect();
+    assert!(batched == expected, "the batches' results differ");
 
     // Replayed from the start and from the middle: the same events again.
     assert_eq!(events(queue, &id, 0).await, live);

@@ -324,6 +324,7 @@ async fn jobs_run_to_completion_with_results_equal_to_the_batch_api() {
         .await
         .json();
     assert_eq!(results["resultados"], batch["resultados"]);
+    check_exports(&app, &id, &orders, &results["resultados"]).await;
 
     // The whole book (no filter) and the seed's route with a filter.
     let all = app
@@ -1271,4 +1272,53 @@ async fn a_ship_date_range_narrows_the_list_and_the_jobs() {
     ] {
         assert_eq!(app.get(bad).await.status, StatusCode::BAD_REQUEST, "{bad}");
     }
+}
+
+/// The job's exports (made a batch at a time from what the queue keeps): one CSV row and one
+/// Pedidos row per order, in the job's order, with the figures of its results; one Itens em
+/// falta row per short line.
+async fn check_exports(app: &TestApp, id: &str, orders: &[String], resultados: &serde_json::Value) {
+    let csv = app
+        .get(&format!("/api/ruptura/jobs/{id}/exportar?formato=csv"))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = std::str::from_utf8(&csv.body[3..]).expect("utf-8");
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes());
+    let headers = rdr.headers().expect("header").clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("row")).collect();
+    let nums: Vec<&str> = rows.iter().map(|r| &r[col("num_pedido")]).collect();
+    assert_eq!(nums, orders, "one row per order, in the job's order");
+    for row in &rows {
+        let r = &resultados[&row[col("num_pedido")]];
+        let crit = r["resumo"]["criticidade"].as_str().unwrap_or("ERRO");
+        assert_eq!(&row[col("criticidade")], crit);
+        if let Some(v) = r["resumo"]["valor_com_ruptura"].as_f64() {
+            assert_eq!(
+                row[col("valor_com_ruptura")],
+                format!("{v:.2}").replace('.', ",")
+            );
+        }
+    }
+
+    let xlsx = app
+        .get(&format!("/api/ruptura/jobs/{id}/exportar?formato=xlsx"))
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(xlsx.body)).expect("a workbook");
+    let pedidos = wb.worksheet_range("Pedidos").expect("Pedidos");
+    let first: Vec<String> = pedidos.rows().skip(1).map(|r| r[0].to_string()).collect();
+    assert_eq!(first, orders);
+    let short: usize = resultados
+        .as_object()
+        .expect("object")
+        .values()
+        .map(|r| r["itens"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(short > 0, "some short lines");
+    let itens = wb.worksheet_range("Itens em falta").expect("Itens");
+    assert_eq!(itens.rows().count(), short + 1, "one row per short line");
 }

@@ -84,6 +84,14 @@ async fn job_through_workers_equals_in_process() {
         assert!(streamed.len() > 1, "{} pieces", streamed.len());
         let whole = serde_json::to_vec(&ruptura_app::wire::Resultados(got.clone())).unwrap();
         assert!(streamed.concat() == whole, "the streamed JSON differs");
+        // A batch at a time (the trait's default): the same results in the same order.
+        let batches = queue
+            .result_batches(&created.job_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let batches: Vec<Vec<Resultado>> = futures::StreamExt::collect(batches).await;
+        assert_eq!(batches.concat(), got);
         let status = queue.status(&created.job_id).await.unwrap().unwrap();
         assert_eq!(status.estado, JobState::Concluido);
         assert_eq!(status.contagens.processados, spec.orders.len());

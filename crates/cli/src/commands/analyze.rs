@@ -58,7 +58,13 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
 
     // Each batch is written (json, csv) or reduced to what the table shows as soon as it and
     // the batches before it are done: memory does not grow with the book.
-    let mut streamed = Streamed::new(Output::new(format, out));
+    // An export shows each order's client beside its figures: the list data is read first, so
+    // each batch becomes rows as it comes.
+    let orders = match format {
+        Format::Csv | Format::Xlsx => ruptura_app::export::order_summaries(store.as_ref()).await?,
+        Format::Json | Format::Table => Default::default(),
+    };
+    let mut streamed = Streamed::new(Output::new(format, out, orders)?);
     // A whole-book run is recorded (SPEC 8.5); a failure to record is said, not fatal.
     let runs = if is_whole_book(&selection) && !opts.sem_registro {
         match opts
@@ -98,9 +104,7 @@ pub async fn run(opts: AnalyzeOpts) -> anyhow::Result<()> {
             opts.runs.hint(&e)
         );
     }
-    output
-        .finish(store.as_ref(), &stats, opts.saida.limit)
-        .await?;
+    output.finish(&stats, opts.saida.limit)?;
     if let Some(path) = &opts.saida.output {
         let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         eprintln!(
@@ -128,12 +132,12 @@ enum Sink {
     /// `{"resultados": {...}, "estatisticas": {...}}`, written batch by batch; each batch was
     /// serialized on the thread that analysed it.
     Json(JsonStream<Box<dyn Write + Send>>),
-    /// The exports of SPEC 8.6 (Brazilian CSV, workbook): they need every order's list data
-    /// (client, city, seller) and the products of 8.4, so the results are kept until the end.
+    /// The exports of SPEC 8.6 (Brazilian CSV, workbook): each batch becomes rows as it comes
+    /// (with the orders' list data, read before the run); the workbook is written at the end,
+    /// with the products of 8.4.
     Export {
         out: Box<dyn Write + Send>,
-        xlsx: bool,
-        results: Vec<Resultado>,
+        sheets: Box<ruptura_app::export::Sheets>,
         produtos: ruptura_app::Produtos,
     },
     /// The table shows every order, risk first, by its summary: only summaries are kept.
@@ -149,30 +153,32 @@ struct Output {
 }
 
 impl Output {
-    fn new(format: Format, out: Box<dyn Write + Send>) -> Self {
+    /// `orders`: the list data of the book's orders, for the exports.
+    fn new(
+        format: Format,
+        out: Box<dyn Write + Send>,
+        orders: std::collections::HashMap<String, ruptura_store::OrderSummary>,
+    ) -> anyhow::Result<Self> {
         let sink = match format {
             Format::Json => Sink::Json(JsonStream::new(out)),
             Format::Csv | Format::Xlsx => Sink::Export {
                 out,
-                xlsx: format == Format::Xlsx,
-                results: Vec::new(),
+                sheets: Box::new(ruptura_app::export::Sheets::new(
+                    orders,
+                    format == Format::Xlsx,
+                )?),
                 produtos: ruptura_app::Produtos::default(),
             },
             Format::Table => Sink::Table(out, Vec::new()),
         };
-        Self {
+        Ok(Self {
             sink,
             error: None,
             bar: None,
-        }
+        })
     }
 
-    async fn finish(
-        self,
-        store: &dyn ruptura_store::Store,
-        stats: &Estatisticas,
-        limit: usize,
-    ) -> anyhow::Result<()> {
+    fn finish(self, stats: &Estatisticas, limit: usize) -> anyhow::Result<()> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -182,22 +188,11 @@ impl Output {
             }
             Sink::Export {
                 mut out,
-                xlsx,
-                results,
+                sheets,
                 produtos,
             } => {
-                let orders = ruptura_app::export::order_summaries(store, &results).await?;
                 let produtos = ruptura_app::export::produtos_rows(&produtos)?;
-                let export = ruptura_app::export::Export {
-                    results: &results,
-                    orders: &orders,
-                    produtos: &produtos,
-                };
-                if xlsx {
-                    out.write_all(&export.xlsx()?)?;
-                } else {
-                    export.csv(&mut out)?;
-                }
+                sheets.finish(&produtos, &mut out)?;
                 out.flush()?;
             }
             Sink::Table(mut out, rows) => {
@@ -235,10 +230,12 @@ impl InOrderSink for Output {
         match &mut self.sink {
             Sink::Json(json) => json.batch(batch),
             Sink::Export {
-                results, produtos, ..
+                sheets, produtos, ..
             } => {
                 produtos.merge(std::mem::take(&mut batch.produtos));
-                results.extend(batch.results);
+                if let Err(e) = sheets.add(&batch.results) {
+                    self.error = Some(e.into());
+                }
             }
             Sink::Table(_, rows) => rows.extend(batch.results.into_iter().map(summary_only)),
         }

@@ -386,22 +386,24 @@ pub async fn exportar(
             "a análise ainda não terminou (ou falhou): exporte quando ela concluir".into(),
         ));
     }
-    let results = state.jobs.results(&id).await?.ok_or_else(|| unknown(&id))?;
-    let orders = ruptura_app::export::order_summaries(state.store.as_ref(), &results).await?;
+    let mut batches = state
+        .jobs
+        .result_batches(&id)
+        .await?
+        .ok_or_else(|| unknown(&id))?;
+    let orders = ruptura_app::export::order_summaries(state.store.as_ref()).await?;
     let produtos = crate::web::produtos_json(&state, &id).await?;
     let short_id: String = id.chars().take(8).collect();
+    // Rows made a batch at a time, off the async threads: the job's results are never all
+    // unpacked at once.
     let body = tokio::task::spawn_blocking(move || {
-        let export = ruptura_app::export::Export {
-            results: &results,
-            orders: &orders,
-            produtos: &produtos,
-        };
-        if xlsx {
-            export.xlsx()
-        } else {
-            let mut buf = Vec::new();
-            export.csv(&mut buf).map(|()| buf)
+        let mut sheets = ruptura_app::export::Sheets::new(orders, xlsx)?;
+        let runtime = tokio::runtime::Handle::current();
+        while let Some(batch) = runtime.block_on(batches.next()) {
+            sheets.add(&batch)?;
         }
+        let mut buf = Vec::new();
+        sheets.finish(&produtos, &mut buf).map(|()| buf)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("exportação interrompida: {e}")))?
