@@ -27,6 +27,9 @@ pub struct Projection {
     horizon_days: u32,
     /// Number of leading breakpoints inside the window D0..=D_H.
     in_window: usize,
+    /// `min(balances[..in_window])`: read for every line of the group (twice), so kept with
+    /// the suffix minima rather than scanned each time.
+    window_min: Decimal,
     /// First production day on or after today, and that day's total.
     first_inflow: Option<(u32, Decimal)>,
 }
@@ -76,6 +79,7 @@ impl Projection {
             suffix_min: Vec::new(),
             horizon_days,
             in_window,
+            window_min: Decimal::ZERO,
             first_inflow,
         };
         p.refresh_minima();
@@ -90,6 +94,11 @@ impl Projection {
             min = min.min(self.balances[i]);
             self.suffix_min[i] = min;
         }
+        self.window_min = self.balances[..self.in_window]
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(self.balances[0]);
     }
 
     /// Current stock S.
@@ -99,11 +108,7 @@ impl Projection {
 
     /// `menor_estoque`: the minimum `saldo_final` over D0..=D_H.
     pub fn window_min(&self) -> Decimal {
-        self.balances[..self.in_window]
-            .iter()
-            .copied()
-            .min()
-            .unwrap_or(self.balances[0])
+        self.window_min
     }
 
     /// The earliest day D (offset from today) from which every balance stays at or above `need`,
