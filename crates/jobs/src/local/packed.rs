@@ -64,7 +64,7 @@ impl Chunk {
 /// The temporary file of [`Packs::in_file`]: made with the first full chunk.
 #[derive(Default)]
 struct ChunkFile {
-    file: Option<Arc<Mutex<File>>>,
+    file: Option<Mutex<File>>,
     /// Bytes written so far: where the next chunk goes.
     end: u64,
     /// The file could not be made or written: the job's later chunks stay in memory (the ones
@@ -123,7 +123,7 @@ impl Packs {
         if let Some(spill) = self.file.as_mut().filter(|f| !f.failed) {
             if spill.file.is_none() && make {
                 match tempfile::tempfile() {
-                    Ok(f) => spill.file = Some(Arc::new(Mutex::new(f))),
+                    Ok(f) => spill.file = Some(Mutex::new(f)),
                     Err(e) => {
                         tracing::warn!(error = %e, "arquivo temporário dos resultados de um job não criado: ficam na memória");
                         spill.failed = true;
