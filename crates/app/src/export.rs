@@ -64,20 +64,13 @@ pub enum Cell {
     Empty,
 }
 
-/// A sheet: a name, headers and rows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sheet {
-    pub name: &'static str,
-    pub headers: Vec<&'static str>,
-    pub rows: Vec<Vec<Cell>>,
-}
-
 /// An export in the making: each batch of results becomes rows at once ([`Sheets::add`]) and
 /// the rows are written as they come, so that an export of a whole book holds neither its
 /// results nor its rows (at 100,000 orders the results take several hundred MB): the CSV into
 /// its bytes, the workbook's Pedidos and Itens em falta sheets row by row into temporary files
 /// (rust_xlsxwriter's low-memory worksheets, which keep only the table of distinct strings).
-/// [`Sheets::finish`] adds the rows of SPEC 8.4 and writes the whole.
+/// [`Sheets::finish`] adds the Produtos sheet (the rows of SPEC 8.4, written the same way) and
+/// writes the whole. Every sheet takes its columns' widths from its first rows.
 pub struct Sheets {
     /// The orders' list data, by order number (see [`order_summaries`]).
     orders: HashMap<String, OrderSummary>,
@@ -118,7 +111,7 @@ impl Formats {
 
 /// A sheet written row by row: its place in the workbook, the rows written (after the
 /// header) and each column's width so far (pixels, from the header and the first
-/// [`AUTOFIT_ROWS`] rows: Excel's autofit needs the rows in memory).
+/// [`WIDTH_ROWS`] rows: Excel's autofit needs the rows in memory).
 struct Streamed {
     index: usize,
     columns: u16,
@@ -240,9 +233,14 @@ impl Sheets {
     /// Writes the rows of `results`, in their order.
     pub fn add(&mut self, results: &[Resultado]) -> Result<(), ExportError> {
         for r in results {
-            let row = self.pedido_row(r);
-            let items = match (&self.out, r.analisado()) {
-                (Out::Xlsx(_), Some(p)) => self.item_rows(p),
+            // The order's summary as JSON, read by both sheets.
+            let summary = r.analisado().map(|p| {
+                let resumo = serde_json::to_value(&p.resumo).unwrap_or(Value::Null);
+                (p, resumo)
+            });
+            let row = self.pedido_row(r.num_pedido(), summary.as_ref().map(|(_, s)| s));
+            let items = match (&self.out, &summary) {
+                (Out::Xlsx(_), Some((p, resumo))) => self.item_rows(p, resumo),
                 _ => Vec::new(),
             };
             match &mut self.out {
@@ -281,7 +279,11 @@ impl Sheets {
                 } = *book;
                 pedidos.end(&mut wb)?;
                 itens.end(&mut wb)?;
-                write_sheet(&mut wb, produtos_sheet(produtos), &formats)?;
+                let mut sheet = Streamed::start(&mut wb, "Produtos", &PRODUTOS, &formats)?;
+                for row in produtos.iter().map(produto_row) {
+                    sheet.write(&mut wb, &row, &formats)?;
+                }
+                sheet.end(&mut wb)?;
                 out.write_all(&wb.save_to_buffer()?)?;
             }
         }
@@ -314,16 +316,14 @@ impl Sheets {
         }
     }
 
-    /// Pedidos: one row per order.
-    fn pedido_row(&self, r: &Resultado) -> Vec<Cell> {
-        let num = r.num_pedido();
+    /// Pedidos: one row per order, with its summary as JSON (`None`: not analysed).
+    fn pedido_row(&self, num: &str, resumo: Option<&Value>) -> Vec<Cell> {
         let mut row = Vec::with_capacity(PEDIDOS.len());
         row.push(Cell::Text(num.to_string()));
         row.extend(self.order_cells(num));
-        match r.analisado() {
-            Some(p) => {
-                let s = serde_json::to_value(&p.resumo).unwrap_or(Value::Null);
-                row.push(self.expedicao(num, Some(&s)));
+        match resumo {
+            Some(s) => {
+                row.push(self.expedicao(num, Some(s)));
                 row.push(money_of(&s["valor_total_pedido"]));
                 row.push(money_of(&s["valor_com_ruptura"]));
                 row.push(money_of(&s["valor_agora"]));
@@ -343,16 +343,16 @@ impl Sheets {
         row
     }
 
-    /// Itens em falta: one row per short line of `p`, with its order's client and ship date.
-    fn item_rows(&self, p: &crate::wire::PedidoAnalisado) -> Vec<Vec<Cell>> {
+    /// Itens em falta: one row per short line of `p` (its summary as JSON: `resumo`), with
+    /// its order's client and ship date.
+    fn item_rows(&self, p: &crate::wire::PedidoAnalisado, resumo: &Value) -> Vec<Vec<Cell>> {
         let mut rows = Vec::with_capacity(p.itens.len());
         if !p.itens.is_empty() {
-            let resumo = serde_json::to_value(&p.resumo).unwrap_or(Value::Null);
             let cliente = self
                 .orders
                 .get(&p.num_pedido)
                 .and_then(|o| o.raz_social_red.as_deref());
-            let expedicao = self.expedicao(&p.num_pedido, Some(&resumo));
+            let expedicao = self.expedicao(&p.num_pedido, Some(resumo));
             for item in &p.itens {
                 let it = serde_json::to_value(item).unwrap_or(Value::Null);
                 rows.push(vec![
@@ -381,69 +381,37 @@ impl Sheets {
     }
 }
 
-/// Rows past this one do not change the columns' widths: autofit formats every cell it reads
-/// as text, and a reader sees the first screens of rows.
-const AUTOFIT_ROWS: u32 = 2_000;
+/// Rows past this one do not change the columns' widths: a reader sees the first screens of
+/// rows, and the rows are not kept to measure them all.
+const WIDTH_ROWS: u32 = 2_000;
 
-/// Produtos: the rows of SPEC 8.4, ranked as given.
-fn produtos_sheet(produtos: &[Value]) -> Sheet {
-    let rows = produtos
-        .iter()
-        .map(|p| {
-            let codigos = p["codigos"]
-                .as_array()
-                .map(|c| {
-                    c.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
-            vec![
-                str_of(&p["cod_produto"]),
-                str_of(&p["nome_produto"]),
-                text(Some(&codigos)),
-                int_of(&p["pedidos"]),
-                int_of(&p["linhas"]),
-                qty_of(&p["qtd_falta"]),
-                money_of(&p["valor_linhas"]),
-                money_of(&p["valor_pedidos"]),
-                int_of(&p["pedidos_destravados"]),
-                money_of(&p["valor_destravado"]),
-                qty_of(&p["estoque_atual"]),
-                qty_of(&p["menor_estoque"]),
-                date_of(&p["data_producao"]),
-                qty_of(&p["qtd_producao"]),
-            ]
+/// Produtos: a row of SPEC 8.4 (as its JSON).
+fn produto_row(p: &Value) -> Vec<Cell> {
+    let codigos = p["codigos"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
         })
-        .collect();
-    Sheet {
-        name: "Produtos",
-        headers: PRODUTOS.to_vec(),
-        rows,
-    }
-}
-
-/// `sheet` as a worksheet of `wb` kept in memory (a small sheet: Produtos), autofitted.
-fn write_sheet(wb: &mut Workbook, sheet: Sheet, formats: &Formats) -> Result<(), ExportError> {
-    let ws = wb.add_worksheet();
-    ws.set_name(sheet.name)?;
-    for (c, h) in sheet.headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &formats.header)?;
-    }
-    let rows = sheet.rows.len() as u32;
-    for (r, row) in sheet.rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            write_cell(ws, r as u32 + 1, c as u16, cell, formats)?;
-        }
-    }
-    ws.set_freeze_panes(1, 0)?;
-    if rows > 0 {
-        ws.autofilter(0, 0, rows, sheet.headers.len() as u16 - 1)?;
-    }
-    ws.set_autofit_max_row(AUTOFIT_ROWS);
-    ws.autofit();
-    Ok(())
+        .unwrap_or_default();
+    vec![
+        str_of(&p["cod_produto"]),
+        str_of(&p["nome_produto"]),
+        text(Some(&codigos)),
+        int_of(&p["pedidos"]),
+        int_of(&p["linhas"]),
+        qty_of(&p["qtd_falta"]),
+        money_of(&p["valor_linhas"]),
+        money_of(&p["valor_pedidos"]),
+        int_of(&p["pedidos_destravados"]),
+        money_of(&p["valor_destravado"]),
+        qty_of(&p["estoque_atual"]),
+        qty_of(&p["menor_estoque"]),
+        date_of(&p["data_producao"]),
+        qty_of(&p["qtd_producao"]),
+    ]
 }
 
 /// Writes `cell` at (`r`, `c`): text, or a real number or date with its format.
@@ -539,7 +507,7 @@ impl Streamed {
         self.rows += 1;
         for (c, cell) in row.iter().enumerate() {
             write_cell(ws, self.rows, c as u16, cell, formats)?;
-            if self.rows <= AUTOFIT_ROWS {
+            if self.rows <= WIDTH_ROWS {
                 if let Some(w) = self.widths.get_mut(c) {
                     *w = (*w).max(pixel_width(cell));
                 }

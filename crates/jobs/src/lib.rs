@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use futures::stream::BoxStream;
+use futures::StreamExt;
 use ruptura_app::wire::{Contagens, Estatisticas, ItemRuptura, Resultado, Rotulo};
 use ruptura_app::Decisoes;
 use ruptura_engine::Params;
@@ -161,27 +162,23 @@ pub trait JobQueue: Send + Sync {
     }
     /// The same results as the JSON object `/resultados` sends (`{"num_pedido": RESULT, ...}`,
     /// the entries in the order of [`results`](Self::results)), in pieces to write as they
-    /// come: a queue that keeps results serialized streams them without building them whole.
+    /// come (here a piece per batch of [`result_batches`](Self::result_batches)): a queue that
+    /// keeps results serialized streams them without parsing them.
     async fn results_json(
         &self,
         id: &str,
     ) -> Result<Option<BoxStream<'static, Vec<u8>>>, JobError> {
-        Ok(self.results(id).await?.map(|results| {
-            let mut object = JsonObject::default();
-            let mut pieces: Vec<Vec<u8>> = results
-                .chunks(256)
-                .map(|chunk| {
-                    let mut piece = Vec::with_capacity(chunk.len() * 2048);
-                    for r in chunk {
-                        // A plain struct serializes into a Vec without error.
-                        let value = serde_json::to_vec(r).unwrap_or_default();
-                        object.entry(&mut piece, r.num_pedido(), &value);
-                    }
-                    piece
-                })
-                .collect();
-            pieces.push(object.end());
-            Box::pin(futures::stream::iter(pieces)) as BoxStream<'static, Vec<u8>>
+        Ok(self.result_batches(id).await?.map(|batches| {
+            let mut entries = Entries::default();
+            json_object(batches.map(move |batch| {
+                let mut piece = Vec::with_capacity(batch.len() * 2048);
+                for r in &batch {
+                    // A plain struct serializes into a Vec without error.
+                    let value = serde_json::to_vec(r).unwrap_or_default();
+                    entries.push(&mut piece, r.num_pedido(), &value);
+                }
+                piece
+            }))
         }))
     }
     /// The criticality label (`OK`, `CRITICA`, ..., `ERRO`) of every order finished so far: what
@@ -222,32 +219,33 @@ pub trait JobQueue: Send + Sync {
     ) -> Result<Option<BoxStream<'static, JobEvent>>, JobError>;
 }
 
-/// A JSON object written a piece at a time: `{` before the first entry, `,` between entries,
-/// `}` at the end (`{}` when there was no entry).
+/// The entries of a JSON object written a piece at a time (see [`json_object`]): `,` before
+/// every entry but the first.
 #[derive(Default)]
-pub(crate) struct JsonObject {
-    entries: usize,
+pub(crate) struct Entries {
+    written: bool,
 }
 
-impl JsonObject {
-    /// Writes `"key": value` into `out`; `value` is JSON already.
-    pub fn entry(&mut self, out: &mut Vec<u8>, key: &str, value: &[u8]) {
-        out.push(if self.entries == 0 { b'{' } else { b',' });
+impl Entries {
+    /// Writes `"key":value` into `out`; `value` is JSON already.
+    pub fn push(&mut self, out: &mut Vec<u8>, key: &str, value: &[u8]) {
+        if std::mem::replace(&mut self.written, true) {
+            out.push(b',');
+        }
         // A string serializes into a Vec without error.
         let _ = serde_json::to_writer(&mut *out, key);
         out.push(b':');
         out.extend_from_slice(value);
-        self.entries += 1;
     }
+}
 
-    /// What closes the object.
-    pub fn end(&self) -> Vec<u8> {
-        if self.entries == 0 {
-            b"{}".to_vec()
-        } else {
-            b"}".to_vec()
-        }
-    }
+/// `{`, the pieces of entries written by one [`Entries`], `}`.
+pub(crate) fn json_object(
+    entries: impl futures::Stream<Item = Vec<u8>> + Send + 'static,
+) -> BoxStream<'static, Vec<u8>> {
+    let open = futures::stream::once(async { b"{".to_vec() });
+    let close = futures::stream::once(async { b"}".to_vec() });
+    Box::pin(open.chain(entries).chain(close))
 }
 
 /// [`OrderFacts`] read in place from a result, nothing copied (what the in-process queue keeps

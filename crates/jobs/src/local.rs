@@ -20,11 +20,11 @@ use ruptura_engine::Params;
 use ruptura_store::{Selection, Store};
 use tokio::sync::{watch, Semaphore};
 
-use self::facts::{Facts, Texts};
-use self::packed::{PackedAt, PackedBatch, Packs};
+use self::facts::Facts;
+use self::packed::{PackedAt, Packs};
 use crate::{
-    Counts, FactsOf, JobCreated, JobError, JobEvent, JobQueue, JobSpec, JobState, JobStatus,
-    JsonObject, OrderFacts,
+    json_object, Counts, Entries, FactsOf, JobCreated, JobError, JobEvent, JobQueue, JobSpec,
+    JobState, JobStatus, OrderFacts,
 };
 
 /// Limits of the in-process queue.
@@ -156,8 +156,6 @@ impl LocalJobState {
 
 struct LocalJob {
     id: String,
-    /// The orders of the job, as submitted.
-    orders: Texts,
     total_batches: usize,
     params: Params,
     state: Mutex<LocalJobState>,
@@ -245,10 +243,10 @@ impl LocalJob {
         order
     }
 
-    /// The entries of held batch `b` in the results' JSON object, written by `object`: each
+    /// The entries of held batch `b` in the results' JSON object, written by `entries`: each
     /// order number with its result's JSON as it was packed (unpacked outside the lock, never
     /// parsed into a result).
-    fn batch_json(&self, b: usize, object: &mut JsonObject) -> Vec<u8> {
+    fn batch_json(&self, b: usize, entries: &mut Entries) -> Vec<u8> {
         let (nums, packed) = {
             let st = self.lock();
             let Some(held) = st.batches.get(b) else {
@@ -270,7 +268,7 @@ impl LocalJob {
             match values.next() {
                 Some(Ok(_)) => {
                     let end = values.byte_offset();
-                    object.entry(&mut piece, num, json.get(start..end).unwrap_or_default());
+                    entries.push(&mut piece, num, json.get(start..end).unwrap_or_default());
                     start = end;
                 }
                 _ => {
@@ -517,26 +515,6 @@ fn keep_in_budget(
     }
 }
 
-/// The results at `slots` (`None`: not finished yet), in that order, unpacked from `batches`
-/// (each batch once, with the positions its results take).
-fn in_job_order(
-    batches: &[(Range<usize>, PackedBatch)],
-    slots: &[Option<usize>],
-) -> Vec<Resultado> {
-    let held = batches.iter().map(|b| b.0.end).max().unwrap_or(0);
-    let mut by_slot: Vec<Option<Resultado>> = Vec::with_capacity(held);
-    by_slot.resize_with(held, || None);
-    for (positions, packed) in batches {
-        for (slot, r) in positions.clone().zip(packed.results()) {
-            by_slot[slot] = Some(r);
-        }
-    }
-    slots
-        .iter()
-        .filter_map(|s| s.and_then(|s| by_slot.get_mut(s)?.take()))
-        .collect()
-}
-
 #[async_trait]
 impl JobQueue for LocalQueue {
     async fn submit(&self, spec: JobSpec) -> Result<JobCreated, JobError> {
@@ -557,7 +535,6 @@ impl JobQueue for LocalQueue {
         let (events_tx, _) = watch::channel(0);
         let job = Arc::new(LocalJob {
             id: id.clone(),
-            orders: spec.orders.iter().collect(),
             total_batches,
             params: spec.params.clone(),
             state: Mutex::new(LocalJobState {
@@ -619,22 +596,18 @@ impl JobQueue for LocalQueue {
     }
 
     async fn results(&self, id: &str) -> Result<Option<Vec<Resultado>>, JobError> {
-        let Some(job) = self.get(id) else {
+        let Some(batches) = self.result_batches(id).await? else {
             return Ok(None);
         };
-        let (batches, slots): (Vec<_>, Vec<Option<usize>>) = {
-            let st = job.lock();
-            let slot_of = st.facts.slots();
-            let slots = job.orders.iter().map(|o| slot_of.get(o).copied());
-            let batches = st.batches.iter();
-            let batches = batches.map(|b| (b.slots.clone(), st.packs.get(&b.at)));
-            (batches.collect(), slots.collect())
-        };
-        // Unpacked outside the lock and off the async threads: a whole book is ~150 MB of JSON.
-        tokio::task::spawn_blocking(move || in_job_order(&batches, &slots))
-            .await
-            .map(Some)
-            .map_err(|e| JobError::Internal(format!("leitura dos resultados interrompida: {e}")))
+        // Unpacked off the async threads: a whole book is ~190 MB of JSON.
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let batches: Vec<Vec<Resultado>> = runtime.block_on(batches.collect());
+            batches.concat()
+        })
+        .await
+        .map(Some)
+        .map_err(|e| JobError::Internal(format!("leitura dos resultados interrompida: {e}")))
     }
 
     async fn results_json(
@@ -647,21 +620,9 @@ impl JobQueue for LocalQueue {
         // One piece per batch finished by now, unpacked as the response is written: the whole
         // JSON (~190 MB for 100,000 orders) and the results are never held at once.
         let order = job.batches_in_order();
-        let pieces = futures::stream::unfold(
-            (job, order.into_iter(), Some(JsonObject::default())),
-            |(job, mut order, object)| async move {
-                let mut object = object?;
-                let piece = match order.next() {
-                    Some(b) => {
-                        let piece = job.batch_json(b, &mut object);
-                        return Some((piece, (job, order, Some(object))));
-                    }
-                    None => object.end(),
-                };
-                Some((piece, (job, order, None)))
-            },
-        );
-        Ok(Some(Box::pin(pieces)))
+        let mut entries = Entries::default();
+        let pieces = futures::stream::iter(order).map(move |b| job.batch_json(b, &mut entries));
+        Ok(Some(json_object(pieces)))
     }
 
     async fn result_batches(

@@ -153,7 +153,11 @@ async fn check_job(
     // by order number, in the job's order, byte for byte.
     let pieces = queue.results_json(&id).await.expect("json").expect("job");
     let pieces: Vec<Vec<u8>> = pieces.collect().await;
-    assert_eq!(pieces.len(), batches + 1, "a piece per batch and the end");
+    assert_eq!(
+        pieces.len(),
+        batches + 2,
+        "the opening, a piece per batch, the closing"
+    );
     let mut object = b"{".to_vec();
     for (i, (num, json)) in orders.iter().zip(expected).enumerate() {
         if i > 0 {

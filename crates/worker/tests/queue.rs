@@ -81,7 +81,8 @@ async fn job_through_workers_equals_in_process() {
         // `/resultados` in pieces (the trait's default): the JSON of the same results.
         let pieces = queue.results_json(&created.job_id).await.unwrap().unwrap();
         let streamed: Vec<Vec<u8>> = futures::StreamExt::collect(pieces).await;
-        assert!(streamed.len() > 1, "{} pieces", streamed.len());
+        // The opening, a piece per batch of 256 results, the closing.
+        assert_eq!(streamed.len(), got.len().div_ceil(256) + 2);
         let whole = serde_json::to_vec(&ruptura_app::wire::Resultados(got.clone())).unwrap();
         assert!(streamed.concat() == whole, "the streamed JSON differs");
         // A batch at a time (the trait's default): the same results in the same order.

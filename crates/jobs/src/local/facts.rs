@@ -4,7 +4,6 @@
 //! allocations made among the run's short-lived memory, each keeping a page resident after the
 //! rest of it is freed.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use chrono::NaiveDate;
@@ -44,24 +43,9 @@ impl Texts {
         self.text.get(start..end)
     }
 
-    pub(super) fn iter(&self) -> impl Iterator<Item = &str> {
-        (0..self.len()).filter_map(|i| self.get(i))
-    }
-
     /// Bytes held (about).
     fn bytes(&self) -> usize {
         self.text.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
-    }
-}
-
-impl<S: AsRef<str>> FromIterator<S> for Texts {
-    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
-        let iter = iter.into_iter();
-        let mut texts = Texts::with_capacity(iter.size_hint().0);
-        for s in iter {
-            texts.push(s.as_ref());
-        }
-        texts
     }
 }
 
@@ -154,11 +138,6 @@ impl Facts {
         })
     }
 
-    /// The slot of each order number (the last, if one came twice).
-    pub(super) fn slots(&self) -> HashMap<&str, usize> {
-        self.nums.iter().enumerate().map(|(i, n)| (n, i)).collect()
-    }
-
     /// Gives back the spare capacity (a finished job's table grows no more).
     pub(super) fn shrink_to_fit(&mut self) {
         for texts in [&mut self.nums, &mut self.codes] {
@@ -226,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn facts_read_back_as_pushed_by_slot_and_by_number() {
+    fn facts_read_back_as_pushed_by_slot() {
         let (ab, empty, c) = ([item("A"), item("B")], [item("")], [item("C")]);
         let pushed = [
             ("P1", facts("CRITICA", &ab, 10.5, Some(3))),
@@ -240,12 +219,10 @@ mod tests {
         }
         assert_eq!(table.len(), pushed.len());
         assert_eq!(table.labels.len(), 3, "labels are shared");
-        let slots = table.slots();
         for (i, (num, (_, f))) in pushed.iter().enumerate() {
             assert_eq!(table.num(i), *num);
             assert_eq!(table.criticidade(i), f.criticidade);
             assert_eq!(table.get(i).as_ref(), Some(f));
-            assert_eq!(slots.get(num), Some(&i));
         }
         assert_eq!(table.get(pushed.len()), None);
         assert_eq!(table.criticidade(pushed.len()), "");
@@ -253,12 +230,13 @@ mod tests {
 
     #[test]
     fn texts_keep_each_string_apart() {
-        let texts: Texts = ["ab", "", "c", "déf"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut texts = Texts::with_capacity(1);
+        for s in ["ab", "", "c", "déf"] {
+            texts.push(s);
+        }
         assert_eq!(texts.len(), 4);
-        assert_eq!(texts.iter().collect::<Vec<_>>(), vec!["ab", "", "c", "déf"]);
+        let read: Vec<_> = (0..4).map(|i| texts.get(i)).collect();
+        assert_eq!(read, [Some("ab"), Some(""), Some("c"), Some("déf")]);
         assert_eq!(texts.get(4), None);
     }
 }

@@ -61,12 +61,11 @@ impl Chunk {
     }
 }
 
-/// The temporary file of [`Packs::in_file`]: made with the first full chunk.
+/// The temporary file of [`Packs::in_file`]: made with the first full chunk; its chunks are
+/// the [`Chunk::Filed`] ones, one after the other.
 #[derive(Default)]
 struct ChunkFile {
     file: Option<Mutex<File>>,
-    /// Bytes written so far: where the next chunk goes.
-    end: u64,
     /// The file could not be made or written: the job's later chunks stay in memory (the ones
     /// written are still read from it).
     failed: bool,
@@ -91,11 +90,7 @@ impl Packs {
     /// Keeps what [`pack`] made; returns where it is.
     pub(super) fn push(&mut self, packed: &[u8]) -> PackedAt {
         if self.open.len() + packed.len() > self.open.capacity() {
-            if !self.open.is_empty() {
-                let full = std::mem::take(&mut self.open);
-                let chunk = self.file_or_hold(full, true);
-                self.sealed.push(chunk);
-            }
+            self.close_open(true);
             self.open = Vec::with_capacity(CHUNK.max(packed.len()));
         }
         let start = self.open.len();
@@ -109,17 +104,33 @@ impl Packs {
     /// Closes the chunk being filled (at its length: a finished job keeps no spare capacity).
     /// It goes to the file if the job has one already.
     pub(super) fn seal(&mut self) {
-        if !self.open.is_empty() {
-            let full = std::mem::take(&mut self.open);
-            let chunk = self.file_or_hold(full, false);
-            self.sealed.push(chunk);
-        }
+        self.close_open(false);
     }
 
-    /// `full` written at the end of the file (made first if `make` and there is none yet), or
-    /// held in memory: without a file, or when the file cannot be made or written (said in
-    /// the log once; the job's later chunks stay in memory).
+    /// The chunk being filled, if it holds anything, becomes a full chunk: written at the end
+    /// of the file (made first if `make` and there is none yet), or held in memory: without a
+    /// file, or when the file cannot be made or written (said in the log once; the job's later
+    /// chunks stay in memory).
+    fn close_open(&mut self, make: bool) {
+        if self.open.is_empty() {
+            return;
+        }
+        let full = std::mem::take(&mut self.open);
+        let chunk = self.file_or_hold(full, make);
+        self.sealed.push(chunk);
+    }
+
+    /// Bytes in the file: where the next chunk goes.
+    fn filed(&self) -> u64 {
+        let filed = self.sealed.iter().map(|c| match c {
+            Chunk::Filed { len, .. } => *len as u64,
+            Chunk::Held(_) => 0,
+        });
+        filed.sum()
+    }
+
     fn file_or_hold(&mut self, full: Vec<u8>, make: bool) -> Chunk {
+        let offset = self.filed();
         if let Some(spill) = self.file.as_mut().filter(|f| !f.failed) {
             if spill.file.is_none() && make {
                 match tempfile::tempfile() {
@@ -131,7 +142,6 @@ impl Packs {
                 }
             }
             if let Some(file) = &spill.file {
-                let offset = spill.end;
                 let written = {
                     let mut f = file.lock().unwrap_or_else(|e| e.into_inner());
                     f.seek(SeekFrom::Start(offset))
@@ -139,7 +149,6 @@ impl Packs {
                 };
                 match written {
                     Ok(()) => {
-                        spill.end += full.len() as u64;
                         return Chunk::Filed {
                             offset,
                             len: full.len(),
@@ -163,11 +172,7 @@ impl Packs {
 
     /// Bytes in memory: [`bytes`](Self::bytes) without the chunks in the file.
     pub(super) fn in_memory(&self) -> usize {
-        let held = self.sealed.iter().map(|c| match c {
-            Chunk::Held(bytes) => bytes.len(),
-            Chunk::Filed { .. } => 0,
-        });
-        held.sum::<usize>() + self.open.capacity()
+        self.bytes() - self.filed() as usize
     }
 
     /// The batch at `at`: shares a full chunk in memory, reads it from the file, copies it out
@@ -317,8 +322,14 @@ mod tests {
     fn chunks_in_a_file_read_back_the_same_and_leave_nothing_in_memory() {
         let packs = chunks_read_back(Packs::in_file());
         assert_eq!(packs.in_memory(), 0, "every chunk in the file");
-        let end = packs.file.as_ref().map(|f| f.end);
-        assert_eq!(end, Some(packs.bytes() as u64));
+        assert_eq!(packs.filed(), packs.bytes() as u64);
+        let on_disk = packs.file.as_ref().and_then(|f| f.file.as_ref());
+        let on_disk = on_disk.map(|f| f.lock().expect("file").metadata().expect("size").len());
+        assert_eq!(
+            on_disk,
+            Some(packs.bytes() as u64),
+            "the file holds every chunk"
+        );
     }
 
     #[test]
